@@ -1,0 +1,375 @@
+package resolver
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// MaxDepth is how deep references may nest before resolution gives up.
+const MaxDepth = 16
+
+const refOpen = "${secret."
+
+// Ref names one field of one secret: ${secret.<id>.<field>}.
+type Ref struct{ ID, Field string }
+
+// String renders r as the template that refers to it.
+func (r Ref) String() string { return refOpen + r.ID + "." + r.Field + "}" }
+
+// Part is a piece of a parsed template: literal text, or a reference when Ref is set.
+type Part struct {
+	Literal string
+	Ref     *Ref
+}
+
+// Errors that callers branch on. Each is wrapped with the names and ids involved.
+var (
+	ErrSyntax        = errors.New("malformed reference")
+	ErrUnknownSecret = errors.New("reference to an unknown secret")
+	ErrUnknownField  = errors.New("reference to an unknown field")
+	ErrTooDeep       = fmt.Errorf("references nest deeper than %d", MaxDepth)
+)
+
+// SyntaxError reports a malformed ${secret.…} at a byte offset. It never quotes the
+// template, since the text around a reference is itself part of a secret value.
+type SyntaxError struct {
+	Offset int
+	Reason string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("malformed reference at byte %d: %s (write ${secret.<uuid>.<field>}, or $${ for a literal ${)", e.Offset, e.Reason)
+}
+
+// Unwrap lets errors.Is match ErrSyntax.
+func (e *SyntaxError) Unwrap() error { return ErrSyntax }
+
+// ParseTemplate splits s into literal text and references. "${secret." starts a reference,
+// which must read ${secret.<uuid>.<field>}; "$${" is a literal "${"; any other "${…}" (a
+// shell-style ${HOME}, say) is literal text, so values such as scripts pass through as
+// written. Ids are returned in lower case.
+func ParseTemplate(s string) ([]Part, error) {
+	if !strings.Contains(s, "${") {
+		if s == "" {
+			return nil, nil
+		}
+		return []Part{{Literal: s}}, nil
+	}
+	var parts []Part
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			parts = append(parts, Part{Literal: lit.String()})
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(s); {
+		if s[i] != '$' {
+			j := strings.IndexByte(s[i:], '$')
+			if j < 0 {
+				j = len(s) - i
+			}
+			lit.WriteString(s[i : i+j])
+			i += j
+			continue
+		}
+		if strings.HasPrefix(s[i:], "$${") {
+			lit.WriteString("${")
+			i += 3
+			continue
+		}
+		if !strings.HasPrefix(s[i:], refOpen) {
+			lit.WriteByte('$')
+			i++
+			continue
+		}
+		end := strings.IndexByte(s[i:], '}')
+		if end < 0 {
+			return nil, &SyntaxError{Offset: i, Reason: "no closing }"}
+		}
+		ref, err := parseRefBody(s[i+len(refOpen) : i+end])
+		if err != nil {
+			return nil, &SyntaxError{Offset: i, Reason: err.Error()}
+		}
+		flush()
+		parts = append(parts, Part{Ref: &ref})
+		i += end + 1
+	}
+	flush()
+	return parts, nil
+}
+
+func parseRefBody(body string) (Ref, error) {
+	id, field, ok := strings.Cut(body, ".")
+	if !ok {
+		return Ref{}, errors.New("no field after the secret id")
+	}
+	if !IsUUID(id) {
+		return Ref{}, errors.New("the secret id is not a UUID")
+	}
+	if !isFieldName(field) {
+		return Ref{}, errors.New("the field name is not [a-z_][a-z0-9_]*")
+	}
+	return Ref{ID: strings.ToLower(id), Field: field}, nil
+}
+
+// IsUUID reports whether s has the 8-4-4-4-12 hexadecimal form of a UUID.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isFieldName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || (c >= 'a' && c <= 'z') || (i > 0 && c >= '0' && c <= '9')) {
+			return false
+		}
+	}
+	return true
+}
+
+// HasReferences reports whether s holds something that parses as a reference (or tries to).
+func HasReferences(s string) bool { return strings.Contains(s, refOpen) }
+
+// References lists the references in s, in order, duplicates included.
+func References(s string) ([]Ref, error) {
+	parts, err := ParseTemplate(s)
+	if err != nil {
+		return nil, err
+	}
+	var refs []Ref
+	for _, p := range parts {
+		if p.Ref != nil {
+			refs = append(refs, *p.Ref)
+		}
+	}
+	return refs, nil
+}
+
+// FormatTemplate is the inverse of ParseTemplate: literal "${" is escaped as "$${". A
+// literal that ends in "$" right before a reference has no spelling in the template
+// syntax; it comes back as a literal "${secret.…".
+func FormatTemplate(parts []Part) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Ref != nil {
+			b.WriteString(p.Ref.String())
+			continue
+		}
+		b.WriteString(strings.ReplaceAll(p.Literal, "${", "$${"))
+	}
+	return b.String()
+}
+
+// Source looks up the secrets that references point at. It returns an error wrapping
+// ErrUnknownSecret when no secret has the id (or the caller may not read it).
+type Source interface {
+	Secret(id string) (Secret, error)
+}
+
+// SourceFunc adapts a function to Source.
+type SourceFunc func(id string) (Secret, error)
+
+// Secret calls f.
+func (f SourceFunc) Secret(id string) (Secret, error) { return f(id) }
+
+// CycleError reports references that lead back to where they started.
+type CycleError struct {
+	// Chain lists the fields from the first repeated one back to itself, as NAME.field.
+	Chain []string
+}
+
+func (e *CycleError) Error() string {
+	return "reference cycle: " + strings.Join(e.Chain, " -> ")
+}
+
+// Expander expands references, memoising each field it has expanded. It is meant for one
+// resolution (one request): values it caches are only as fresh as its Source.
+type Expander struct {
+	src   Source
+	now   time.Time
+	done  map[Ref]string
+	stack []frame
+}
+
+type frame struct {
+	ref  Ref
+	name string
+}
+
+// NewExpander returns an Expander that reads referenced secrets from src and computes
+// TOTP codes at now.
+func NewExpander(src Source, now time.Time) *Expander {
+	return &Expander{src: src, now: now, done: make(map[Ref]string)}
+}
+
+// Field returns field of s with every reference expanded; for a totp secret's code, the
+// code at the expander's time; for a git secret's url, https://host/path.
+func (e *Expander) Field(s Secret, field string) (string, error) {
+	return e.field(s, field)
+}
+
+// Expand substitutes every reference in template, such as a command-line argument.
+func (e *Expander) Expand(template string) (string, error) {
+	parts, err := ParseTemplate(template)
+	if err != nil {
+		return "", err
+	}
+	return e.expandParts(parts, "argument")
+}
+
+func (e *Expander) expandParts(parts []Part, where string) (string, error) {
+	if len(parts) == 1 && parts[0].Ref == nil {
+		return parts[0].Literal, nil
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Ref == nil {
+			b.WriteString(p.Literal)
+			continue
+		}
+		v, err := e.ref(*p.Ref, where)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(v)
+	}
+	return b.String(), nil
+}
+
+func (e *Expander) ref(r Ref, where string) (string, error) {
+	if v, ok := e.done[r]; ok {
+		return v, nil
+	}
+	s, err := e.src.Secret(r.ID)
+	if err != nil {
+		if errors.Is(err, ErrUnknownSecret) {
+			return "", fmt.Errorf("%s: %s: %w", where, r, ErrUnknownSecret)
+		}
+		return "", fmt.Errorf("%s: look up %s: %w", where, r, err)
+	}
+	return e.field(s, r.Field)
+}
+
+func (e *Expander) field(s Secret, field string) (string, error) {
+	r := Ref{ID: s.ID, Field: field}
+	if v, ok := e.done[r]; ok {
+		return v, nil
+	}
+	if !s.Type.HasField(field) {
+		return "", fmt.Errorf("%s: %s secret %s has no field %q: %w", r, s.Type, s.Name, field, ErrUnknownField)
+	}
+	for i, f := range e.stack {
+		if f.ref == r {
+			chain := make([]string, 0, len(e.stack)-i+1)
+			for _, g := range e.stack[i:] {
+				chain = append(chain, g.name+"."+g.ref.Field)
+			}
+			return "", &CycleError{Chain: append(chain, s.Name+"."+field)}
+		}
+	}
+	if len(e.stack) >= MaxDepth {
+		return "", fmt.Errorf("%s.%s: %w", s.Name, field, ErrTooDeep)
+	}
+	e.stack = append(e.stack, frame{ref: r, name: s.Name})
+	defer func() { e.stack = e.stack[:len(e.stack)-1] }()
+
+	where := s.Name + "." + field
+	var v string
+	switch {
+	case s.Type == TypeTOTP && field == FieldCode:
+		seed, err := e.raw(s, FieldSeed, where)
+		if err != nil {
+			return "", err
+		}
+		code, _, err := TOTP(seed, e.now)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", s.Name, err)
+		}
+		v = code
+	case s.Type == TypeGit && field == FieldURL:
+		host, err := e.raw(s, FieldHost, where)
+		if err != nil {
+			return "", err
+		}
+		path, err := e.raw(s, FieldPath, where)
+		if err != nil {
+			return "", err
+		}
+		v = "https://" + host
+		if path = strings.Trim(path, "/"); path != "" {
+			v += "/" + path
+		}
+	default:
+		var err error
+		if v, err = e.raw(s, field, where); err != nil {
+			return "", err
+		}
+	}
+	e.done[r] = v
+	return v, nil
+}
+
+// raw expands a stored field of s.
+func (e *Expander) raw(s Secret, field, where string) (string, error) {
+	parts, err := ParseTemplate(s.Fields[field])
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", where, err)
+	}
+	return e.expandParts(parts, where)
+}
+
+// Var is one resolved environment variable, with where its value came from.
+type Var struct {
+	Name     string
+	Value    string
+	SecretID string
+	Field    string
+}
+
+// Resolve turns the view of an environment (see View) into environment variables, with
+// references expanded through src and TOTP codes computed at now. Empty optional fields
+// export nothing. Two secrets that would export the same variable are an error.
+func Resolve(view []Secret, src Source, now time.Time) ([]Var, error) {
+	e := NewExpander(src, now)
+	vars := make([]Var, 0, len(view))
+	seen := make(map[string]string, len(view))
+	for _, s := range view {
+		for _, vf := range EnvVars(s.Name, s.Type) {
+			if s.Fields[vf.Field] == "" && vf.Field != FieldCode && !(s.Type == TypeGit && vf.Field == FieldURL) {
+				continue
+			}
+			if other, dup := seen[vf.Var]; dup {
+				return nil, fmt.Errorf("%w: secrets %s and %s both export %s; rename one", ErrInvalid, other, s.Name, vf.Var)
+			}
+			seen[vf.Var] = s.Name
+			v, err := e.Field(s, vf.Field)
+			if err != nil {
+				return nil, err
+			}
+			vars = append(vars, Var{Name: vf.Var, Value: v, SecretID: s.ID, Field: vf.Field})
+		}
+	}
+	return vars, nil
+}

@@ -1,0 +1,229 @@
+// Package resolver holds kazzle's pure logic over secrets: the environment view of a
+// collection, ${secret.<id>.<field>} references, TOTP codes, masking, and the streaming
+// redactor. It does no I/O of its own: callers hand it secrets, or a Source to look them up.
+//
+// No function here puts a secret value into an error: errors name secrets, fields and
+// offsets, never contents.
+package resolver
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Type is the kind of a secret, which fixes its fields.
+type Type string
+
+// The secret types of SPEC section 1.
+const (
+	TypeString Type = "string"
+	TypeLogin  Type = "login"
+	TypeGit    Type = "git"
+	TypeTOTP   Type = "totp"
+)
+
+// Field names shared by several types.
+const (
+	FieldValue    = "value"
+	FieldUsername = "username"
+	FieldPassword = "password"
+	FieldURL      = "url"
+	FieldHost     = "host"
+	FieldPath     = "path"
+	FieldSeed     = "seed"
+	// FieldCode is computed from a totp secret's seed when it is read; it is never stored.
+	FieldCode = "code"
+)
+
+// computedFields are read like fields but derived when read: a totp code from its seed, a
+// git URL from host and path.
+var computedFields = map[Type]string{TypeTOTP: FieldCode, TypeGit: FieldURL}
+
+// Limits of SPEC section 1.
+const (
+	MaxNameLen   = 128
+	MaxFieldSize = 64 << 10
+	maxSlugLen   = 63
+)
+
+type fieldSet struct{ required, optional []string }
+
+var typeFields = map[Type]fieldSet{
+	TypeString: {required: []string{FieldValue}},
+	TypeLogin:  {required: []string{FieldUsername, FieldPassword}, optional: []string{FieldURL}},
+	TypeGit:    {required: []string{FieldHost, FieldUsername, FieldPassword}, optional: []string{FieldPath}},
+	TypeTOTP:   {required: []string{FieldSeed}},
+}
+
+// Types lists the secret types in a stable order.
+func Types() []Type { return []Type{TypeString, TypeLogin, TypeGit, TypeTOTP} }
+
+// Valid reports whether t is a known type.
+func (t Type) Valid() bool { _, ok := typeFields[t]; return ok }
+
+// StoredFields returns the fields a secret of type t stores: the required ones, then the optional ones.
+func (t Type) StoredFields() (required, optional []string) {
+	fs := typeFields[t]
+	return fs.required, fs.optional
+}
+
+// HasField reports whether field can be read from a secret of type t, computed fields included.
+func (t Type) HasField(field string) bool {
+	if computedFields[t] == field && field != "" {
+		return true
+	}
+	fs := typeFields[t]
+	for _, f := range fs.required {
+		if f == field {
+			return true
+		}
+	}
+	for _, f := range fs.optional {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
+
+// Secret is one secret as the resolver sees it: plaintext fields, possibly holding references.
+type Secret struct {
+	ID   string
+	Name string
+	Type Type
+	// Env identifies the environment the secret is tagged with; "" means untagged, which
+	// makes the secret part of every environment of its collection.
+	Env    string
+	Fields map[string]string
+}
+
+// ErrInvalid marks input that breaks a naming or shape rule.
+var ErrInvalid = errors.New("invalid")
+
+// ValidateName checks a secret name: an environment variable name of at most 128 characters.
+func ValidateName(name string) error {
+	if name == "" {
+		return fmt.Errorf("%w secret name: it is empty; use letters, digits and _ (like STRIPE_SECRET_KEY)", ErrInvalid)
+	}
+	if len(name) > MaxNameLen {
+		return fmt.Errorf("%w secret name: %d characters, the limit is %d", ErrInvalid, len(name), MaxNameLen)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		ok := c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (i > 0 && c >= '0' && c <= '9')
+		if !ok {
+			return fmt.Errorf("%w secret name %q: must match [A-Za-z_][A-Za-z0-9_]* (an environment variable name)", ErrInvalid, name)
+		}
+	}
+	return nil
+}
+
+// ValidateSlug checks a collection or environment slug: ^[a-z0-9][a-z0-9-]{0,62}$.
+func ValidateSlug(kind, slug string) error {
+	if slug == "" || len(slug) > maxSlugLen {
+		return fmt.Errorf("%w %s slug %q: use 1 to 63 characters of a-z, 0-9 and -", ErrInvalid, kind, slug)
+	}
+	for i := 0; i < len(slug); i++ {
+		c := slug[i]
+		ok := (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && c == '-')
+		if !ok {
+			return fmt.Errorf("%w %s slug %q: must match ^[a-z0-9][a-z0-9-]{0,62}$", ErrInvalid, kind, slug)
+		}
+	}
+	return nil
+}
+
+// ValidateFields checks that fields fit type t: every required field present and non-empty,
+// no unknown field, each value valid UTF-8 of at most 64 KiB, references well formed, and a
+// totp seed that parses. Errors name fields, never their values.
+func ValidateFields(t Type, fields map[string]string) error {
+	fs, ok := typeFields[t]
+	if !ok {
+		return fmt.Errorf("%w secret type %q: use one of string, login, git, totp", ErrInvalid, string(t))
+	}
+	for _, f := range fs.required {
+		if fields[f] == "" {
+			return fmt.Errorf("%w %s secret: field %q is required", ErrInvalid, t, f)
+		}
+	}
+	for _, f := range sortedKeys(fields) {
+		if !t.HasField(f) || computedFields[t] == f {
+			want := append(append([]string(nil), fs.required...), fs.optional...)
+			return fmt.Errorf("%w %s secret: unknown field %q (fields: %s)", ErrInvalid, t, f, strings.Join(want, ", "))
+		}
+		v := fields[f]
+		if len(v) > MaxFieldSize {
+			return fmt.Errorf("%w field %q: %d bytes, the limit is %d", ErrInvalid, f, len(v), MaxFieldSize)
+		}
+		if !utf8.ValidString(v) {
+			return fmt.Errorf("%w field %q: not valid UTF-8 text", ErrInvalid, f)
+		}
+		if _, err := ParseTemplate(v); err != nil {
+			return fmt.Errorf("%w field %q: %w", ErrInvalid, f, err)
+		}
+	}
+	if t == TypeTOTP && !HasReferences(fields[FieldSeed]) {
+		if _, err := parseSeed(fields[FieldSeed]); err != nil {
+			return fmt.Errorf("%w field %q: %w", ErrInvalid, FieldSeed, err)
+		}
+	}
+	return nil
+}
+
+// View returns the secrets of one environment of a collection: every untagged secret, with
+// a secret tagged env taking the place of an untagged one of the same name. Secrets tagged
+// with another environment are left out. The result is sorted by name.
+func View(secrets []Secret, env string) []Secret {
+	byName := make(map[string]Secret, len(secrets))
+	for _, s := range secrets {
+		switch {
+		case s.Env == env && env != "":
+			byName[s.Name] = s
+		case s.Env == "":
+			if _, taken := byName[s.Name]; !taken {
+				byName[s.Name] = s
+			}
+		}
+	}
+	out := make([]Secret, 0, len(byName))
+	for _, s := range byName {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// VarField is one environment variable a secret exports, and the field it comes from.
+type VarField struct{ Var, Field string }
+
+// EnvVars lists the environment variables a secret of this name and type exports
+// (SPEC section 1). Optional fields are listed whether or not they are set; Vars skips
+// the empty ones.
+//
+// A git secret exports NAME_USERNAME and NAME_PASSWORD like a login, and NAME_URL built
+// from host and path (https://host/path), so code that expects a login's variables works.
+func EnvVars(name string, t Type) []VarField {
+	switch t {
+	case TypeString:
+		return []VarField{{name, FieldValue}}
+	case TypeLogin:
+		return []VarField{{name + "_USERNAME", FieldUsername}, {name + "_PASSWORD", FieldPassword}, {name + "_URL", FieldURL}}
+	case TypeGit:
+		return []VarField{{name + "_USERNAME", FieldUsername}, {name + "_PASSWORD", FieldPassword}, {name + "_URL", FieldURL}}
+	case TypeTOTP:
+		return []VarField{{name + "_CODE", FieldCode}}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

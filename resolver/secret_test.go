@@ -1,0 +1,152 @@
+package resolver
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestValidateName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"STRIPE_SECRET_KEY", true},
+		{"_private", true},
+		{"a1", true},
+		{strings.Repeat("A", 128), true},
+		{"", false},
+		{"1ABC", false},
+		{"WITH-DASH", false},
+		{"WITH SPACE", false},
+		{"ÜMLAUT", false},
+		{strings.Repeat("A", 129), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ValidateName(tc.name)
+			if (err == nil) != tc.ok {
+				t.Fatalf("ValidateName = %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil && !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %v does not wrap ErrInvalid", err)
+			}
+		})
+	}
+}
+
+func TestValidateSlug(t *testing.T) {
+	for _, tc := range []struct {
+		slug string
+		ok   bool
+	}{
+		{"my-saas", true},
+		{"dev", true},
+		{"0", true},
+		{strings.Repeat("a", 63), true},
+		{strings.Repeat("a", 64), false},
+		{"", false},
+		{"-dev", false},
+		{"Dev", false},
+		{"dev_1", false},
+		{"dev/prod", false},
+	} {
+		t.Run(tc.slug, func(t *testing.T) {
+			if err := ValidateSlug("environment", tc.slug); (err == nil) != tc.ok {
+				t.Fatalf("ValidateSlug = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestValidateFields(t *testing.T) {
+	const secretish = "hunter2-do-not-print"
+	for _, tc := range []struct {
+		desc   string
+		typ    Type
+		fields map[string]string
+		want   string // substring of the error; "" means valid
+	}{
+		{"string", TypeString, map[string]string{"value": secretish}, ""},
+		{"multi-line PEM", TypeString, map[string]string{"value": "-----BEGIN KEY-----\nabc\n-----END KEY-----\n"}, ""},
+		{"login without url", TypeLogin, map[string]string{"username": "u", "password": secretish}, ""},
+		{"login with url", TypeLogin, map[string]string{"username": "u", "password": secretish, "url": "https://x"}, ""},
+		{"git", TypeGit, map[string]string{"host": "github.com", "path": "org", "username": "x", "password": secretish}, ""},
+		{"totp base32", TypeTOTP, map[string]string{"seed": "JBSW Y3DP EHPK 3PXP"}, ""},
+		{"totp uri", TypeTOTP, map[string]string{"seed": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=8&algorithm=SHA256"}, ""},
+		{"unknown type", Type("ssh"), map[string]string{"value": secretish}, `secret type "ssh"`},
+		{"missing value", TypeString, map[string]string{}, `field "value" is required`},
+		{"empty password", TypeLogin, map[string]string{"username": "u", "password": ""}, `field "password" is required`},
+		{"unknown field", TypeString, map[string]string{"value": secretish, "extra": "x"}, `unknown field "extra"`},
+		{"computed field stored", TypeTOTP, map[string]string{"seed": "JBSWY3DPEHPK3PXP", "code": "123456"}, `unknown field "code"`},
+		{"git url is computed", TypeGit, map[string]string{"host": "h", "username": "u", "password": secretish, "url": "x"}, `unknown field "url"`},
+		{"too large", TypeString, map[string]string{"value": strings.Repeat("x", MaxFieldSize+1)}, "the limit is 65536"},
+		{"not utf-8", TypeString, map[string]string{"value": secretish + "\xff"}, "not valid UTF-8"},
+		{"bad seed", TypeTOTP, map[string]string{"seed": secretish + "!!"}, "neither base32"},
+		{"bad uri seed", TypeTOTP, map[string]string{"seed": "otpauth://hotp/x?secret=" + secretish}, "neither base32"},
+		{"bad reference", TypeString, map[string]string{"value": secretish + "${secret.nope}"}, "malformed reference at byte 20"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			err := ValidateFields(tc.typ, tc.fields)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("ValidateFields: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("ValidateFields = %v, want an error containing %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error quotes a value: %v", err)
+			}
+		})
+	}
+}
+
+func TestViewTaggedOverridesUntagged(t *testing.T) {
+	secrets := []Secret{
+		{ID: "1", Name: "API_URL", Env: ""},
+		{ID: "2", Name: "API_URL", Env: "prod"},
+		{ID: "3", Name: "DEBUG", Env: "dev"},
+		{ID: "4", Name: "SHARED", Env: ""},
+		{ID: "5", Name: "API_URL", Env: "dev"},
+	}
+	ids := func(v []Secret) []string {
+		var out []string
+		for _, s := range v {
+			out = append(out, s.Name+"="+s.ID)
+		}
+		return out
+	}
+	for env, want := range map[string][]string{
+		"dev":     {"API_URL=5", "DEBUG=3", "SHARED=4"},
+		"prod":    {"API_URL=2", "SHARED=4"},
+		"staging": {"API_URL=1", "SHARED=4"},
+	} {
+		if diff := cmp.Diff(want, ids(View(secrets, env))); diff != "" {
+			t.Errorf("View(%s) (-want +got):\n%s", env, diff)
+		}
+	}
+}
+
+func TestEnvVarNames(t *testing.T) {
+	for _, tc := range []struct {
+		typ  Type
+		want []string
+	}{
+		{TypeString, []string{"DB"}},
+		{TypeLogin, []string{"DB_USERNAME", "DB_PASSWORD", "DB_URL"}},
+		{TypeGit, []string{"DB_USERNAME", "DB_PASSWORD", "DB_URL"}},
+		{TypeTOTP, []string{"DB_CODE"}},
+	} {
+		var got []string
+		for _, vf := range EnvVars("DB", tc.typ) {
+			got = append(got, vf.Var)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("EnvVars(%s) (-want +got):\n%s", tc.typ, diff)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// APIKeyPrefix starts every API key, so secret scanners can recognise a leaked one.
+const APIKeyPrefix = "kzl_"
+
+// apiKeyRandomChars is the number of random base62 characters after the prefix: 43
+// characters carry 256 bits.
+const apiKeyRandomChars = 43
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// touchEvery limits how often a key's last-used time is written: once a minute is enough
+// to answer "is this key still used", and spares a write per request.
+const touchEvery = time.Minute
+
+// newAPIKeyToken returns kzl_ followed by 43 uniformly random base62 characters.
+func newAPIKeyToken() (string, error) {
+	var b strings.Builder
+	b.WriteString(APIKeyPrefix)
+	buf := make([]byte, 64)
+	for b.Len() < len(APIKeyPrefix)+apiKeyRandomChars {
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		for _, c := range buf {
+			// 248 = 4*62: rejecting larger bytes keeps every character equally likely.
+			if c < 248 && b.Len() < len(APIKeyPrefix)+apiKeyRandomChars {
+				b.WriteByte(base62[c%62])
+			}
+		}
+	}
+	return b.String(), nil
+}
+
+// HashAPIKey is how a key is stored and looked up. The keys carry 256 random bits, so a
+// fast hash is enough: there is nothing to brute-force.
+func HashAPIKey(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// NewAPIKey describes a key to create.
+type NewAPIKey struct {
+	SpaceID string
+	Name    string
+	Role    Role
+	// Collection and Environment (ids or slugs) restrict the key when set.
+	Collection  string
+	Environment string
+	ExpiresAt   time.Time
+}
+
+// CreateAPIKey creates an API key and returns it with the key itself, which is shown
+// this once and never stored.
+func (v *Vault) CreateAPIKey(ctx context.Context, actor Actor, in NewAPIKey) (APIKey, string, error) {
+	if !in.Role.Valid() {
+		return APIKey{}, "", fmt.Errorf("%w role %q: use admin, write or read", ErrInvalid, in.Role)
+	}
+	if in.Name == "" {
+		return APIKey{}, "", fmt.Errorf("%w API key name: it is empty; name keys after who uses them (ci-deploy, alice)", ErrInvalid)
+	}
+	if in.Environment != "" && in.Collection == "" {
+		return APIKey{}, "", fmt.Errorf("%w API key: an environment restriction needs a collection", ErrInvalid)
+	}
+	if !in.ExpiresAt.IsZero() && !in.ExpiresAt.After(v.now()) {
+		return APIKey{}, "", fmt.Errorf("%w API key: the expiry is in the past", ErrInvalid)
+	}
+	var target AuditTarget
+	k := APIKey{ID: uuid.NewString(), SpaceID: in.SpaceID, Name: in.Name, Role: in.Role, ExpiresAt: in.ExpiresAt.UTC(), CreatedAt: v.now()}
+	if in.Collection != "" {
+		c, e, err := v.collectionAndEnv(ctx, in.SpaceID, in.Collection, in.Environment)
+		if err != nil {
+			return APIKey{}, "", err
+		}
+		k.CollectionID, k.EnvironmentID = c.ID, e.ID
+		target.CollectionID, target.Collection, target.EnvironmentID, target.Environment = c.ID, c.Slug, e.ID, e.Slug
+	}
+	token, err := newAPIKeyToken()
+	if err != nil {
+		return APIKey{}, "", fmt.Errorf("generate API key: %w", err)
+	}
+	k.Hash = HashAPIKey(token)
+	k.Prefix = token[:len(APIKeyPrefix)+4]
+	target.KeyID, target.Key = k.ID, k.Name
+	if err := v.store.CreateAPIKey(ctx, k, v.event(actor, in.SpaceID, "key.create", target)); err != nil {
+		return APIKey{}, "", fmt.Errorf("create API key %s: %w", in.Name, err)
+	}
+	return k, token, nil
+}
+
+// Authenticate returns the active key that token is, or an error wrapping
+// ErrUnauthenticated. It never says which of unknown, revoked or expired applies beyond
+// what the caller may log: the reason is in the error text, the token is not.
+func (v *Vault) Authenticate(ctx context.Context, token string) (APIKey, error) {
+	if !strings.HasPrefix(token, APIKeyPrefix) || len(token) < len(APIKeyPrefix)+32 || len(token) > 256 {
+		return APIKey{}, fmt.Errorf("malformed key (want %s followed by at least 32 characters): %w", APIKeyPrefix, ErrUnauthenticated)
+	}
+	k, err := v.store.APIKeyByHash(ctx, HashAPIKey(token))
+	if errors.Is(err, ErrNotFound) {
+		return APIKey{}, fmt.Errorf("unknown key: %w", ErrUnauthenticated)
+	}
+	if err != nil {
+		return APIKey{}, err
+	}
+	now := v.now()
+	switch {
+	case !k.RevokedAt.IsZero():
+		return k, fmt.Errorf("key %s (%s) was revoked: %w", k.ID, k.Name, ErrUnauthenticated)
+	case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
+		return k, fmt.Errorf("key %s (%s) expired: %w", k.ID, k.Name, ErrUnauthenticated)
+	}
+	if now.Sub(k.LastUsedAt) >= touchEvery {
+		if err := v.store.TouchAPIKey(ctx, k.ID, now); err != nil {
+			v.log.Warn("recording API key use", "key", k.ID, "err", err)
+		}
+		k.LastUsedAt = now
+	}
+	return k, nil
+}
+
+// APIKeys lists the keys of a space, hashes included (they reveal nothing).
+func (v *Vault) APIKeys(ctx context.Context, spaceID string) ([]APIKey, error) {
+	return v.store.APIKeys(ctx, spaceID)
+}
+
+// RevokeAPIKey revokes a key; it stops working at once on this server.
+func (v *Vault) RevokeAPIKey(ctx context.Context, actor Actor, spaceID, id string) error {
+	return v.store.RevokeAPIKey(ctx, spaceID, id, v.now(), v.event(actor, spaceID, "key.revoke", AuditTarget{KeyID: id}))
+}

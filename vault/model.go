@@ -1,0 +1,181 @@
+// Package vault is kazzle's encrypted store: the model of spaces, collections,
+// environments, secrets and their versions, API keys and the audit trail; envelope
+// encryption of every field under a per-space data key; and the Store interface that the
+// SQLite and PostgreSQL back ends implement.
+//
+// A Store only ever sees sealed fields and wrapped keys. The Vault type is where plaintext
+// exists: it seals and opens fields, checks input, and records an audit event for every
+// change (in the change's own transaction) and every read of plaintext.
+package vault
+
+import (
+	"errors"
+	"time"
+
+	"github.com/kazzle/kazzle/resolver"
+)
+
+// Errors that callers branch on; each is wrapped with what it is about.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	// ErrConflict means an update named a version that is no longer the current one.
+	ErrConflict = errors.New("conflict: changed since it was read")
+	// ErrInvalid marks input that breaks a rule; it is resolver.ErrInvalid, so one check covers both.
+	ErrInvalid = resolver.ErrInvalid
+	// ErrUnauthenticated means an API key is unknown, revoked or expired.
+	ErrUnauthenticated = errors.New("API key is unknown, revoked or expired")
+)
+
+// Space is a tenant with its own data key. Nothing crosses spaces.
+type Space struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Collection is a named group of secrets in a space.
+type Collection struct {
+	ID        string
+	SpaceID   string
+	Slug      string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Environment is a bucket inside a collection, such as dev or prod.
+type Environment struct {
+	ID           string
+	SpaceID      string
+	CollectionID string
+	Slug         string
+	CreatedAt    time.Time
+}
+
+// SecretMeta is everything about one version of a secret but its fields.
+type SecretMeta struct {
+	ID           string
+	SpaceID      string
+	CollectionID string
+	// EnvironmentID is "" for an untagged secret, which belongs to every environment.
+	EnvironmentID string
+	Name          string
+	Type          resolver.Type
+	Note          string
+	Version       int
+	CreatedAt     time.Time
+	CreatedBy     string
+	UpdatedAt     time.Time
+	UpdatedBy     string
+}
+
+// Secret is a secret with its plaintext fields. Only Vault produces one.
+type Secret struct {
+	SecretMeta
+	Fields map[string]string
+}
+
+// SealedSecret is a secret as a Store keeps it: each field sealed under the space's data key.
+type SealedSecret struct {
+	SecretMeta
+	Fields map[string][]byte
+}
+
+// Role is what an API key may do.
+type Role string
+
+// The roles of SPEC section 1.
+const (
+	RoleAdmin Role = "admin"
+	RoleWrite Role = "write"
+	RoleRead  Role = "read"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleWrite || r == RoleRead }
+
+// APIKey is a stored API key. The key itself is never stored, only its SHA-256 hash.
+type APIKey struct {
+	ID      string
+	SpaceID string
+	Name    string
+	Role    Role
+	// Prefix is the start of the key (kzl_ and 4 characters), to recognise it in a list.
+	Prefix string
+	Hash   []byte
+	// CollectionID and EnvironmentID, when set, restrict the key to them.
+	CollectionID  string
+	EnvironmentID string
+	ExpiresAt     time.Time // zero: never
+	CreatedAt     time.Time
+	LastUsedAt    time.Time // zero: never used
+	RevokedAt     time.Time // zero: active
+}
+
+// Actor is who does something, as the audit trail records it.
+type Actor struct {
+	KeyID      string
+	Name       string
+	ClientAddr string
+}
+
+// Audit outcomes.
+const (
+	OutcomeOK     = "ok"
+	OutcomeDenied = "denied"
+	OutcomeError  = "error"
+)
+
+// AuditEvent is one entry of the append-only audit trail. It names what was touched by id
+// and name and never carries a value.
+type AuditEvent struct {
+	ID         int64
+	SpaceID    string
+	Time       time.Time
+	ActorKeyID string
+	ActorName  string
+	ClientAddr string
+	Action     string
+	Target     AuditTarget
+	Outcome    string
+}
+
+// AuditTarget is what an audit event is about. Unset parts are empty.
+type AuditTarget struct {
+	CollectionID    string   `json:"collection_id,omitempty"`
+	Collection      string   `json:"collection,omitempty"`
+	EnvironmentID   string   `json:"environment_id,omitempty"`
+	Environment     string   `json:"environment,omitempty"`
+	SecretID        string   `json:"secret_id,omitempty"`
+	Secret          string   `json:"secret,omitempty"`
+	Version         int      `json:"version,omitempty"`
+	Secrets         []string `json:"secrets,omitempty"`
+	KeyID           string   `json:"key_id,omitempty"`
+	Key             string   `json:"key,omitempty"`
+	WrappingKeyID   string   `json:"wrapping_key_id,omitempty"`
+	SpaceName       string   `json:"space,omitempty"`
+	RefusalReason   string   `json:"reason,omitempty"`
+	ResolvedVarsNum int      `json:"vars,omitempty"`
+}
+
+// AuditQuery filters the audit trail. Zero fields do not filter.
+type AuditQuery struct {
+	SpaceID    string
+	Since      time.Time
+	Until      time.Time
+	Action     string
+	ActorKeyID string
+	// Limit caps the number of events, newest first; 0 means 100.
+	Limit int
+}
+
+// SecretQuery selects the secrets of a collection.
+type SecretQuery struct {
+	SpaceID      string
+	CollectionID string
+	// ForEnvironment, when set, keeps untagged secrets and those tagged with this environment
+	// id: what a resolve of that environment needs.
+	ForEnvironment string
+	// WithFields loads the sealed fields of each current version, not only the metadata.
+	WithFields bool
+}

@@ -1,0 +1,400 @@
+package vault
+
+import (
+	"context"
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/kazzle/kazzle/resolver"
+)
+
+// SecretInput is a new secret.
+type SecretInput struct {
+	SpaceID string
+	// Collection is an id or slug; Environment too, or "" for an untagged secret.
+	Collection  string
+	Environment string
+	Name        string
+	Type        resolver.Type // default string
+	Note        string
+	Fields      map[string]string
+}
+
+// SecretUpdate changes a secret and makes a new version of it.
+type SecretUpdate struct {
+	SpaceID string
+	ID      string
+	// Version is the version the update replaces; if the secret has moved on since,
+	// the update fails with ErrConflict and changes nothing.
+	Version int
+	// Fields replaces all fields; nil keeps them.
+	Fields map[string]string
+	// Note replaces the note; nil keeps it.
+	Note *string
+}
+
+// sealAll seals every field of s under the space's data key.
+func sealAll(aead cipher.AEAD, meta SecretMeta, fields map[string]string) (SealedSecret, error) {
+	out := SealedSecret{SecretMeta: meta, Fields: make(map[string][]byte, len(fields))}
+	for f, val := range fields {
+		sealed, err := sealField(aead, meta.SpaceID, meta.ID, meta.Version, f, []byte(val))
+		if err != nil {
+			return SealedSecret{}, err
+		}
+		out.Fields[f] = sealed
+	}
+	return out, nil
+}
+
+// open decrypts the fields of a sealed secret.
+func (v *Vault) open(ctx context.Context, ss SealedSecret) (Secret, error) {
+	aead, err := v.aead(ctx, ss.SpaceID)
+	if err != nil {
+		return Secret{}, err
+	}
+	return openWith(aead, ss)
+}
+
+func openWith(aead cipher.AEAD, ss SealedSecret) (Secret, error) {
+	out := Secret{SecretMeta: ss.SecretMeta, Fields: make(map[string]string, len(ss.Fields))}
+	for f, sealed := range ss.Fields {
+		plain, err := openField(aead, ss.SpaceID, ss.ID, ss.Version, f, sealed)
+		if err != nil {
+			return Secret{}, fmt.Errorf("open field %s of secret %s (%s) version %d: %w", f, ss.Name, ss.ID, ss.Version, err)
+		}
+		out.Fields[f] = string(plain)
+	}
+	return out, nil
+}
+
+func (s Secret) forResolver() resolver.Secret {
+	return resolver.Secret{ID: s.ID, Name: s.Name, Type: s.Type, Env: s.EnvironmentID, Fields: s.Fields}
+}
+
+// source looks secrets up by id within one space for reference expansion, preferring the
+// ones the caller already opened.
+func (v *Vault) source(ctx context.Context, spaceID string, known map[string]resolver.Secret) resolver.Source {
+	return resolver.SourceFunc(func(id string) (resolver.Secret, error) {
+		if s, ok := known[id]; ok {
+			return s, nil
+		}
+		ss, err := v.store.Secret(ctx, spaceID, id)
+		if errors.Is(err, ErrNotFound) {
+			return resolver.Secret{}, fmt.Errorf("secret %s: %w", id, resolver.ErrUnknownSecret)
+		}
+		if err != nil {
+			return resolver.Secret{}, err
+		}
+		s, err := v.open(ctx, ss)
+		if err != nil {
+			return resolver.Secret{}, err
+		}
+		known[id] = s.forResolver()
+		return known[id], nil
+	})
+}
+
+// checkReferences expands every field of s as it is about to be saved, so that a
+// reference to an unknown secret or field, or one that closes a cycle, is refused
+// before anything changes.
+func (v *Vault) checkReferences(ctx context.Context, s Secret) error {
+	hasRefs := false
+	for _, val := range s.Fields {
+		hasRefs = hasRefs || resolver.HasReferences(val)
+	}
+	if !hasRefs {
+		return nil
+	}
+	e := resolver.NewExpander(v.source(ctx, s.SpaceID, map[string]resolver.Secret{s.ID: s.forResolver()}), v.now())
+	for _, f := range slices.Sorted(maps.Keys(s.Fields)) {
+		if _, err := e.Field(s.forResolver(), f); err != nil {
+			return fmt.Errorf("%w secret %s: %w", ErrInvalid, s.Name, err)
+		}
+	}
+	return nil
+}
+
+func (v *Vault) collectionAndEnv(ctx context.Context, spaceID, collection, env string) (Collection, Environment, error) {
+	c, err := v.store.Collection(ctx, spaceID, collection)
+	if err != nil {
+		return Collection{}, Environment{}, err
+	}
+	if env == "" {
+		return c, Environment{}, nil
+	}
+	e, err := v.store.Environment(ctx, spaceID, c.ID, env)
+	return c, e, err
+}
+
+// CreateSecret validates and stores version 1 of a new secret.
+func (v *Vault) CreateSecret(ctx context.Context, actor Actor, in SecretInput) (SecretMeta, error) {
+	if in.Type == "" {
+		in.Type = resolver.TypeString
+	}
+	if err := resolver.ValidateName(in.Name); err != nil {
+		return SecretMeta{}, err
+	}
+	if err := resolver.ValidateFields(in.Type, in.Fields); err != nil {
+		return SecretMeta{}, fmt.Errorf("secret %s: %w", in.Name, err)
+	}
+	c, e, err := v.collectionAndEnv(ctx, in.SpaceID, in.Collection, in.Environment)
+	if err != nil {
+		return SecretMeta{}, err
+	}
+	now := v.now()
+	meta := SecretMeta{
+		ID: uuid.NewString(), SpaceID: in.SpaceID, CollectionID: c.ID, EnvironmentID: e.ID,
+		Name: in.Name, Type: in.Type, Note: in.Note, Version: 1,
+		CreatedAt: now, CreatedBy: actor.Name, UpdatedAt: now, UpdatedBy: actor.Name,
+	}
+	fields := dropEmpty(in.Fields)
+	if err := v.checkReferences(ctx, Secret{SecretMeta: meta, Fields: fields}); err != nil {
+		return SecretMeta{}, err
+	}
+	aead, err := v.aead(ctx, in.SpaceID)
+	if err != nil {
+		return SecretMeta{}, err
+	}
+	sealed, err := sealAll(aead, meta, fields)
+	if err != nil {
+		return SecretMeta{}, err
+	}
+	ev := v.event(actor, in.SpaceID, "secret.create", secretTarget(c, e, meta))
+	if err := v.store.CreateSecret(ctx, sealed, ev); err != nil {
+		return SecretMeta{}, fmt.Errorf("create secret %s: %w", in.Name, err)
+	}
+	return meta, nil
+}
+
+func secretTarget(c Collection, e Environment, m SecretMeta) AuditTarget {
+	return AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, SecretID: m.ID, Secret: m.Name, Version: m.Version}
+}
+
+// dropEmpty leaves out empty optional fields, so "not set" has one representation.
+func dropEmpty(fields map[string]string) map[string]string {
+	out := make(map[string]string, len(fields))
+	for f, val := range fields {
+		if val != "" {
+			out[f] = val
+		}
+	}
+	return out
+}
+
+// UpdateSecret stores a new version of a secret, provided u.Version is still current.
+func (v *Vault) UpdateSecret(ctx context.Context, actor Actor, u SecretUpdate) (SecretMeta, error) {
+	cur, err := v.Secret(ctx, u.SpaceID, u.ID, 0)
+	if err != nil {
+		return SecretMeta{}, err
+	}
+	if cur.Version != u.Version {
+		return SecretMeta{}, fmt.Errorf("update secret %s: version %d is not current (it is %d): %w", cur.Name, u.Version, cur.Version, ErrConflict)
+	}
+	fields := cur.Fields
+	if u.Fields != nil {
+		if err := resolver.ValidateFields(cur.Type, u.Fields); err != nil {
+			return SecretMeta{}, fmt.Errorf("secret %s: %w", cur.Name, err)
+		}
+		fields = dropEmpty(u.Fields)
+	}
+	note := cur.Note
+	if u.Note != nil {
+		note = *u.Note
+	}
+	return v.writeVersion(ctx, actor, cur.SecretMeta, fields, note, "secret.update")
+}
+
+// writeVersion stores fields as the version after cur.
+func (v *Vault) writeVersion(ctx context.Context, actor Actor, cur SecretMeta, fields map[string]string, note, action string) (SecretMeta, error) {
+	meta := cur
+	meta.Version = cur.Version + 1
+	meta.Note = note
+	meta.UpdatedAt, meta.UpdatedBy = v.now(), actor.Name
+	if err := v.checkReferences(ctx, Secret{SecretMeta: meta, Fields: fields}); err != nil {
+		return SecretMeta{}, err
+	}
+	aead, err := v.aead(ctx, meta.SpaceID)
+	if err != nil {
+		return SecretMeta{}, err
+	}
+	sealed, err := sealAll(aead, meta, fields)
+	if err != nil {
+		return SecretMeta{}, err
+	}
+	c, e, err := v.targetOf(ctx, meta)
+	if err != nil {
+		return SecretMeta{}, err
+	}
+	if err := v.store.UpdateSecret(ctx, sealed, v.event(actor, meta.SpaceID, action, secretTarget(c, e, meta))); err != nil {
+		return SecretMeta{}, fmt.Errorf("update secret %s: %w", meta.Name, err)
+	}
+	return meta, nil
+}
+
+func (v *Vault) targetOf(ctx context.Context, m SecretMeta) (Collection, Environment, error) {
+	return v.collectionAndEnv(ctx, m.SpaceID, m.CollectionID, m.EnvironmentID)
+}
+
+// Rollback makes the fields of an earlier version the newest version; expect is the
+// version it replaces, as for UpdateSecret.
+func (v *Vault) Rollback(ctx context.Context, actor Actor, spaceID, id string, to, expect int) (SecretMeta, error) {
+	old, err := v.Secret(ctx, spaceID, id, to)
+	if err != nil {
+		return SecretMeta{}, err
+	}
+	cur, err := v.store.Secret(ctx, spaceID, id)
+	if err != nil {
+		return SecretMeta{}, err
+	}
+	if cur.Version != expect {
+		return SecretMeta{}, fmt.Errorf("roll back secret %s: version %d is not current (it is %d): %w", cur.Name, expect, cur.Version, ErrConflict)
+	}
+	return v.writeVersion(ctx, actor, cur.SecretMeta, old.Fields, old.Note, "secret.rollback")
+}
+
+// DeleteSecret deletes a secret and all its versions, provided version is still current.
+func (v *Vault) DeleteSecret(ctx context.Context, actor Actor, spaceID, id string, version int) error {
+	cur, err := v.store.Secret(ctx, spaceID, id)
+	if err != nil {
+		return err
+	}
+	c, e, err := v.targetOf(ctx, cur.SecretMeta)
+	if err != nil {
+		return err
+	}
+	return v.store.DeleteSecret(ctx, spaceID, id, version, v.event(actor, spaceID, "secret.delete", secretTarget(c, e, cur.SecretMeta)))
+}
+
+// Secret returns a version of a secret (0: the current one) with its stored fields in
+// plaintext, references unexpanded. It records no audit event: it is for the vault's own
+// use and for callers that audit the read themselves; see Reveal.
+func (v *Vault) Secret(ctx context.Context, spaceID, id string, version int) (Secret, error) {
+	var ss SealedSecret
+	var err error
+	if version == 0 {
+		ss, err = v.store.Secret(ctx, spaceID, id)
+	} else {
+		ss, err = v.store.SecretVersion(ctx, spaceID, id, version)
+	}
+	if err != nil {
+		return Secret{}, err
+	}
+	return v.open(ctx, ss)
+}
+
+// Reveal returns a version of a secret (0: current) in plaintext and records the read.
+// With expand, references are substituted and a totp secret gains its current code.
+func (v *Vault) Reveal(ctx context.Context, actor Actor, spaceID, id string, version int, expand bool) (Secret, error) {
+	s, err := v.Secret(ctx, spaceID, id, version)
+	if err != nil {
+		return Secret{}, err
+	}
+	if expand {
+		e := resolver.NewExpander(v.source(ctx, spaceID, map[string]resolver.Secret{s.ID: s.forResolver()}), v.now())
+		fields := make(map[string]string, len(s.Fields)+1)
+		for f := range s.Fields {
+			if fields[f], err = e.Field(s.forResolver(), f); err != nil {
+				return Secret{}, err
+			}
+		}
+		if s.Type == resolver.TypeTOTP {
+			if fields[resolver.FieldCode], err = e.Field(s.forResolver(), resolver.FieldCode); err != nil {
+				return Secret{}, err
+			}
+		}
+		s.Fields = fields
+	}
+	c, env, err := v.targetOf(ctx, s.SecretMeta)
+	if err != nil {
+		return Secret{}, err
+	}
+	if err := v.store.AppendAudit(ctx, v.event(actor, spaceID, "secret.reveal", secretTarget(c, env, s.SecretMeta))); err != nil {
+		return Secret{}, err
+	}
+	return s, nil
+}
+
+// History lists the versions of a secret, newest first.
+func (v *Vault) History(ctx context.Context, spaceID, id string) ([]SecretMeta, error) {
+	return v.store.SecretVersions(ctx, spaceID, id)
+}
+
+// ResolveRequest names an environment of a collection to resolve.
+type ResolveRequest struct {
+	SpaceID string
+	// Collection and Environment are ids or slugs; an empty Environment resolves the
+	// untagged secrets alone.
+	Collection  string
+	Environment string
+	// Names, when set, keeps only these secrets (by secret name).
+	Names []string
+}
+
+// Resolve returns the environment variables of an environment: untagged and tagged
+// secrets merged, references expanded, TOTP codes computed. It records the read.
+func (v *Vault) Resolve(ctx context.Context, actor Actor, req ResolveRequest) ([]resolver.Var, error) {
+	c, e, err := v.collectionAndEnv(ctx, req.SpaceID, req.Collection, req.Environment)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := v.store.Secrets(ctx, SecretQuery{SpaceID: req.SpaceID, CollectionID: c.ID, ForEnvironment: e.ID, WithFields: true})
+	if err != nil {
+		return nil, err
+	}
+	aead, err := v.aead(ctx, req.SpaceID)
+	if err != nil {
+		return nil, err
+	}
+	opened := make([]resolver.Secret, 0, len(sealed))
+	known := make(map[string]resolver.Secret, len(sealed))
+	for _, ss := range sealed {
+		s, err := openWith(aead, ss)
+		if err != nil {
+			return nil, err
+		}
+		opened = append(opened, s.forResolver())
+		known[s.ID] = opened[len(opened)-1]
+	}
+	view := resolver.View(opened, e.ID)
+	if len(req.Names) > 0 {
+		if view, err = onlyNames(view, req.Names); err != nil {
+			return nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
+		}
+	}
+	vars, err := resolver.Resolve(view, v.source(ctx, req.SpaceID, known), v.now())
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
+	}
+	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, ResolvedVarsNum: len(vars)}
+	for _, s := range view {
+		target.Secrets = append(target.Secrets, s.Name)
+	}
+	if err := v.store.AppendAudit(ctx, v.event(actor, req.SpaceID, "secrets.resolve", target)); err != nil {
+		return nil, err
+	}
+	return vars, nil
+}
+
+func onlyNames(view []resolver.Secret, names []string) ([]resolver.Secret, error) {
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []resolver.Secret
+	for _, s := range view {
+		if want[s.Name] {
+			out = append(out, s)
+			delete(want, s.Name)
+		}
+	}
+	if len(want) > 0 {
+		return nil, fmt.Errorf("no secret named %s in this environment: %w", strings.Join(slices.Sorted(maps.Keys(want)), ", "), ErrNotFound)
+	}
+	return out, nil
+}

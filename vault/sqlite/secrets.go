@@ -1,0 +1,225 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/vault"
+)
+
+func insertVersion(ctx context.Context, tx *sql.Tx, s vault.SealedSecret) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO secret_versions (secret_id, version, type, note, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
+		s.ID, s.Version, string(s.Type), s.Note, ts(s.UpdatedAt), s.UpdatedBy); err != nil {
+		return err
+	}
+	for field, sealed := range s.Fields {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO secret_fields (secret_id, version, field, sealed) VALUES (?, ?, ?, ?)`,
+			s.ID, s.Version, field, sealed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) CreateSecret(ctx context.Context, sec vault.SealedSecret, ev vault.AuditEvent) error {
+	return mapErr(s.change(ctx, ev, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO secrets (id, space_id, collection_id, environment_id, name, type, note, version, created_at, created_by, updated_at, updated_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sec.ID, sec.SpaceID, sec.CollectionID, nullable(sec.EnvironmentID), sec.Name, string(sec.Type), sec.Note, sec.Version,
+			ts(sec.CreatedAt), sec.CreatedBy, ts(sec.UpdatedAt), sec.UpdatedBy)
+		if err != nil {
+			return err
+		}
+		return insertVersion(ctx, tx, sec)
+	}), "secret "+sec.Name)
+}
+
+func (s *Store) UpdateSecret(ctx context.Context, sec vault.SealedSecret, ev vault.AuditEvent) error {
+	return s.change(ctx, ev, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE secrets SET note = ?, version = ?, updated_at = ?, updated_by = ?
+			WHERE space_id = ? AND id = ? AND version = ?`,
+			sec.Note, sec.Version, ts(sec.UpdatedAt), sec.UpdatedBy, sec.SpaceID, sec.ID, sec.Version-1)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return staleOrMissing(ctx, tx, sec.SpaceID, sec.ID, sec.Version-1)
+		}
+		return insertVersion(ctx, tx, sec)
+	})
+}
+
+// staleOrMissing explains why a versioned write matched no row.
+func staleOrMissing(ctx context.Context, tx *sql.Tx, spaceID, id string, expected int) error {
+	var cur int
+	err := tx.QueryRowContext(ctx, `SELECT version FROM secrets WHERE space_id = ? AND id = ?`, spaceID, id).Scan(&cur)
+	if err != nil {
+		return mapErr(err, "secret "+id)
+	}
+	return fmt.Errorf("secret %s is at version %d, not %d: %w", id, cur, expected, vault.ErrConflict)
+}
+
+func (s *Store) DeleteSecret(ctx context.Context, spaceID, id string, version int, ev vault.AuditEvent) error {
+	return s.change(ctx, ev, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM secrets WHERE space_id = ? AND id = ? AND version = ?`, spaceID, id, version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return staleOrMissing(ctx, tx, spaceID, id, version)
+		}
+		return nil
+	})
+}
+
+const secretCols = `s.id, s.space_id, s.collection_id, coalesce(s.environment_id, ''), s.name, s.type, s.note, s.version, s.created_at, s.created_by, s.updated_at, s.updated_by`
+
+func scanMeta(sc interface{ Scan(...any) error }, extra ...any) (vault.SecretMeta, error) {
+	var m vault.SecretMeta
+	var typ string
+	var created, updated int64
+	dest := append([]any{&m.ID, &m.SpaceID, &m.CollectionID, &m.EnvironmentID, &m.Name, &typ, &m.Note, &m.Version, &created, &m.CreatedBy, &updated, &m.UpdatedBy}, extra...)
+	err := sc.Scan(dest...)
+	m.Type, m.CreatedAt, m.UpdatedAt = resolver.Type(typ), fromTS(created), fromTS(updated)
+	return m, err
+}
+
+// loadFields reads the sealed fields of one version.
+func (s *Store) loadFields(ctx context.Context, id string, version int) (map[string][]byte, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT field, sealed FROM secret_fields WHERE secret_id = ? AND version = ?`, id, version)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	fields := map[string][]byte{}
+	for rows.Next() {
+		var f string
+		var b []byte
+		if err := rows.Scan(&f, &b); err != nil {
+			return nil, err
+		}
+		fields[f] = b
+	}
+	return fields, rows.Err()
+}
+
+func (s *Store) Secret(ctx context.Context, spaceID, id string) (vault.SealedSecret, error) {
+	m, err := scanMeta(s.r.QueryRowContext(ctx, `SELECT `+secretCols+` FROM secrets s WHERE s.space_id = ? AND s.id = ?`, spaceID, id))
+	if err != nil {
+		return vault.SealedSecret{}, mapErr(err, "secret "+id)
+	}
+	fields, err := s.loadFields(ctx, id, m.Version)
+	return vault.SealedSecret{SecretMeta: m, Fields: fields}, err
+}
+
+// versionCols are the columns of one version of a secret: the secret's identity with the
+// version's own type, note and time.
+const versionCols = `s.id, s.space_id, s.collection_id, coalesce(s.environment_id, ''), s.name, v.type, v.note, v.version, s.created_at, s.created_by, v.created_at, v.created_by`
+
+func (s *Store) SecretVersion(ctx context.Context, spaceID, id string, version int) (vault.SealedSecret, error) {
+	m, err := scanMeta(s.r.QueryRowContext(ctx, `SELECT `+versionCols+` FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
+		WHERE s.space_id = ? AND s.id = ? AND v.version = ?`, spaceID, id, version))
+	if err != nil {
+		return vault.SealedSecret{}, mapErr(err, fmt.Sprintf("secret %s version %d", id, version))
+	}
+	fields, err := s.loadFields(ctx, id, version)
+	return vault.SealedSecret{SecretMeta: m, Fields: fields}, err
+}
+
+func (s *Store) SecretVersions(ctx context.Context, spaceID, id string) ([]vault.SecretMeta, error) {
+	out, err := queryAll(ctx, s.r, func(sc interface{ Scan(...any) error }) (vault.SecretMeta, error) { return scanMeta(sc) },
+		`SELECT `+versionCols+` FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
+		WHERE s.space_id = ? AND s.id = ? ORDER BY v.version DESC`, spaceID, id)
+	if err == nil && len(out) == 0 {
+		err = notFound("secret %s", id)
+	}
+	return out, err
+}
+
+func (s *Store) Secrets(ctx context.Context, q vault.SecretQuery) ([]vault.SealedSecret, error) {
+	where := `s.space_id = ? AND s.collection_id = ?`
+	args := []any{q.SpaceID, q.CollectionID}
+	if q.ForEnvironment != "" {
+		where += ` AND (s.environment_id IS NULL OR s.environment_id = ?)`
+		args = append(args, q.ForEnvironment)
+	}
+	if !q.WithFields {
+		metas, err := queryAll(ctx, s.r, func(sc interface{ Scan(...any) error }) (vault.SecretMeta, error) { return scanMeta(sc) },
+			`SELECT `+secretCols+` FROM secrets s WHERE `+where+` ORDER BY s.name, s.id`, args...)
+		out := make([]vault.SealedSecret, len(metas))
+		for i, m := range metas {
+			out[i].SecretMeta = m
+		}
+		return out, err
+	}
+	// One query for the secrets and the fields of their current versions.
+	rows, err := s.r.QueryContext(ctx, `SELECT `+secretCols+`, f.field, f.sealed FROM secrets s
+		JOIN secret_fields f ON f.secret_id = s.id AND f.version = s.version
+		WHERE `+where+` ORDER BY s.name, s.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []vault.SealedSecret
+	for rows.Next() {
+		var field string
+		var sealed []byte
+		m, err := scanMeta(rows, &field, &sealed)
+		if err != nil {
+			return nil, err
+		}
+		if n := len(out); n == 0 || out[n-1].ID != m.ID {
+			out = append(out, vault.SealedSecret{SecretMeta: m, Fields: map[string][]byte{}})
+		}
+		out[len(out)-1].Fields[field] = sealed
+	}
+	return out, rows.Err()
+}
+
+// API keys.
+
+func (s *Store) CreateAPIKey(ctx context.Context, k vault.APIKey, ev vault.AuditEvent) error {
+	return mapErr(s.change(ctx, ev, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, space_id, name, role, prefix, hash, collection_id, environment_id, expires_at, created_at, last_used_at, revoked_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.ID, k.SpaceID, k.Name, string(k.Role), k.Prefix, k.Hash, nullable(k.CollectionID), nullable(k.EnvironmentID),
+			ts(k.ExpiresAt), ts(k.CreatedAt), ts(k.LastUsedAt), ts(k.RevokedAt))
+		return err
+	}), "API key "+k.Name)
+}
+
+const apiKeyCols = `id, space_id, name, role, prefix, hash, coalesce(collection_id, ''), coalesce(environment_id, ''), expires_at, created_at, last_used_at, revoked_at`
+
+func scanAPIKey(sc interface{ Scan(...any) error }) (vault.APIKey, error) {
+	var k vault.APIKey
+	var role string
+	var expires, created, used, revoked int64
+	err := sc.Scan(&k.ID, &k.SpaceID, &k.Name, &role, &k.Prefix, &k.Hash, &k.CollectionID, &k.EnvironmentID, &expires, &created, &used, &revoked)
+	k.Role = vault.Role(role)
+	k.ExpiresAt, k.CreatedAt, k.LastUsedAt, k.RevokedAt = fromTS(expires), fromTS(created), fromTS(used), fromTS(revoked)
+	return k, err
+}
+
+func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (vault.APIKey, error) {
+	k, err := scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = ?`, hash))
+	return k, mapErr(err, "API key")
+}
+
+func (s *Store) APIKeys(ctx context.Context, spaceID string) ([]vault.APIKey, error) {
+	return queryAll(ctx, s.r, scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys WHERE space_id = ? ORDER BY created_at, id`, spaceID)
+}
+
+func (s *Store) RevokeAPIKey(ctx context.Context, spaceID, id string, at time.Time, ev vault.AuditEvent) error {
+	return s.change(ctx, ev, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE space_id = ? AND id = ? AND revoked_at = 0`, ts(at), spaceID, id)
+		return expectOne(res, err, notFound("active API key %s", id))
+	})
+}
+
+func (s *Store) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, ts(at), id)
+	return err
+}

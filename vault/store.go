@@ -1,0 +1,71 @@
+package vault
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists the vault: sealed fields, wrapped keys and metadata, never plaintext.
+// Every method that changes data takes the audit event that records the change and
+// writes both in one transaction, so no change goes unaudited and no audit event records
+// a change that did not happen.
+//
+// Lookups return errors wrapping ErrNotFound; creations of a taken name or slug,
+// ErrExists; an update or delete whose expected version is stale, ErrConflict.
+type Store interface {
+	// CreateSpace stores a new space with its wrapped data key.
+	CreateSpace(ctx context.Context, s Space, key WrappedKey, ev AuditEvent) error
+	Space(ctx context.Context, id string) (Space, error)
+	Spaces(ctx context.Context) ([]Space, error)
+	// SpaceKey returns a space's wrapped data key.
+	SpaceKey(ctx context.Context, spaceID string) (WrappedKey, error)
+	// ReplaceSpaceKey swaps a space's wrapped data key for the same key wrapped anew,
+	// provided it is still old (ErrConflict otherwise).
+	ReplaceSpaceKey(ctx context.Context, spaceID string, old, new WrappedKey, ev AuditEvent) error
+
+	CreateCollection(ctx context.Context, c Collection, ev AuditEvent) error
+	// Collection finds a collection of a space by id or slug.
+	Collection(ctx context.Context, spaceID, idOrSlug string) (Collection, error)
+	Collections(ctx context.Context, spaceID string) ([]Collection, error)
+	// DeleteCollection deletes a collection with its environments and secrets.
+	DeleteCollection(ctx context.Context, spaceID, id string, ev AuditEvent) error
+
+	CreateEnvironment(ctx context.Context, e Environment, ev AuditEvent) error
+	// Environment finds an environment of a collection by id or slug.
+	Environment(ctx context.Context, spaceID, collectionID, idOrSlug string) (Environment, error)
+	Environments(ctx context.Context, spaceID, collectionID string) ([]Environment, error)
+	// DeleteEnvironment deletes an environment and the secrets tagged with it.
+	DeleteEnvironment(ctx context.Context, spaceID, id string, ev AuditEvent) error
+
+	// CreateSecret stores version 1 of a new secret.
+	CreateSecret(ctx context.Context, s SealedSecret, ev AuditEvent) error
+	// UpdateSecret stores s as the next version: s.Version must be one more than the
+	// current version, else ErrConflict.
+	UpdateSecret(ctx context.Context, s SealedSecret, ev AuditEvent) error
+	// DeleteSecret deletes a secret and its versions if its current version is version.
+	DeleteSecret(ctx context.Context, spaceID, id string, version int, ev AuditEvent) error
+	// Secret returns the current version of a secret with its sealed fields.
+	Secret(ctx context.Context, spaceID, id string) (SealedSecret, error)
+	// SecretVersion returns one version of a secret with its sealed fields.
+	SecretVersion(ctx context.Context, spaceID, id string, version int) (SealedSecret, error)
+	// SecretVersions lists the versions of a secret, newest first, without fields.
+	SecretVersions(ctx context.Context, spaceID, id string) ([]SecretMeta, error)
+	// Secrets lists the current versions of the secrets of a collection, sorted by name.
+	Secrets(ctx context.Context, q SecretQuery) ([]SealedSecret, error)
+
+	CreateAPIKey(ctx context.Context, k APIKey, ev AuditEvent) error
+	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
+	APIKeys(ctx context.Context, spaceID string) ([]APIKey, error)
+	RevokeAPIKey(ctx context.Context, spaceID, id string, at time.Time, ev AuditEvent) error
+	// TouchAPIKey records when a key was last used.
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+
+	// AppendAudit records an event that has no change of its own: a read of plaintext, a refusal.
+	AppendAudit(ctx context.Context, ev AuditEvent) error
+	// Audit returns events, newest first.
+	Audit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+	// PruneAudit deletes events older than before and reports how many.
+	PruneAudit(ctx context.Context, before time.Time) (int64, error)
+
+	Close() error
+}

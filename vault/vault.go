@@ -1,0 +1,206 @@
+package vault
+
+import (
+	"context"
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kazzle/kazzle/resolver"
+)
+
+// Options configure a Vault. The zero value is usable.
+type Options struct {
+	KeyCache KeyCacheOptions
+	// Now is the clock (time.Now by default); tests move it.
+	Now func() time.Time
+	// Logger receives operational events (never a value); nil discards them.
+	Logger *slog.Logger
+}
+
+// Vault is the encrypted store as its callers see it: plaintext in, plaintext out, sealed
+// in the Store. It is safe for concurrent use.
+type Vault struct {
+	store Store
+	keys  *keyring
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// New returns a Vault over store whose data keys are wrapped by w.
+func New(store Store, w KeyWrapper, o Options) *Vault {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Vault{store: store, keys: newKeyring(w, o.KeyCache, now), now: func() time.Time { return now().UTC() }, log: log}
+}
+
+// Store returns the underlying store, for reads that need no plaintext.
+func (v *Vault) Store() Store { return v.store }
+
+func (v *Vault) event(actor Actor, spaceID, action string, target AuditTarget) AuditEvent {
+	return AuditEvent{
+		SpaceID: spaceID, Time: v.now(), ActorKeyID: actor.KeyID, ActorName: actor.Name,
+		ClientAddr: actor.ClientAddr, Action: action, Target: target, Outcome: OutcomeOK,
+	}
+}
+
+// aead returns the cipher of a space's data key, from the cache when it can.
+func (v *Vault) aead(ctx context.Context, spaceID string) (cipher.AEAD, error) {
+	return v.keys.aead(ctx, spaceID, func(ctx context.Context) (WrappedKey, error) {
+		v.log.Debug("unwrapping data key", "space", spaceID)
+		return v.store.SpaceKey(ctx, spaceID)
+	})
+}
+
+// CreateSpace creates a space with a new data key from the key wrapper.
+func (v *Vault) CreateSpace(ctx context.Context, actor Actor, name string) (Space, error) {
+	if name == "" {
+		return Space{}, fmt.Errorf("%w space name: it is empty", ErrInvalid)
+	}
+	s := Space{ID: uuid.NewString(), Name: name, CreatedAt: v.now()}
+	key, wrapped, err := v.keys.keyWrapper().GenerateDataKey(ctx, s.ID)
+	if err != nil {
+		return Space{}, fmt.Errorf("generate data key for space %s: %w", s.ID, err)
+	}
+	defer clear(key)
+	ev := v.event(actor, s.ID, "space.create", AuditTarget{SpaceName: name, WrappingKeyID: wrapped.KeyID})
+	if err := v.store.CreateSpace(ctx, s, wrapped, ev); err != nil {
+		return Space{}, fmt.Errorf("create space: %w", err)
+	}
+	if err := v.keys.put(s.ID, key); err != nil {
+		return Space{}, err
+	}
+	v.log.Info("space created", "space", s.ID, "wrapping_key", wrapped.KeyID)
+	return s, nil
+}
+
+// CreateCollection creates a collection in a space.
+func (v *Vault) CreateCollection(ctx context.Context, actor Actor, spaceID, slug, name string) (Collection, error) {
+	if err := resolver.ValidateSlug("collection", slug); err != nil {
+		return Collection{}, err
+	}
+	if name == "" {
+		name = slug
+	}
+	c := Collection{ID: uuid.NewString(), SpaceID: spaceID, Slug: slug, Name: name, CreatedAt: v.now()}
+	ev := v.event(actor, spaceID, "collection.create", AuditTarget{CollectionID: c.ID, Collection: slug})
+	if err := v.store.CreateCollection(ctx, c, ev); err != nil {
+		return Collection{}, fmt.Errorf("create collection %s: %w", slug, err)
+	}
+	return c, nil
+}
+
+// DeleteCollection deletes a collection with all its environments and secrets.
+func (v *Vault) DeleteCollection(ctx context.Context, actor Actor, spaceID, collection string) error {
+	c, err := v.store.Collection(ctx, spaceID, collection)
+	if err != nil {
+		return err
+	}
+	ev := v.event(actor, spaceID, "collection.delete", AuditTarget{CollectionID: c.ID, Collection: c.Slug})
+	return v.store.DeleteCollection(ctx, spaceID, c.ID, ev)
+}
+
+// CreateEnvironment creates an environment in a collection (given by id or slug).
+func (v *Vault) CreateEnvironment(ctx context.Context, actor Actor, spaceID, collection, slug string) (Environment, error) {
+	if err := resolver.ValidateSlug("environment", slug); err != nil {
+		return Environment{}, err
+	}
+	c, err := v.store.Collection(ctx, spaceID, collection)
+	if err != nil {
+		return Environment{}, err
+	}
+	e := Environment{ID: uuid.NewString(), SpaceID: spaceID, CollectionID: c.ID, Slug: slug, CreatedAt: v.now()}
+	ev := v.event(actor, spaceID, "environment.create", AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: slug})
+	if err := v.store.CreateEnvironment(ctx, e, ev); err != nil {
+		return Environment{}, fmt.Errorf("create environment %s of %s: %w", slug, c.Slug, err)
+	}
+	return e, nil
+}
+
+// DeleteEnvironment deletes an environment and the secrets tagged with it.
+func (v *Vault) DeleteEnvironment(ctx context.Context, actor Actor, spaceID, collection, env string) error {
+	c, err := v.store.Collection(ctx, spaceID, collection)
+	if err != nil {
+		return err
+	}
+	e, err := v.store.Environment(ctx, spaceID, c.ID, env)
+	if err != nil {
+		return err
+	}
+	ev := v.event(actor, spaceID, "environment.delete", AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug})
+	return v.store.DeleteEnvironment(ctx, spaceID, e.ID, ev)
+}
+
+// Rewrap wraps every space's data key under the key wrapper to, without touching a sealed
+// field, and makes to the wrapper for new spaces. Keys already wrapped under to's key are
+// left as they are, so a Rewrap that failed part way can simply be run again. It reports
+// how many keys it moved.
+func (v *Vault) Rewrap(ctx context.Context, actor Actor, to KeyWrapper) (int, error) {
+	from := v.keys.keyWrapper()
+	target, err := to.KeyID(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("rewrap: name the new key: %w", err)
+	}
+	spaces, err := v.store.Spaces(ctx)
+	if err != nil {
+		return 0, err
+	}
+	moved := 0
+	for _, s := range spaces {
+		old, err := v.store.SpaceKey(ctx, s.ID)
+		if err != nil {
+			return moved, err
+		}
+		if old.KeyID == target {
+			continue
+		}
+		key, err := from.UnwrapDataKey(ctx, s.ID, old)
+		if err != nil {
+			return moved, fmt.Errorf("rewrap space %s: unwrap under %s: %w", s.ID, old.KeyID, err)
+		}
+		wrapped, err := to.WrapDataKey(ctx, s.ID, key)
+		clear(key)
+		if err != nil {
+			return moved, fmt.Errorf("rewrap space %s: wrap: %w", s.ID, err)
+		}
+		ev := v.event(actor, s.ID, "space.rewrap", AuditTarget{SpaceName: s.Name, WrappingKeyID: wrapped.KeyID})
+		if err := v.store.ReplaceSpaceKey(ctx, s.ID, old, wrapped, ev); err != nil {
+			return moved, fmt.Errorf("rewrap space %s: %w", s.ID, err)
+		}
+		moved++
+		v.log.Info("data key rewrapped", "space", s.ID, "from", old.KeyID, "to", wrapped.KeyID)
+	}
+	v.keys.setWrapper(to)
+	return moved, nil
+}
+
+// Audit returns audit events, newest first.
+func (v *Vault) Audit(ctx context.Context, q AuditQuery) ([]AuditEvent, error) {
+	return v.store.Audit(ctx, q)
+}
+
+// Record appends an audit event for something outside the vault's own operations, such
+// as a refused request.
+func (v *Vault) Record(ctx context.Context, actor Actor, spaceID, action, outcome string, target AuditTarget) error {
+	ev := v.event(actor, spaceID, action, target)
+	ev.Outcome = outcome
+	return v.store.AppendAudit(ctx, ev)
+}
+
+// PruneAudit deletes audit events older than the retention period.
+func (v *Vault) PruneAudit(ctx context.Context, retention time.Duration) (int64, error) {
+	if retention <= 0 {
+		return 0, errors.New("audit retention must be positive")
+	}
+	return v.store.PruneAudit(ctx, v.now().Add(-retention))
+}
