@@ -16,9 +16,10 @@ import (
 // The additional data binds the format byte, space id, secret id, version and field name,
 // so a ciphertext copied to another row, version or field fails to open. A new algorithm
 // gets a new format byte; old rows keep opening.
+const formatAESGCM byte = 0x01
+
 const (
-	formatAESGCM byte = 0x01
-	nonceSize         = 12
+	nonceSize = 12
 	// DataKeySize is the size of a space's data key: AES-256.
 	DataKeySize = 32
 )

@@ -1,0 +1,35 @@
+# kazzle: make demo, make test. See README.md.
+GO       ?= go
+FUZZTIME ?= 15s
+BENCHTIME ?= 1s
+
+.PHONY: all build test lint bench fuzz demo clean
+
+all: build test lint
+
+build:
+	$(GO) build ./...
+
+test:
+	$(GO) test -count=1 -race ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt wants to change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
+	@echo "lint: ok"
+
+bench:
+	@bash scripts/bench.sh $(BENCHTIME)
+
+# Each fuzz target for FUZZTIME, starting from the committed seed corpora.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTemplate$$' -fuzztime $(FUZZTIME) ./resolver
+	$(GO) test -run '^$$' -fuzz '^FuzzOpenField$$' -fuzztime $(FUZZTIME) ./vault
+
+demo:
+	$(GO) run ./internal/demo
+
+clean:
+	rm -rf bin
