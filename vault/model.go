@@ -154,8 +154,8 @@ type AuditTarget struct {
 	Key             string   `json:"key,omitempty"`
 	WrappingKeyID   string   `json:"wrapping_key_id,omitempty"`
 	SpaceName       string   `json:"space,omitempty"`
-	RefusalReason   string   `json:"reason,omitempty"`
-	ResolvedVarsNum int      `json:"vars,omitempty"`
+	Reason          string   `json:"reason,omitempty"`
+	Vars            int      `json:"vars,omitempty"`
 }
 
 // AuditQuery filters the audit trail. Zero fields do not filter.

@@ -371,7 +371,7 @@ func (v *Vault) Resolve(ctx context.Context, actor Actor, req ResolveRequest) ([
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
 	}
-	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, ResolvedVarsNum: len(vars)}
+	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, Vars: len(vars)}
 	for _, s := range view {
 		target.Secrets = append(target.Secrets, s.Name)
 	}

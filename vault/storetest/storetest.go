@@ -466,7 +466,7 @@ func testAuditTrail(t *testing.T, f *Fixture) {
 	if _, err := f.Vault.Resolve(ctx, f.Actor, vault.ResolveRequest{SpaceID: f.Space.ID, Collection: "my-saas", Environment: "dev"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Vault.Record(ctx, vault.Actor{ClientAddr: "10.0.0.66"}, "", "auth", vault.OutcomeDenied, vault.AuditTarget{RefusalReason: "unknown key"}); err != nil {
+	if err := f.Vault.Record(ctx, vault.Actor{ClientAddr: "10.0.0.66"}, "", "auth", vault.OutcomeDenied, vault.AuditTarget{Reason: "unknown key"}); err != nil {
 		t.Fatal(err)
 	}
 	all, err := f.Vault.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID})
