@@ -142,20 +142,20 @@ type AuditEvent struct {
 
 // AuditTarget is what an audit event is about. Unset parts are empty.
 type AuditTarget struct {
-	CollectionID    string   `json:"collection_id,omitempty"`
-	Collection      string   `json:"collection,omitempty"`
-	EnvironmentID   string   `json:"environment_id,omitempty"`
-	Environment     string   `json:"environment,omitempty"`
-	SecretID        string   `json:"secret_id,omitempty"`
-	Secret          string   `json:"secret,omitempty"`
-	Version         int      `json:"version,omitempty"`
-	Secrets         []string `json:"secrets,omitempty"`
-	KeyID           string   `json:"key_id,omitempty"`
-	Key             string   `json:"key,omitempty"`
-	WrappingKeyID   string   `json:"wrapping_key_id,omitempty"`
-	SpaceName       string   `json:"space,omitempty"`
-	Reason          string   `json:"reason,omitempty"`
-	Vars            int      `json:"vars,omitempty"`
+	CollectionID  string   `json:"collection_id,omitempty"`
+	Collection    string   `json:"collection,omitempty"`
+	EnvironmentID string   `json:"environment_id,omitempty"`
+	Environment   string   `json:"environment,omitempty"`
+	SecretID      string   `json:"secret_id,omitempty"`
+	Secret        string   `json:"secret,omitempty"`
+	Version       int      `json:"version,omitempty"`
+	Secrets       []string `json:"secrets,omitempty"`
+	KeyID         string   `json:"key_id,omitempty"`
+	Key           string   `json:"key,omitempty"`
+	WrappingKeyID string   `json:"wrapping_key_id,omitempty"`
+	SpaceName     string   `json:"space,omitempty"`
+	Reason        string   `json:"reason,omitempty"`
+	Vars          int      `json:"vars,omitempty"`
 }
 
 // AuditQuery filters the audit trail. Zero fields do not filter.
