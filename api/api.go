@@ -1,0 +1,121 @@
+// Package api is the wire contract of kazzle's HTTP API under /v1/: request and response
+// types, error codes, and the Go client. The server and the CLI share these types, so
+// the two cannot drift apart.
+package api
+
+import (
+	"fmt"
+	"time"
+)
+
+// Error codes, with the HTTP status each goes with.
+const (
+	CodeInvalid         = "invalid_request"   // 400
+	CodeUnauthenticated = "unauthenticated"   // 401
+	CodeForbidden       = "forbidden"         // 403
+	CodeNotFound        = "not_found"         // 404
+	CodeConflict        = "conflict"          // 409
+	CodeTooLarge        = "request_too_large" // 413
+	CodeInternal        = "internal"          // 500
+)
+
+// Error is an API error, sent as {"error":{"code":…,"message":…}}. Messages never hold a
+// secret value.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// ErrorBody is the JSON body of an error response.
+type ErrorBody struct {
+	Error *Error `json:"error"`
+}
+
+// Collection is a group of secrets.
+type Collection struct {
+	ID        string    `json:"id"`
+	Slug      string    `json:"slug"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CreateCollectionRequest creates a collection.
+type CreateCollectionRequest struct {
+	Slug string `json:"slug"`
+	Name string `json:"name,omitempty"`
+}
+
+// Environment is a bucket of a collection.
+type Environment struct {
+	ID        string    `json:"id"`
+	Slug      string    `json:"slug"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CreateEnvironmentRequest creates an environment in the collection of the URL.
+type CreateEnvironmentRequest struct {
+	Slug string `json:"slug"`
+}
+
+// Secret is a secret's metadata with its fields: masked previews, unless revealed.
+type Secret struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Type        string            `json:"type"`
+	Collection  string            `json:"collection"`
+	Environment string            `json:"environment,omitempty"`
+	Note        string            `json:"note,omitempty"`
+	Version     int               `json:"version"`
+	Fields      map[string]string `json:"fields,omitempty"`
+	Masked      bool              `json:"masked"`
+	CreatedAt   time.Time         `json:"created_at"`
+	CreatedBy   string            `json:"created_by"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	UpdatedBy   string            `json:"updated_by"`
+}
+
+// CreateSecretRequest creates a secret; Environment empty means untagged.
+type CreateSecretRequest struct {
+	Collection  string            `json:"collection"`
+	Environment string            `json:"environment,omitempty"`
+	Name        string            `json:"name"`
+	Type        string            `json:"type,omitempty"`
+	Note        string            `json:"note,omitempty"`
+	Fields      map[string]string `json:"fields"`
+}
+
+// UpdateSecretRequest makes a new version of a secret. Version is the version being
+// replaced: a stale one is refused with 409 conflict.
+type UpdateSecretRequest struct {
+	Version int               `json:"version"`
+	Fields  map[string]string `json:"fields,omitempty"`
+	Note    *string           `json:"note,omitempty"`
+}
+
+// SecretList is a list of secrets.
+type SecretList struct {
+	Secrets []Secret `json:"secrets"`
+}
+
+// ResolveRequest asks for the environment variables of an environment.
+type ResolveRequest struct {
+	Collection  string   `json:"collection"`
+	Environment string   `json:"environment,omitempty"`
+	Names       []string `json:"names,omitempty"`
+}
+
+// Var is one resolved environment variable.
+type Var struct {
+	Name     string `json:"name"`
+	Value    string `json:"value"`
+	SecretID string `json:"secret_id"`
+	Field    string `json:"field"`
+}
+
+// ResolveResponse carries the resolved variables.
+type ResolveResponse struct {
+	Vars []Var `json:"vars"`
+}

@@ -1,0 +1,69 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/vault"
+)
+
+// principal is an authenticated caller.
+type principal struct {
+	key   vault.APIKey
+	actor vault.Actor
+}
+
+func (s *Server) authenticate(r *http.Request) (*principal, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" {
+		return nil, &api.Error{Status: http.StatusUnauthorized, Code: api.CodeUnauthenticated, Message: "no API key: send Authorization: Bearer kzl_…"}
+	}
+	k, err := s.v.Authenticate(r.Context(), token)
+	if err != nil {
+		if k.ID != "" { // revoked or expired: the refusal is audited in the key's space
+			return &principal{key: k, actor: vault.Actor{KeyID: k.ID, Name: k.Name, ClientAddr: clientAddr(r)}}, err
+		}
+		return nil, err
+	}
+	return &principal{key: k, actor: vault.Actor{KeyID: k.ID, Name: k.Name, ClientAddr: clientAddr(r)}}, nil
+}
+
+var roleRank = map[vault.Role]int{vault.RoleRead: 1, vault.RoleWrite: 2, vault.RoleAdmin: 3}
+
+func forbidden(format string, args ...any) error {
+	return &api.Error{Status: http.StatusForbidden, Code: api.CodeForbidden, Message: fmt.Sprintf(format, args...)}
+}
+
+// need requires at least role.
+func (p *principal) need(role vault.Role) error {
+	if roleRank[p.key.Role] < roleRank[role] {
+		return forbidden("this needs a %s key; key %s is %s", role, p.key.Name, p.key.Role)
+	}
+	return nil
+}
+
+// reach checks the key's collection and environment restrictions for a collection and
+// environment (envID "" for untagged secrets or a whole collection). A key limited to
+// one environment may read untagged secrets, which are part of its environment, but not
+// change them, since they are part of every other environment too.
+func (p *principal) reach(collectionID, envID string, writing bool) error {
+	k := p.key
+	if k.CollectionID != "" && k.CollectionID != collectionID {
+		return forbidden("key %s is limited to another collection", k.Name)
+	}
+	if k.EnvironmentID == "" {
+		return nil
+	}
+	if envID == "" {
+		if writing {
+			return forbidden("key %s is limited to one environment; untagged secrets belong to every environment", k.Name)
+		}
+		return nil
+	}
+	if envID != k.EnvironmentID {
+		return forbidden("key %s is limited to another environment", k.Name)
+	}
+	return nil
+}

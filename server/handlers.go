@@ -1,0 +1,353 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/vault"
+)
+
+func (s *Server) routes() {
+	s.handle("GET /v1/collections", s.listCollections)
+	s.handle("POST /v1/collections", s.createCollection)
+	s.handle("DELETE /v1/collections/{collection}", s.deleteCollection)
+	s.handle("GET /v1/collections/{collection}/environments", s.listEnvironments)
+	s.handle("POST /v1/collections/{collection}/environments", s.createEnvironment)
+	s.handle("GET /v1/collections/{collection}/secrets", s.listSecrets)
+	s.handle("POST /v1/secrets", s.createSecret)
+	s.handle("GET /v1/secrets/{id}", s.getSecret)
+	s.handle("PUT /v1/secrets/{id}", s.updateSecret)
+	s.handle("DELETE /v1/secrets/{id}", s.deleteSecret)
+	s.handle("POST /v1/secrets/{id}/reveal", s.revealSecret)
+	s.handle("POST /v1/resolve", s.resolve)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+	})
+}
+
+func toCollection(c vault.Collection) api.Collection {
+	return api.Collection{ID: c.ID, Slug: c.Slug, Name: c.Name, CreatedAt: c.CreatedAt}
+}
+
+func (s *Server) listCollections(w http.ResponseWriter, r *http.Request, p *principal) error {
+	colls, err := s.v.Store().Collections(r.Context(), p.key.SpaceID)
+	if err != nil {
+		return err
+	}
+	out := []api.Collection{}
+	for _, c := range colls {
+		if p.reach(c.ID, "", false) == nil {
+			out = append(out, toCollection(c))
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"collections": out})
+}
+
+func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var req api.CreateCollectionRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := p.need(vault.RoleAdmin); err != nil {
+		return err
+	}
+	c, err := s.v.CreateCollection(r.Context(), p.actor, p.key.SpaceID, req.Slug, req.Name)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, toCollection(c))
+}
+
+// collection finds the collection of the URL and checks the key may reach it.
+func (s *Server) collection(r *http.Request, p *principal, writing bool) (vault.Collection, error) {
+	c, err := s.v.Store().Collection(r.Context(), p.key.SpaceID, r.PathValue("collection"))
+	if err != nil {
+		return c, err
+	}
+	return c, p.reach(c.ID, "", writing && p.key.EnvironmentID == "")
+}
+
+func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request, p *principal) error {
+	if err := p.need(vault.RoleAdmin); err != nil {
+		return err
+	}
+	c, err := s.collection(r, p, true)
+	if err != nil {
+		return err
+	}
+	if p.key.EnvironmentID != "" {
+		return forbidden("key %s is limited to one environment", p.key.Name)
+	}
+	if err := s.v.DeleteCollection(r.Context(), p.actor, p.key.SpaceID, c.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request, p *principal) error {
+	c, err := s.collection(r, p, false)
+	if err != nil {
+		return err
+	}
+	envs, err := s.v.Store().Environments(r.Context(), p.key.SpaceID, c.ID)
+	if err != nil {
+		return err
+	}
+	out := []api.Environment{}
+	for _, e := range envs {
+		if p.reach(c.ID, e.ID, false) == nil {
+			out = append(out, api.Environment{ID: e.ID, Slug: e.Slug, CreatedAt: e.CreatedAt})
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"environments": out})
+}
+
+func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var req api.CreateEnvironmentRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := p.need(vault.RoleAdmin); err != nil {
+		return err
+	}
+	c, err := s.collection(r, p, true)
+	if err != nil {
+		return err
+	}
+	if p.key.EnvironmentID != "" {
+		return forbidden("key %s is limited to one environment", p.key.Name)
+	}
+	e, err := s.v.CreateEnvironment(r.Context(), p.actor, p.key.SpaceID, c.ID, req.Slug)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, api.Environment{ID: e.ID, Slug: e.Slug, CreatedAt: e.CreatedAt})
+}
+
+// target finds a collection and, when env is set, an environment of it (ids or slugs),
+// and checks that the key may reach them.
+func (s *Server) target(r *http.Request, p *principal, collection, env string, writing bool) (collID, envID string, err error) {
+	c, err := s.v.Store().Collection(r.Context(), p.key.SpaceID, collection)
+	if err != nil {
+		return "", "", err
+	}
+	if env != "" {
+		e, err := s.v.Store().Environment(r.Context(), p.key.SpaceID, c.ID, env)
+		if err != nil {
+			return "", "", err
+		}
+		envID = e.ID
+	}
+	return c.ID, envID, p.reach(c.ID, envID, writing)
+}
+
+// toSecret names a secret's collection and environment for the wire.
+func (s *Server) toSecret(r *http.Request, sec vault.Secret, masked bool) (api.Secret, error) {
+	c, err := s.v.Store().Collection(r.Context(), sec.SpaceID, sec.CollectionID)
+	if err != nil {
+		return api.Secret{}, err
+	}
+	out := api.Secret{ID: sec.ID, Name: sec.Name, Type: string(sec.Type), Collection: c.Slug, Note: sec.Note, Version: sec.Version,
+		Fields: sec.Fields, Masked: masked, CreatedAt: sec.CreatedAt, CreatedBy: sec.CreatedBy, UpdatedAt: sec.UpdatedAt, UpdatedBy: sec.UpdatedBy}
+	if sec.EnvironmentID != "" {
+		e, err := s.v.Store().Environment(r.Context(), sec.SpaceID, sec.CollectionID, sec.EnvironmentID)
+		if err != nil {
+			return api.Secret{}, err
+		}
+		out.Environment = e.Slug
+	}
+	return out, nil
+}
+
+func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, p *principal) error {
+	c, err := s.collection(r, p, false)
+	if err != nil {
+		return err
+	}
+	env := r.URL.Query().Get("environment")
+	if env == "" && p.key.EnvironmentID != "" {
+		env = p.key.EnvironmentID
+	}
+	if env != "" {
+		e, err := s.v.Store().Environment(r.Context(), p.key.SpaceID, c.ID, env)
+		if err != nil {
+			return err
+		}
+		if err := p.reach(c.ID, e.ID, false); err != nil {
+			return err
+		}
+	}
+	secrets, err := s.v.List(r.Context(), p.key.SpaceID, c.ID, env)
+	if err != nil {
+		return err
+	}
+	out := api.SecretList{Secrets: []api.Secret{}}
+	for _, sec := range secrets {
+		as, err := s.toSecret(r, sec, true)
+		if err != nil {
+			return err
+		}
+		out.Secrets = append(out.Secrets, as)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// secretFor loads the secret of the URL (plaintext, current version) after checking
+// that the key may reach it.
+func (s *Server) secretFor(r *http.Request, p *principal, writing bool) (vault.Secret, error) {
+	meta, err := s.v.Store().Secret(r.Context(), p.key.SpaceID, r.PathValue("id"))
+	if err != nil {
+		return vault.Secret{}, err
+	}
+	if err := p.reach(meta.CollectionID, meta.EnvironmentID, writing); err != nil {
+		return vault.Secret{}, err
+	}
+	return s.v.Secret(r.Context(), p.key.SpaceID, meta.ID, 0)
+}
+
+func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, p *principal) error {
+	sec, err := s.secretFor(r, p, false)
+	if err != nil {
+		return err
+	}
+	out, err := s.toSecret(r, sec.Masked(), true)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var req api.CreateSecretRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := p.need(vault.RoleWrite); err != nil {
+		return err
+	}
+	collID, envID, err := s.target(r, p, req.Collection, req.Environment, true)
+	if err != nil {
+		return err
+	}
+	if err := s.mayReference(r, p, req.Fields); err != nil {
+		return err
+	}
+	meta, err := s.v.CreateSecret(r.Context(), p.actor, vault.SecretInput{SpaceID: p.key.SpaceID, Collection: collID, Environment: envID,
+		Name: req.Name, Type: resolver.Type(req.Type), Note: req.Note, Fields: req.Fields})
+	if err != nil {
+		return err
+	}
+	out, err := s.toSecret(r, vault.Secret{SecretMeta: meta}, true)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, out)
+}
+
+// mayReference requires that the writer may read every secret its fields refer to:
+// otherwise a reference would let a key read what it may not (SPEC section 1).
+func (s *Server) mayReference(r *http.Request, p *principal, fields map[string]string) error {
+	for _, val := range fields {
+		refs, err := resolver.References(val)
+		if err != nil {
+			return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: err.Error()}
+		}
+		for _, ref := range refs {
+			target, err := s.v.Store().Secret(r.Context(), p.key.SpaceID, ref.ID)
+			if err != nil {
+				continue // the vault reports unknown references with their names
+			}
+			if err := p.reach(target.CollectionID, target.EnvironmentID, false); err != nil {
+				return forbidden("a reference to secret %s, which key %s may not read", ref.ID, p.key.Name)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Server) updateSecret(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var req api.UpdateSecretRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := p.need(vault.RoleWrite); err != nil {
+		return err
+	}
+	sec, err := s.secretFor(r, p, true)
+	if err != nil {
+		return err
+	}
+	if err := s.mayReference(r, p, req.Fields); err != nil {
+		return err
+	}
+	meta, err := s.v.UpdateSecret(r.Context(), p.actor, vault.SecretUpdate{SpaceID: p.key.SpaceID, ID: sec.ID, Version: req.Version, Fields: req.Fields, Note: req.Note})
+	if err != nil {
+		return err
+	}
+	out, err := s.toSecret(r, vault.Secret{SecretMeta: meta}, true)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) deleteSecret(w http.ResponseWriter, r *http.Request, p *principal) error {
+	if err := p.need(vault.RoleWrite); err != nil {
+		return err
+	}
+	version, err := strconv.Atoi(r.URL.Query().Get("version"))
+	if err != nil || version < 1 {
+		return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: "say which version you delete: ?version=N (the current one)"}
+	}
+	sec, err := s.secretFor(r, p, true)
+	if err != nil {
+		return err
+	}
+	if err := s.v.DeleteSecret(r.Context(), p.actor, p.key.SpaceID, sec.ID, version); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) revealSecret(w http.ResponseWriter, r *http.Request, p *principal) error {
+	sec, err := s.secretFor(r, p, false)
+	if err != nil {
+		return err
+	}
+	revealed, err := s.v.Reveal(r.Context(), p.actor, p.key.SpaceID, sec.ID, 0, true)
+	if err != nil {
+		return err
+	}
+	out, err := s.toSecret(r, revealed, false)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) resolve(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var req api.ResolveRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	collID, envID, err := s.target(r, p, req.Collection, req.Environment, false)
+	if err != nil {
+		return err
+	}
+	if p.key.EnvironmentID != "" && envID == "" {
+		return forbidden("key %s is limited to one environment: name it", p.key.Name)
+	}
+	vars, err := s.v.Resolve(r.Context(), p.actor, vault.ResolveRequest{SpaceID: p.key.SpaceID, Collection: collID, Environment: envID, Names: req.Names})
+	if err != nil {
+		return err
+	}
+	out := api.ResolveResponse{Vars: make([]api.Var, len(vars))}
+	for i, v := range vars {
+		out.Vars[i] = api.Var{Name: v.Name, Value: v.Value, SecretID: v.SecretID, Field: v.Field}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,203 @@
+// Package server is kazzle's HTTP API under /v1/: bearer API keys, roles with collection
+// and environment restrictions, JSON errors with proper status codes, request size
+// limits, Host and Origin checks, and an audit event for every refusal. The vault does
+// the work; this package decides who may ask for it.
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/vault"
+)
+
+// DefaultMaxBody caps request bodies: a secret has a few fields of at most 64 KiB.
+const DefaultMaxBody = 1 << 20
+
+// Options configure a Server.
+type Options struct {
+	// MaxBody caps request bodies in bytes (DefaultMaxBody when 0).
+	MaxBody int64
+	// LoopbackOnly refuses requests whose Host is not a loopback name: a dev server on
+	// 127.0.0.1 must not answer a web page that rebinds its own DNS name to loopback.
+	LoopbackOnly bool
+	Logger       *slog.Logger
+}
+
+// Server serves the API.
+type Server struct {
+	v    *vault.Vault
+	opts Options
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// New returns a Server over v.
+func New(v *vault.Vault, o Options) *Server {
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{v: v, opts: o, log: o.Logger, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// ServeHTTP checks Host and Origin, then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if s.opts.LoopbackOnly && !isLoopbackHost(r.Host) {
+		writeError(w, &api.Error{Status: http.StatusForbidden, Code: api.CodeForbidden, Message: "this server answers only loopback host names (127.0.0.1, localhost, [::1])"})
+		return
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
+		writeError(w, &api.Error{Status: http.StatusForbidden, Code: api.CodeForbidden, Message: "cross-origin requests are refused"})
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func sameOrigin(origin string, r *http.Request) bool {
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	return origin == scheme+r.Host
+}
+
+// handler is an API handler for an authenticated caller; it returns an error to send.
+type handler func(w http.ResponseWriter, r *http.Request, p *principal) error
+
+func (s *Server) handle(pattern string, h handler) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
+		p, err := s.authenticate(r)
+		if err == nil {
+			err = h(w, r, p)
+		}
+		if err != nil {
+			s.fail(w, r, p, err)
+		}
+	})
+}
+
+// fail sends err as an API error and audits refusals.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *principal, err error) {
+	ae := toAPIError(err)
+	if ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden {
+		actor, spaceID := vault.Actor{ClientAddr: clientAddr(r)}, ""
+		if p != nil {
+			actor, spaceID = p.actor, p.key.SpaceID
+		}
+		target := vault.AuditTarget{Reason: ae.Message}
+		if rec := s.v.Record(r.Context(), actor, spaceID, "request "+r.Method+" "+r.URL.Path, vault.OutcomeDenied, target); rec != nil {
+			s.log.Error("recording a refusal", "err", rec)
+		}
+	}
+	if ae.Status >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeError(w, ae)
+}
+
+// toAPIError maps vault and resolver errors to statuses; their messages name ids and
+// names, never values, so they can go to the client as they are.
+func toAPIError(err error) *api.Error {
+	var ae *api.Error
+	var mbe *http.MaxBytesError
+	var cycle *resolver.CycleError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &mbe):
+		return &api.Error{Status: http.StatusRequestEntityTooLarge, Code: api.CodeTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}
+	case errors.Is(err, vault.ErrUnauthenticated):
+		return &api.Error{Status: http.StatusUnauthorized, Code: api.CodeUnauthenticated, Message: err.Error()}
+	case errors.Is(err, vault.ErrInvalid), errors.As(err, &cycle), errors.Is(err, resolver.ErrUnknownSecret),
+		errors.Is(err, resolver.ErrUnknownField), errors.Is(err, resolver.ErrTooDeep), errors.Is(err, resolver.ErrSyntax):
+		return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: err.Error()}
+	case errors.Is(err, vault.ErrNotFound):
+		return &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: err.Error()}
+	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrConflict):
+		return &api.Error{Status: http.StatusConflict, Code: api.CodeConflict, Message: err.Error()}
+	}
+	return &api.Error{Status: http.StatusInternalServerError, Code: api.CodeInternal, Message: "internal error; the server log has the details"}
+}
+
+func writeError(w http.ResponseWriter, ae *api.Error) {
+	if ae.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kazzle"`)
+	}
+	writeJSON(w, ae.Status, api.ErrorBody{Error: ae})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// decode reads one JSON object into v, refusing unknown fields and trailing data.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: "malformed JSON body: " + jsonProblem(err)}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: "malformed JSON body: data after the object"}
+	}
+	return nil
+}
+
+// jsonProblem describes a decoding error without quoting the input, which may hold values.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q must be %s", typ.Field, typ.Type)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body is empty or cut short"
+	}
+	return "not a JSON object of the expected shape"
+}
+
+func clientAddr(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
