@@ -357,7 +357,7 @@ func Resolve(view []Secret, src Source, now time.Time) ([]Var, error) {
 	seen := make(map[string]string, len(view))
 	for _, s := range view {
 		for _, vf := range EnvVars(s.Name, s.Type) {
-			if s.Fields[vf.Field] == "" && vf.Field != FieldCode && !(s.Type == TypeGit && vf.Field == FieldURL) {
+			if s.Fields[vf.Field] == "" && computedFields[s.Type] != vf.Field {
 				continue
 			}
 			if other, dup := seen[vf.Var]; dup {
