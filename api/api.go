@@ -4,6 +4,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -118,4 +119,106 @@ type Var struct {
 // ResolveResponse carries the resolved variables.
 type ResolveResponse struct {
 	Vars []Var `json:"vars"`
+}
+
+// Version is one version of a secret, without fields.
+type Version struct {
+	Version   int       `json:"version"`
+	Type      string    `json:"type"`
+	Note      string    `json:"note,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+}
+
+// VersionList lists versions, newest first.
+type VersionList struct {
+	Versions []Version `json:"versions"`
+}
+
+// RollbackRequest makes the fields of version To the newest version; Version is the
+// version being replaced.
+type RollbackRequest struct {
+	To      int `json:"to"`
+	Version int `json:"version"`
+}
+
+// TemplatesRequest asks for ${secret.<id>.<field>} to be substituted in each template.
+type TemplatesRequest struct {
+	Templates []string `json:"templates"`
+}
+
+// TemplatesResponse holds the substituted templates, in order.
+type TemplatesResponse struct {
+	Values []string `json:"values"`
+}
+
+// TOTPResponse is a TOTP code and how many seconds it stays valid.
+type TOTPResponse struct {
+	Code     string  `json:"code"`
+	ValidFor float64 `json:"valid_for"`
+}
+
+// GitCredentialRequest asks for the credential of a git repository.
+type GitCredentialRequest struct {
+	Protocol string `json:"protocol,omitempty"`
+	Host     string `json:"host"`
+	Path     string `json:"path,omitempty"`
+}
+
+// GitCredentialResponse is the matching credential.
+type GitCredentialResponse struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	SecretID string `json:"secret_id"`
+}
+
+// APIKey is an API key as listed: never the key itself.
+type APIKey struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Role        string     `json:"role"`
+	Prefix      string     `json:"prefix"`
+	Collection  string     `json:"collection,omitempty"`
+	Environment string     `json:"environment,omitempty"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+}
+
+// CreateAPIKeyRequest creates an API key.
+type CreateAPIKeyRequest struct {
+	Name        string     `json:"name"`
+	Role        string     `json:"role"`
+	Collection  string     `json:"collection,omitempty"`
+	Environment string     `json:"environment,omitempty"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+}
+
+// CreateAPIKeyResponse carries the new key; Key is shown this once.
+type CreateAPIKeyResponse struct {
+	APIKey
+	Key string `json:"key"`
+}
+
+// APIKeyList lists keys.
+type APIKeyList struct {
+	Keys []APIKey `json:"keys"`
+}
+
+// AuditEvent is one entry of the audit trail.
+type AuditEvent struct {
+	ID         int64           `json:"id"`
+	Time       time.Time       `json:"time"`
+	ActorKeyID string          `json:"actor_key_id,omitempty"`
+	ActorName  string          `json:"actor_name,omitempty"`
+	ClientAddr string          `json:"client_addr,omitempty"`
+	Action     string          `json:"action"`
+	Target     json.RawMessage `json:"target"`
+	Outcome    string          `json:"outcome"`
+}
+
+// AuditList lists audit events, newest first.
+type AuditList struct {
+	Events []AuditEvent `json:"events"`
 }

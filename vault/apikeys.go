@@ -139,3 +139,22 @@ func (v *Vault) APIKeys(ctx context.Context, spaceID string) ([]APIKey, error) {
 func (v *Vault) RevokeAPIKey(ctx context.Context, actor Actor, spaceID, id string) error {
 	return v.store.RevokeAPIKey(ctx, spaceID, id, v.now(), v.event(actor, spaceID, "key.revoke", AuditTarget{KeyID: id}))
 }
+
+// Bootstrap prepares an empty vault on its first start: it creates the first space and an
+// admin API key, and returns the key, which is shown this once. On a vault that has a
+// space already it does nothing and returns created false.
+func (v *Vault) Bootstrap(ctx context.Context, spaceName string) (space Space, token string, created bool, err error) {
+	spaces, err := v.store.Spaces(ctx)
+	if err != nil || len(spaces) > 0 {
+		return Space{}, "", false, err
+	}
+	actor := Actor{Name: "bootstrap"}
+	if space, err = v.CreateSpace(ctx, actor, spaceName); err != nil {
+		return Space{}, "", false, err
+	}
+	_, token, err = v.CreateAPIKey(ctx, actor, NewAPIKey{SpaceID: space.ID, Name: "admin", Role: RoleAdmin})
+	if err != nil {
+		return Space{}, "", false, err
+	}
+	return space, token, true, nil
+}

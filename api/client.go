@@ -1,0 +1,243 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client calls the API with an API key.
+type Client struct {
+	base *url.URL
+	key  string
+	hc   *http.Client
+}
+
+// NewClient returns a client of the server at serverURL. It refuses http:// to anything
+// but a loopback address: the API key would cross the network in clear text.
+func NewClient(serverURL, key string, hc *http.Client) (*Client, error) {
+	u, err := url.Parse(serverURL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("server %q is not an http:// or https:// URL", serverURL)
+	}
+	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("server %s uses plain http on a non-loopback host: use https:// so the API key is not sent in clear text", u.Redacted())
+	}
+	if key == "" {
+		return nil, errors.New("no API key: set KAZZLE_API_KEY")
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return &Client{base: u, key: key, hc: hc}, nil
+}
+
+// IsLoopback reports whether host is localhost or a loopback IP address.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// do sends a request with a JSON body (in, unless nil) and decodes the JSON answer into
+// out (unless nil). API errors come back as *Error.
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, c.base.Redacted(), errors.Unwrap(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var eb ErrorBody
+		if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&eb) != nil || eb.Error == nil {
+			return &Error{Status: resp.StatusCode, Code: CodeInternal, Message: "the server answered " + resp.Status}
+		}
+		eb.Error.Status = resp.StatusCode
+		return eb.Error
+	}
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func esc(s string) string { return url.PathEscape(s) }
+
+// Collections lists the collections the key can see.
+func (c *Client) Collections(ctx context.Context) ([]Collection, error) {
+	var out struct{ Collections []Collection }
+	return out.Collections, c.do(ctx, "GET", "/v1/collections", nil, &out)
+}
+
+// CreateCollection creates a collection.
+func (c *Client) CreateCollection(ctx context.Context, req CreateCollectionRequest) (Collection, error) {
+	var out Collection
+	return out, c.do(ctx, "POST", "/v1/collections", req, &out)
+}
+
+// DeleteCollection deletes a collection and everything in it.
+func (c *Client) DeleteCollection(ctx context.Context, collection string) error {
+	return c.do(ctx, "DELETE", "/v1/collections/"+esc(collection), nil, nil)
+}
+
+// Environments lists the environments of a collection.
+func (c *Client) Environments(ctx context.Context, collection string) ([]Environment, error) {
+	var out struct{ Environments []Environment }
+	return out.Environments, c.do(ctx, "GET", "/v1/collections/"+esc(collection)+"/environments", nil, &out)
+}
+
+// CreateEnvironment creates an environment in a collection.
+func (c *Client) CreateEnvironment(ctx context.Context, collection, slug string) (Environment, error) {
+	var out Environment
+	return out, c.do(ctx, "POST", "/v1/collections/"+esc(collection)+"/environments", CreateEnvironmentRequest{Slug: slug}, &out)
+}
+
+// Secrets lists a collection's secrets, masked; env narrows to its untagged and tagged ones.
+func (c *Client) Secrets(ctx context.Context, collection, env string) ([]Secret, error) {
+	var out SecretList
+	path := "/v1/collections/" + esc(collection) + "/secrets"
+	if env != "" {
+		path += "?environment=" + url.QueryEscape(env)
+	}
+	return out.Secrets, c.do(ctx, "GET", path, nil, &out)
+}
+
+// Secret returns a secret, masked.
+func (c *Client) Secret(ctx context.Context, id string) (Secret, error) {
+	var out Secret
+	return out, c.do(ctx, "GET", "/v1/secrets/"+esc(id), nil, &out)
+}
+
+// Reveal returns a secret in plaintext, references expanded; the server audits it.
+func (c *Client) Reveal(ctx context.Context, id string) (Secret, error) {
+	var out Secret
+	return out, c.do(ctx, "POST", "/v1/secrets/"+esc(id)+"/reveal", nil, &out)
+}
+
+// CreateSecret creates a secret.
+func (c *Client) CreateSecret(ctx context.Context, req CreateSecretRequest) (Secret, error) {
+	var out Secret
+	return out, c.do(ctx, "POST", "/v1/secrets", req, &out)
+}
+
+// UpdateSecret makes a new version of a secret.
+func (c *Client) UpdateSecret(ctx context.Context, id string, req UpdateSecretRequest) (Secret, error) {
+	var out Secret
+	return out, c.do(ctx, "PUT", "/v1/secrets/"+esc(id), req, &out)
+}
+
+// DeleteSecret deletes a secret whose current version is version.
+func (c *Client) DeleteSecret(ctx context.Context, id string, version int) error {
+	return c.do(ctx, "DELETE", "/v1/secrets/"+esc(id)+"?version="+strconv.Itoa(version), nil, nil)
+}
+
+// History lists the versions of a secret.
+func (c *Client) History(ctx context.Context, id string) ([]Version, error) {
+	var out VersionList
+	return out.Versions, c.do(ctx, "GET", "/v1/secrets/"+esc(id)+"/versions", nil, &out)
+}
+
+// Rollback makes an old version's fields the newest version.
+func (c *Client) Rollback(ctx context.Context, id string, req RollbackRequest) (Secret, error) {
+	var out Secret
+	return out, c.do(ctx, "POST", "/v1/secrets/"+esc(id)+"/rollback", req, &out)
+}
+
+// TOTP returns the current code of a totp secret.
+func (c *Client) TOTP(ctx context.Context, id string) (TOTPResponse, error) {
+	var out TOTPResponse
+	return out, c.do(ctx, "POST", "/v1/secrets/"+esc(id)+"/totp", nil, &out)
+}
+
+// Resolve returns the environment variables of an environment.
+func (c *Client) Resolve(ctx context.Context, req ResolveRequest) ([]Var, error) {
+	var out ResolveResponse
+	return out.Vars, c.do(ctx, "POST", "/v1/resolve", req, &out)
+}
+
+// Templates substitutes ${secret.<id>.<field>} in each template.
+func (c *Client) Templates(ctx context.Context, templates []string) ([]string, error) {
+	var out TemplatesResponse
+	return out.Values, c.do(ctx, "POST", "/v1/templates", TemplatesRequest{Templates: templates}, &out)
+}
+
+// GitCredential finds the credential of a git repository.
+func (c *Client) GitCredential(ctx context.Context, req GitCredentialRequest) (GitCredentialResponse, error) {
+	var out GitCredentialResponse
+	return out, c.do(ctx, "POST", "/v1/git/credential", req, &out)
+}
+
+// Keys lists the space's API keys.
+func (c *Client) Keys(ctx context.Context) ([]APIKey, error) {
+	var out APIKeyList
+	return out.Keys, c.do(ctx, "GET", "/v1/keys", nil, &out)
+}
+
+// CreateKey creates an API key; the response holds the key, shown this once.
+func (c *Client) CreateKey(ctx context.Context, req CreateAPIKeyRequest) (CreateAPIKeyResponse, error) {
+	var out CreateAPIKeyResponse
+	return out, c.do(ctx, "POST", "/v1/keys", req, &out)
+}
+
+// RevokeKey revokes an API key.
+func (c *Client) RevokeKey(ctx context.Context, id string) error {
+	return c.do(ctx, "DELETE", "/v1/keys/"+esc(id), nil, nil)
+}
+
+// AuditQuery filters the audit trail; zero fields do not filter.
+type AuditQuery struct {
+	Since, Until time.Time
+	Action       string
+	Actor        string // key id
+	Limit        int
+}
+
+// Audit reads the audit trail, newest first.
+func (c *Client) Audit(ctx context.Context, q AuditQuery) ([]AuditEvent, error) {
+	v := url.Values{}
+	if !q.Since.IsZero() {
+		v.Set("since", q.Since.Format(time.RFC3339))
+	}
+	if !q.Until.IsZero() {
+		v.Set("until", q.Until.Format(time.RFC3339))
+	}
+	if q.Action != "" {
+		v.Set("action", q.Action)
+	}
+	if q.Actor != "" {
+		v.Set("actor", q.Actor)
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	var out AuditList
+	return out.Events, c.do(ctx, "GET", "/v1/audit?"+v.Encode(), nil, &out)
+}

@@ -1,0 +1,192 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kazzle/kazzle/api"
+)
+
+func (c *cli) collectionsCmd(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("collections", &co)
+	name := fs.String("name", "", "display name (create)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	switch sub := fs.Arg(0); {
+	case sub == "list" || sub == "":
+		colls, err := client.Collections(ctx)
+		if err != nil {
+			return err
+		}
+		if co.json {
+			return c.printJSON(map[string]any{"collections": colls})
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SLUG\tNAME\tCREATED")
+		for _, col := range colls {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", col.Slug, col.Name, col.CreatedAt.Local().Format(time.DateTime))
+		}
+		return tw.Flush()
+	case sub == "create" && fs.NArg() == 2:
+		col, err := client.CreateCollection(ctx, api.CreateCollectionRequest{Slug: fs.Arg(1), Name: *name})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stderr, "kazzle: created collection %s\n", col.Slug)
+		return nil
+	case sub == "delete" && fs.NArg() == 2:
+		if err := client.DeleteCollection(ctx, fs.Arg(1)); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stderr, "kazzle: deleted collection %s with its environments and secrets\n", fs.Arg(1))
+		return nil
+	}
+	return usagef("usage: kazzle collections list | create SLUG [--name=…] | delete SLUG")
+}
+
+func (c *cli) envsCmd(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("envs", &co)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := co.needCollection(); err != nil {
+		return err
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	switch sub := fs.Arg(0); {
+	case sub == "list" || sub == "":
+		envs, err := client.Environments(ctx, co.collection)
+		if err != nil {
+			return err
+		}
+		if co.json {
+			return c.printJSON(map[string]any{"environments": envs})
+		}
+		for _, e := range envs {
+			fmt.Fprintln(c.stdout, e.Slug)
+		}
+		return nil
+	case sub == "create" && fs.NArg() == 2:
+		e, err := client.CreateEnvironment(ctx, co.collection, fs.Arg(1))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stderr, "kazzle: created environment %s/%s\n", co.collection, e.Slug)
+		return nil
+	}
+	return usagef("usage: kazzle envs list | create SLUG --collection=NAME")
+}
+
+func (c *cli) keysCmd(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("keys", &co)
+	name := fs.String("name", "", "who or what uses the key (create)")
+	role := fs.String("role", "read", "admin, write or read (create)")
+	expires := fs.Duration("expires", 0, "lifetime, such as 720h (create; default: no expiry)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	switch sub := fs.Arg(0); {
+	case sub == "list" || sub == "":
+		keys, err := client.Keys(ctx)
+		if err != nil {
+			return err
+		}
+		if co.json {
+			return c.printJSON(api.APIKeyList{Keys: keys})
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tROLE\tLIMITS\tPREFIX\tLAST USED\tSTATE")
+		for _, k := range keys {
+			limits := strings.Trim(k.Collection+"/"+k.Environment, "/")
+			if limits == "" {
+				limits = "-"
+			}
+			used, state := "never", "active"
+			if k.LastUsedAt != nil {
+				used = k.LastUsedAt.Local().Format(time.DateTime)
+			}
+			switch {
+			case k.RevokedAt != nil:
+				state = "revoked"
+			case k.ExpiresAt != nil && time.Now().After(*k.ExpiresAt):
+				state = "expired"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s…\t%s\t%s\n", k.ID, k.Name, k.Role, limits, k.Prefix, used, state)
+		}
+		return tw.Flush()
+	case sub == "create" && fs.NArg() == 1:
+		req := api.CreateAPIKeyRequest{Name: *name, Role: *role, Collection: co.collection, Environment: co.env}
+		if *expires > 0 {
+			t := time.Now().Add(*expires).UTC()
+			req.ExpiresAt = &t
+		}
+		k, err := client.CreateKey(ctx, req)
+		if err != nil {
+			return err
+		}
+		if co.json {
+			return c.printJSON(k)
+		}
+		fmt.Fprintf(c.stderr, "kazzle: created %s key %s (%s); it is shown this once:\n", k.Role, k.Name, k.ID)
+		fmt.Fprintln(c.stdout, k.Key)
+		return nil
+	case sub == "revoke" && fs.NArg() == 2:
+		if err := client.RevokeKey(ctx, fs.Arg(1)); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stderr, "kazzle: revoked key %s\n", fs.Arg(1))
+		return nil
+	}
+	return usagef("usage: kazzle keys list | create --name=NAME --role=ROLE [--collection=C [--env=E]] [--expires=720h] | revoke ID")
+}
+
+func (c *cli) auditCmd(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("audit", &co)
+	since := fs.Duration("since", 0, "only events of this last period, such as 24h")
+	action := fs.String("action", "", "only this action, such as secrets.resolve")
+	actor := fs.String("actor", "", "only events of this key id")
+	limit := fs.Int("limit", 50, "at most this many events")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	q := api.AuditQuery{Action: *action, Actor: *actor, Limit: *limit}
+	if *since > 0 {
+		q.Since = time.Now().Add(-*since)
+	}
+	events, err := client.Audit(ctx, q)
+	if err != nil {
+		return err
+	}
+	if co.json {
+		return c.printJSON(api.AuditList{Events: events})
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tACTOR\tFROM\tACTION\tOUTCOME\tTARGET")
+	for _, ev := range events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Local().Format(time.DateTime), ev.ActorName, ev.ClientAddr, ev.Action, ev.Outcome, ev.Target)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,230 @@
+// Package cmd is the kazzle command line: subcommands, flags, exit codes, and the only
+// place that talks to humans (messages, hints, prompts). Everything it does goes through
+// the api client or, for `kazzle server`, the server and vault packages.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kazzle/kazzle/api"
+)
+
+// Exit codes. A command run by `kazzle run` passes its own through.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// DefaultServer is the dev server's address.
+const DefaultServer = "http://127.0.0.1:7878"
+
+// cli is one invocation: its streams and environment, passed down instead of globals.
+type cli struct {
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
+	getenv  func(string) string
+	environ func() []string
+}
+
+// usageError is a mistake in how kazzle was called: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// hinted is an error with advice on what to do about it.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Unwrap() error { return h.err }
+
+func withHint(err error, format string, args ...any) error {
+	return &hinted{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+// exitError carries a child's exit status through `kazzle run`.
+type exitStatus struct{ code int }
+
+func (e *exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+type command struct {
+	name    string
+	summary string
+	run     func(c *cli, ctx context.Context, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run a command with the secrets of an environment as variables", (*cli).runCmd},
+		{"secrets", "list, export, set, get, delete secrets; history and rollback", (*cli).secretsCmd},
+		{"collections", "list, create and delete collections", (*cli).collectionsCmd},
+		{"envs", "list and create environments of a collection", (*cli).envsCmd},
+		{"keys", "create, list and revoke API keys", (*cli).keysCmd},
+		{"audit", "read the audit trail", (*cli).auditCmd},
+		{"totp", "the current code of a totp secret", (*cli).totpCmd},
+		{"git.credential", "a git credential helper: credential.helper '!kazzle git.credential'", (*cli).gitCredentialCmd},
+		{"server", "run the vault server (--dev for a local one)", (*cli).serverCmd},
+	}
+}
+
+// Main runs kazzle with args (without the program name) and returns the exit status.
+func Main(args []string) int {
+	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return c.main(ctx, args)
+}
+
+func (c *cli) main(ctx context.Context, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		c.usage(c.stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintln(c.stdout, "kazzle", version())
+		return exitOK
+	}
+	for _, cmd := range commands() {
+		if cmd.name == args[0] {
+			return c.report(cmd.run(c, ctx, args[1:]))
+		}
+	}
+	c.errorf("unknown command %q", args[0])
+	c.hintf("run kazzle help to see the commands")
+	return exitUsage
+}
+
+func (c *cli) usage(w io.Writer) {
+	fmt.Fprintln(w, "kazzle: secrets for developers and CI, injected where they belong.\n\nUsage: kazzle <command> [flags]\n\nCommands:")
+	for _, cmd := range commands() {
+		fmt.Fprintf(w, "  %-15s %s\n", cmd.name, cmd.summary)
+	}
+	fmt.Fprintln(w, "\nEnvironment: KAZZLE_SERVER (default "+DefaultServer+"), KAZZLE_API_KEY, KAZZLE_COLLECTION, KAZZLE_ENV.\nRun kazzle <command> --help for its flags.")
+}
+
+func (c *cli) errorf(format string, args ...any) {
+	fmt.Fprintf(c.stderr, "kazzle: error: "+format+"\n", args...)
+}
+
+func (c *cli) hintf(format string, args ...any) {
+	fmt.Fprintf(c.stderr, "kazzle: hint: "+format+"\n", args...)
+}
+
+// report turns a command's error into messages and an exit status.
+func (c *cli) report(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var st *exitStatus
+	if errors.As(err, &st) {
+		return st.code
+	}
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		c.errorf("%s", ue.msg)
+		return exitUsage
+	}
+	c.errorf("%s", err)
+	var h *hinted
+	if errors.As(err, &h) {
+		c.hintf("%s", h.hint)
+	} else if hint := apiHint(err); hint != "" {
+		c.hintf("%s", hint)
+	}
+	return exitError
+}
+
+// apiHint says what to do about common API errors.
+func apiHint(err error) string {
+	var ae *api.Error
+	if !errors.As(err, &ae) {
+		if strings.Contains(err.Error(), "connection refused") {
+			return "is the server running? Start a local one with: kazzle server --dev"
+		}
+		return ""
+	}
+	switch ae.Code {
+	case api.CodeUnauthenticated:
+		return "check KAZZLE_API_KEY; an admin can create a key with: kazzle keys create --name NAME --role read"
+	case api.CodeForbidden:
+		return "this key's role or its collection/environment limits do not allow this; ask an admin for a key that does"
+	case api.CodeConflict:
+		return "someone changed it since you read it: read it again and retry"
+	}
+	return ""
+}
+
+// common holds the flags every API command shares.
+type common struct {
+	server     string
+	collection string
+	env        string
+	json       bool
+}
+
+func (c *cli) flags(name string, co *common) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("kazzle "+name, pflag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.SortFlags = false
+	if co != nil {
+		fs.StringVar(&co.server, "server", envOr(c.getenv, "KAZZLE_SERVER", DefaultServer), "vault server URL (KAZZLE_SERVER)")
+		fs.StringVar(&co.collection, "collection", c.getenv("KAZZLE_COLLECTION"), "collection slug (KAZZLE_COLLECTION)")
+		fs.StringVar(&co.env, "env", c.getenv("KAZZLE_ENV"), "environment slug (KAZZLE_ENV)")
+		fs.BoolVar(&co.json, "json", false, "print JSON")
+	}
+	return fs
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// parse parses flags, turning pflag's errors into usage errors.
+func parse(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usagef("%v", err)
+	}
+	return nil
+}
+
+func (c *cli) client(co *common) (*api.Client, error) {
+	cl, err := api.NewClient(co.server, c.getenv("KAZZLE_API_KEY"), nil)
+	if err != nil && c.getenv("KAZZLE_API_KEY") == "" {
+		return nil, withHint(err, "kazzle server --dev prints an admin key on its first start; export KAZZLE_API_KEY=kzl_…")
+	}
+	return cl, err
+}
+
+func (co *common) needCollection() error {
+	if co.collection == "" {
+		return usagef("no collection: pass --collection=NAME or set KAZZLE_COLLECTION")
+	}
+	return nil
+}

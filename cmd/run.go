@@ -1,0 +1,197 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/resolver"
+)
+
+func (c *cli) runCmd(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("run", &co)
+	preserve := fs.Bool("preserve-env", false, "keep inherited variables that a secret would override")
+	redact := fs.Bool("redact", false, "stay the parent and replace secret values in the command's output with their references")
+	only := fs.StringSlice("only", nil, "inject only these secrets (names, comma-separated)")
+	fs.SetInterspersed(false) // everything after the command name belongs to the command
+	fs.Usage = func() {
+		fmt.Fprintln(c.stderr, "Usage: kazzle run --collection=NAME --env=ENV [flags] -- command [args...]\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	argv := fs.Args()
+	if len(argv) == 0 {
+		return usagef("no command to run: kazzle run --collection=NAME --env=ENV -- command [args...]")
+	}
+	if err := co.needCollection(); err != nil {
+		return err
+	}
+	if co.env == "" {
+		return usagef("no environment: pass --env=NAME or set KAZZLE_ENV")
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	vars, err := client.Resolve(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env, Names: *only})
+	if err != nil {
+		return fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
+	}
+	reps := make([]resolver.Replacement, 0, len(vars))
+	for _, v := range vars {
+		reps = append(reps, resolver.Replacement{Value: v.Value, With: resolver.Ref{ID: v.SecretID, Field: v.Field}.String()})
+	}
+	argv, argReps, err := substituteArgs(ctx, client, argv)
+	if err != nil {
+		return err
+	}
+	reps = append(reps, argReps...)
+	env := mergeEnv(c.environ(), vars, *preserve)
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return withHint(err, "is %s installed and on PATH?", argv[0])
+	}
+	if !*redact {
+		// Replace kazzle with the command: signals, the terminal and the exit status are
+		// the command's own, and kazzle costs nothing while it runs.
+		err := syscall.Exec(path, argv, env)
+		return fmt.Errorf("exec %s: %w", argv[0], err)
+	}
+	return c.runRedacted(path, argv, env, reps)
+}
+
+// substituteArgs replaces ${secret.<id>.<field>} in the arguments, and returns what to
+// redact for them. Arguments without "${" are left exactly as they are.
+func substituteArgs(ctx context.Context, client *api.Client, argv []string) ([]string, []resolver.Replacement, error) {
+	parsed := make([][]resolver.Part, len(argv))
+	var refs []string
+	seen := map[resolver.Ref]bool{}
+	touched := false
+	for i, a := range argv {
+		if !strings.Contains(a, "${") {
+			continue
+		}
+		touched = true
+		parts, err := resolver.ParseTemplate(a)
+		if err != nil {
+			return nil, nil, usagef("argument %d: %v", i, err)
+		}
+		parsed[i] = parts
+		for _, p := range parts {
+			if p.Ref != nil && !seen[*p.Ref] {
+				seen[*p.Ref] = true
+				refs = append(refs, p.Ref.String())
+			}
+		}
+	}
+	if !touched {
+		return argv, nil, nil
+	}
+	values := map[string]string{}
+	var reps []resolver.Replacement
+	if len(refs) > 0 {
+		vals, err := client.Templates(ctx, refs)
+		if err != nil {
+			return nil, nil, fmt.Errorf("substitute references in the arguments: %w", err)
+		}
+		for i, r := range refs {
+			values[r] = vals[i]
+			reps = append(reps, resolver.Replacement{Value: vals[i], With: r})
+		}
+	}
+	out := append([]string(nil), argv...)
+	for i, parts := range parsed {
+		if parts == nil {
+			continue
+		}
+		var b strings.Builder
+		for _, p := range parts {
+			if p.Ref != nil {
+				b.WriteString(values[p.Ref.String()])
+			} else {
+				b.WriteString(p.Literal)
+			}
+		}
+		out[i] = b.String()
+	}
+	return out, reps, nil
+}
+
+// mergeEnv puts the secrets into the inherited environment. Secrets win unless preserve,
+// in which case an inherited variable keeps its value.
+func mergeEnv(inherited []string, vars []api.Var, preserve bool) []string {
+	index := make(map[string]int, len(inherited))
+	out := make([]string, 0, len(inherited)+len(vars))
+	for _, kv := range inherited {
+		name, _, _ := strings.Cut(kv, "=")
+		index[name] = len(out)
+		out = append(out, kv)
+	}
+	for _, v := range vars {
+		if i, ok := index[v.Name]; ok {
+			if !preserve {
+				out[i] = v.Name + "=" + v.Value
+			}
+			continue
+		}
+		index[v.Name] = len(out)
+		out = append(out, v.Name+"="+v.Value)
+	}
+	return out
+}
+
+// forwarded are the signals --redact passes on to the command.
+var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH}
+
+// runRedacted runs the command as a child whose stdout and stderr pass through redactors,
+// forwards signals to it, and returns its exit status.
+func (c *cli) runRedacted(path string, argv, env []string, reps []resolver.Replacement) error {
+	stdout := resolver.NewRedactor(c.stdout, reps)
+	stderr := resolver.NewRedactor(c.stderr, reps)
+	child := exec.Command(path, argv[1:]...)
+	child.Args[0] = argv[0]
+	child.Env = env
+	child.Stdin = c.stdin
+	child.Stdout = stdout
+	child.Stderr = stderr
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+	if err := child.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				child.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	err := child.Wait()
+	close(done)
+	flushErr := errors.Join(stdout.Close(), stderr.Close())
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return &exitStatus{code: 128 + int(ws.Signal())}
+		}
+		return &exitStatus{code: ee.ExitCode()}
+	}
+	if err != nil {
+		return err
+	}
+	return flushErr
+}

@@ -1,0 +1,378 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/resolver"
+)
+
+func (c *cli) secretsCmd(ctx context.Context, args []string) error {
+	subs := map[string]func(context.Context, []string) error{
+		"list": c.secretsList, "export": c.secretsExport, "set": c.secretsSet, "get": c.secretsGet,
+		"delete": c.secretsDelete, "history": c.secretsHistory, "rollback": c.secretsRollback,
+	}
+	if len(args) == 0 || subs[args[0]] == nil {
+		return usagef("usage: kazzle secrets list|export|set|get|delete|history|rollback [flags]")
+	}
+	return subs[args[0]](ctx, args[1:])
+}
+
+func (c *cli) printJSON(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (c *cli) secretsList(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("secrets list", &co)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := co.needCollection(); err != nil {
+		return err
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	secrets, err := client.Secrets(ctx, co.collection, co.env)
+	if err != nil {
+		return err
+	}
+	if co.json {
+		return c.printJSON(api.SecretList{Secrets: secrets})
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tTYPE\tENV\tPREVIEW\tUPDATED\tID")
+	for _, s := range secrets {
+		env := s.Environment
+		if env == "" {
+			env = "(all)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Type, env, preview(s), s.UpdatedAt.Local().Format("2006-01-02 15:04"), s.ID)
+	}
+	return tw.Flush()
+}
+
+// preview shows a secret's masked fields on one line.
+func preview(s api.Secret) string {
+	if v, ok := s.Fields[resolver.FieldValue]; ok && len(s.Fields) == 1 {
+		return v
+	}
+	keys := make([]string, 0, len(s.Fields))
+	for k := range s.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + s.Fields[k]
+	}
+	return strings.Join(parts, " ")
+}
+
+func (c *cli) secretsExport(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("secrets export", &co)
+	format := fs.String("format", "dotenv", "dotenv, json, shell or yaml")
+	only := fs.StringSlice("only", nil, "export only these secrets (names)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := co.needCollection(); err != nil {
+		return err
+	}
+	if co.env == "" {
+		return usagef("no environment: pass --env=NAME or set KAZZLE_ENV")
+	}
+	if co.json {
+		*format = "json"
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	vars, err := client.Resolve(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env, Names: *only})
+	if err != nil {
+		return err
+	}
+	return writeExport(c.stdout, *format, vars)
+}
+
+// findSecret finds a secret by id, or by name in the collection: the one tagged with the
+// environment if there is one, else the untagged one.
+func findSecret(ctx context.Context, client *api.Client, co *common, nameOrID string) (api.Secret, error) {
+	if resolver.IsUUID(nameOrID) {
+		return client.Secret(ctx, nameOrID)
+	}
+	if err := co.needCollection(); err != nil {
+		return api.Secret{}, err
+	}
+	secrets, err := client.Secrets(ctx, co.collection, co.env)
+	if err != nil {
+		return api.Secret{}, err
+	}
+	var untagged *api.Secret
+	for i, s := range secrets {
+		if s.Name != nameOrID {
+			continue
+		}
+		if co.env != "" && s.Environment == co.env {
+			return s, nil
+		}
+		if s.Environment == "" {
+			untagged = &secrets[i]
+		}
+	}
+	if untagged != nil {
+		return *untagged, nil
+	}
+	where := co.collection
+	if co.env != "" {
+		where += "/" + co.env
+	}
+	return api.Secret{}, withHint(fmt.Errorf("no secret named %s in %s", nameOrID, where), "kazzle secrets list --collection=%s shows the names", co.collection)
+}
+
+// oneSecret finishes parsing a command that acts on one secret, NAME|ID, and finds it.
+func (c *cli) oneSecret(ctx context.Context, fs *pflag.FlagSet, co *common, args []string, usage string) (*api.Client, api.Secret, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, api.Secret{}, err
+	}
+	if fs.NArg() != 1 {
+		return nil, api.Secret{}, usagef("usage: %s", usage)
+	}
+	client, err := c.client(co)
+	if err != nil {
+		return nil, api.Secret{}, err
+	}
+	s, err := findSecret(ctx, client, co, fs.Arg(0))
+	return client, s, err
+}
+
+func (c *cli) secretsSet(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("secrets set", &co)
+	typ := fs.String("type", "string", "string, login, git or totp")
+	note := fs.String("note", "", "a note kept with the secret")
+	fs.Usage = func() {
+		fmt.Fprintln(c.stderr, "Usage: kazzle secrets set NAME [--env=ENV] [--type=T] [--note=…] < value\n\nThe value comes from stdin (a JSON object of fields for login, git and totp),\nor from a prompt without echo on a terminal.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("usage: kazzle secrets set NAME [--env=ENV] [--type=T] < value")
+	}
+	name := fs.Arg(0)
+	if err := resolver.ValidateName(name); err != nil {
+		return usagef("%v", err)
+	}
+	if !resolver.Type(*typ).Valid() {
+		return usagef("unknown type %q: use string, login, git or totp", *typ)
+	}
+	if err := co.needCollection(); err != nil {
+		return err
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	fields, err := c.readFields(name, resolver.Type(*typ))
+	if err != nil {
+		return err
+	}
+	existing, err := client.Secrets(ctx, co.collection, co.env)
+	if err != nil {
+		return err
+	}
+	for _, s := range existing {
+		if s.Name == name && s.Environment == co.env {
+			if s.Type != *typ {
+				return usagef("%s is a %s secret; delete it first to make it a %s secret", name, s.Type, *typ)
+			}
+			req := api.UpdateSecretRequest{Version: s.Version, Fields: fields}
+			if fs.Changed("note") {
+				req.Note = note
+			}
+			updated, err := client.UpdateSecret(ctx, s.ID, req)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stderr, "kazzle: updated %s (version %d)\n", name, updated.Version)
+			fmt.Fprintln(c.stdout, updated.ID)
+			return nil
+		}
+	}
+	created, err := client.CreateSecret(ctx, api.CreateSecretRequest{Collection: co.collection, Environment: co.env, Name: name, Type: *typ, Note: *note, Fields: fields})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "kazzle: created %s\n", name)
+	fmt.Fprintln(c.stdout, created.ID)
+	return nil
+}
+
+// readFields reads a secret's fields from stdin, or asks for them without echo on a
+// terminal. A single-line value loses its trailing newline (echo adds one); a multi-line
+// value, such as a PEM key, is kept byte for byte.
+func (c *cli) readFields(name string, typ resolver.Type) (map[string]string, error) {
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return c.promptFields(f, name, typ)
+	}
+	data, err := io.ReadAll(io.LimitReader(c.stdin, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read the value from stdin: %w", err)
+	}
+	if typ == resolver.TypeString {
+		v := string(data)
+		if t := strings.TrimSuffix(strings.TrimSuffix(v, "\n"), "\r"); !strings.Contains(t, "\n") {
+			v = t
+		}
+		if v == "" {
+			return nil, usagef("no value on stdin: pipe it in (printf %%s \"$VALUE\" | kazzle secrets set %s) or run on a terminal to be asked", name)
+		}
+		return map[string]string{resolver.FieldValue: v}, nil
+	}
+	var fields map[string]string
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	if err := dec.Decode(&fields); err != nil {
+		req, opt := typ.StoredFields()
+		return nil, usagef("a %s secret reads a JSON object of fields from stdin (fields: %s; optional: %s)", typ, strings.Join(req, ", "), strings.Join(opt, ", "))
+	}
+	return fields, nil
+}
+
+func (c *cli) promptFields(tty *os.File, name string, typ resolver.Type) (map[string]string, error) {
+	req, opt := typ.StoredFields()
+	fields := map[string]string{}
+	for _, f := range append(req, opt...) {
+		optional := ""
+		if len(fields) >= len(req) {
+			optional = " (optional)"
+		}
+		fmt.Fprintf(c.stderr, "%s %s%s: ", name, f, optional)
+		v, err := term.ReadPassword(int(tty.Fd()))
+		fmt.Fprintln(c.stderr)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", f, err)
+		}
+		fields[f] = string(v)
+	}
+	return fields, nil
+}
+
+func (c *cli) secretsGet(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("secrets get", &co)
+	reveal := fs.Bool("reveal", false, "print the plaintext (audited); references expanded")
+	field := fs.String("field", "", "print only this field")
+	client, s, err := c.oneSecret(ctx, fs, &co, args, "kazzle secrets get NAME|ID [--reveal] [--field F]")
+	if err != nil {
+		return err
+	}
+	if *reveal {
+		if s, err = client.Reveal(ctx, s.ID); err != nil {
+			return err
+		}
+	}
+	if *field != "" {
+		v, ok := s.Fields[*field]
+		if !ok {
+			return usagef("%s has no field %q", s.Name, *field)
+		}
+		s.Fields = map[string]string{*field: v}
+	}
+	if co.json {
+		return c.printJSON(s)
+	}
+	if len(s.Fields) == 1 {
+		for _, v := range s.Fields {
+			fmt.Fprintln(c.stdout, v)
+		}
+		return nil
+	}
+	keys := make([]string, 0, len(s.Fields))
+	for k := range s.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(c.stdout, "%s: %s\n", k, s.Fields[k])
+	}
+	return nil
+}
+
+func (c *cli) secretsDelete(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("secrets delete", &co)
+	client, s, err := c.oneSecret(ctx, fs, &co, args, "kazzle secrets delete NAME|ID")
+	if err != nil {
+		return err
+	}
+	if err := client.DeleteSecret(ctx, s.ID, s.Version); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "kazzle: deleted %s (%s)\n", s.Name, s.ID)
+	return nil
+}
+
+func (c *cli) secretsHistory(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("secrets history", &co)
+	client, s, err := c.oneSecret(ctx, fs, &co, args, "kazzle secrets history NAME|ID")
+	if err != nil {
+		return err
+	}
+	versions, err := client.History(ctx, s.ID)
+	if err != nil {
+		return err
+	}
+	if co.json {
+		return c.printJSON(api.VersionList{Versions: versions})
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tCREATED\tBY\tNOTE")
+	for _, v := range versions {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", v.Version, v.CreatedAt.Local().Format(time.DateTime), v.CreatedBy, v.Note)
+	}
+	return tw.Flush()
+}
+
+func (c *cli) secretsRollback(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("secrets rollback", &co)
+	to := fs.Int("to", 0, "the version whose fields become the newest version")
+	client, s, err := c.oneSecret(ctx, fs, &co, args, "kazzle secrets rollback NAME|ID --to=VERSION")
+	if err != nil {
+		return err
+	}
+	if *to < 1 {
+		return usagef("usage: kazzle secrets rollback NAME|ID --to=VERSION")
+	}
+	out, err := client.Rollback(ctx, s.ID, api.RollbackRequest{To: *to, Version: s.Version})
+	if err != nil {
+		var ae *api.Error
+		if errors.As(err, &ae) && ae.Code == api.CodeNotFound {
+			return withHint(err, "kazzle secrets history %s lists the versions", s.Name)
+		}
+		return err
+	}
+	fmt.Fprintf(c.stderr, "kazzle: %s is back to the fields of version %d, as version %d\n", s.Name, *to, out.Version)
+	return nil
+}

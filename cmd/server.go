@@ -1,0 +1,170 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/config"
+	"github.com/kazzle/kazzle/server"
+	"github.com/kazzle/kazzle/vault"
+	"github.com/kazzle/kazzle/vault/awskms"
+	"github.com/kazzle/kazzle/vault/localkms"
+	"github.com/kazzle/kazzle/vault/sqlite"
+)
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "kazzle", "dev")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "kazzle", "dev")
+	}
+	return ".kazzle-dev"
+}
+
+func (c *cli) serverCmd(ctx context.Context, args []string) error {
+	fs := c.flags("server", nil)
+	configPath := fs.String("config", "", "server configuration (kazzle-server.hcl)")
+	dev := fs.Bool("dev", false, "run a local dev server: plain HTTP on loopback, SQLite and a local key in --data")
+	data := fs.String("data", defaultDataDir(), "data folder of the dev server")
+	listen := fs.String("listen", "127.0.0.1:7878", "address of the dev server (loopback only)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var cfg config.Server
+	switch {
+	case *dev && *configPath == "":
+		host, _, err := net.SplitHostPort(*listen)
+		if err != nil || !api.IsLoopback(host) {
+			return usagef("--listen %s: the dev server listens on loopback only (127.0.0.1:PORT); use --config for anything else", *listen)
+		}
+		cfg = config.Server{
+			Listener: config.Listener{Type: "tcp", Address: *listen, TLSDisable: true},
+			Storage:  config.Storage{Type: "sqlite", Path: filepath.Join(*data, "kazzle.db")},
+			KMS:      config.KMS{Type: "local", KeyFile: filepath.Join(*data, "root.key")},
+		}
+	case !*dev && *configPath != "":
+		src, err := os.ReadFile(*configPath)
+		if err != nil {
+			return err
+		}
+		if cfg, err = config.ParseServer(*configPath, src); err != nil {
+			return err
+		}
+	default:
+		return usagef("say how to run: kazzle server --dev (local) or kazzle server --config kazzle-server.hcl")
+	}
+	return c.serve(ctx, cfg)
+}
+
+func openKeyWrapper(ctx context.Context, k config.KMS) (vault.KeyWrapper, error) {
+	if k.Type == "local" {
+		return localkms.Open(k.KeyFile)
+	}
+	opts := []func(*awsconfig.LoadOptions) error{}
+	if k.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(k.Region))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("aws configuration: %w", err)
+	}
+	return awskms.New(kms.NewFromConfig(awsCfg), k.KeyID), nil
+}
+
+func (c *cli) serve(ctx context.Context, cfg config.Server) error {
+	log := slog.New(slog.NewTextHandler(c.stderr, nil))
+	store, err := sqlite.Open(ctx, cfg.Storage.Path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	wrapper, err := openKeyWrapper(ctx, cfg.KMS)
+	if err != nil {
+		return err
+	}
+	v := vault.New(store, wrapper, vault.Options{Logger: log})
+	space, token, created, err := v.Bootstrap(ctx, "default")
+	if err != nil {
+		return fmt.Errorf("first start: %w", err)
+	}
+	if created {
+		fmt.Fprintf(c.stderr, "kazzle: first start: created space %q and its admin API key, shown this once:\n", space.Name)
+		fmt.Fprintf(c.stderr, "kazzle: admin API key: %s\n", token)
+		fmt.Fprintf(c.stderr, "kazzle: hint: export KAZZLE_API_KEY=%s\n", token)
+	}
+	retention, err := cfg.Audit.RetentionDuration()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listener.Address)
+	if err != nil {
+		return err
+	}
+	host, _, _ := net.SplitHostPort(cfg.Listener.Address)
+	srv := &http.Server{
+		Handler:           server.New(v, server.Options{Logger: log, LoopbackOnly: cfg.Listener.TLSDisable && api.IsLoopback(host)}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "https"
+	if cfg.Listener.TLSDisable {
+		scheme = "http"
+	}
+	fmt.Fprintf(c.stderr, "kazzle: server listening on %s://%s\n", scheme, ln.Addr())
+	if retention > 0 {
+		go pruneAudit(ctx, v, retention, log)
+	}
+	served := make(chan error, 1)
+	go func() {
+		if cfg.Listener.TLSDisable {
+			served <- srv.Serve(ln)
+		} else {
+			served <- srv.ServeTLS(ln, cfg.Listener.TLSCertFile, cfg.Listener.TLSKeyFile)
+		}
+	}()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(c.stderr, "kazzle: shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(c.stderr, "kazzle: server stopped")
+	return nil
+}
+
+func pruneAudit(ctx context.Context, v *vault.Vault, retention time.Duration, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := v.PruneAudit(ctx, retention); err != nil {
+			log.Warn("pruning the audit trail", "err", err)
+		} else if n > 0 {
+			log.Info("pruned the audit trail", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

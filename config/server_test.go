@@ -1,0 +1,54 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const full = `
+listener "tcp" {
+  address       = "0.0.0.0:8443"
+  tls_cert_file = "/etc/kazzle/tls.crt"
+  tls_key_file  = "/etc/kazzle/tls.key"
+}
+storage "sqlite" { path = "/var/lib/kazzle/kazzle.db" }
+kms "local" { key_file = "/var/lib/kazzle/root.key" }
+audit { retention = "365d" }
+`
+
+func TestParseServer(t *testing.T) {
+	s, err := ParseServer("kazzle-server.hcl", []byte(full))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Listener.Address != "0.0.0.0:8443" || s.Storage.Path != "/var/lib/kazzle/kazzle.db" || s.KMS.KeyFile != "/var/lib/kazzle/root.key" {
+		t.Fatalf("decoded %+v", s)
+	}
+	if d, _ := s.Audit.RetentionDuration(); d != 365*24*time.Hour {
+		t.Fatalf("retention %v", d)
+	}
+}
+
+func TestParseServerErrors(t *testing.T) {
+	for _, tc := range []struct{ desc, src, want string }{
+		{"syntax", `listener "tcp" {`, "kazzle-server.hcl:1,"},
+		{"unknown attribute", strings.Replace(full, "address", "adress", 1), `Unsupported argument; An argument named "adress"`},
+		{"tls off on a public address", strings.Replace(full, `tls_cert_file = "/etc/kazzle/tls.crt"`, "tls_disable = true", 1), "allowed only on a loopback address"},
+		{"no certificate", strings.Replace(full, `tls_cert_file = "/etc/kazzle/tls.crt"`, "", 1), "set tls_cert_file and tls_key_file"},
+		{"unknown storage", strings.Replace(full, `storage "sqlite"`, `storage "mysql"`, 1), `storage "mysql"`},
+		{"unknown kms", strings.Replace(full, `kms "local"`, `kms "vault"`, 1), `kms "vault"`},
+		{"bad retention", strings.Replace(full, "365d", "forever", 1), `audit retention "forever"`},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			_, err := ParseServer("kazzle-server.hcl", []byte(tc.src))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	ok := strings.Replace(strings.Replace(full, `tls_cert_file = "/etc/kazzle/tls.crt"`, "tls_disable = true", 1), "0.0.0.0", "127.0.0.1", 1)
+	if _, err := ParseServer("x.hcl", []byte(ok)); err != nil {
+		t.Fatalf("tls_disable on loopback: %v", err)
+	}
+}

@@ -1,0 +1,110 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/vault"
+)
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request, p *principal) error {
+	sec, err := s.secretFor(r, p, false)
+	if err != nil {
+		return err
+	}
+	versions, err := s.v.History(r.Context(), p.key.SpaceID, sec.ID)
+	if err != nil {
+		return err
+	}
+	out := api.VersionList{Versions: []api.Version{}}
+	for _, m := range versions {
+		out.Versions = append(out.Versions, api.Version{Version: m.Version, Type: string(m.Type), Note: m.Note, CreatedAt: m.UpdatedAt, CreatedBy: m.UpdatedBy})
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) rollback(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var req api.RollbackRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := p.need(vault.RoleWrite); err != nil {
+		return err
+	}
+	sec, err := s.secretFor(r, p, true)
+	if err != nil {
+		return err
+	}
+	meta, err := s.v.Rollback(r.Context(), p.actor, p.key.SpaceID, sec.ID, req.To, req.Version)
+	if err != nil {
+		return err
+	}
+	out, err := s.toSecret(r, vault.Secret{SecretMeta: meta}, true)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) templates(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var req api.TemplatesRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	for _, t := range req.Templates {
+		refs, err := resolver.References(t)
+		if err != nil {
+			return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: err.Error()}
+		}
+		for _, ref := range refs {
+			meta, err := s.v.Store().Secret(r.Context(), p.key.SpaceID, ref.ID)
+			if errors.Is(err, vault.ErrNotFound) {
+				return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: "reference to an unknown secret: " + ref.String()}
+			}
+			if err != nil {
+				return err
+			}
+			if err := p.reach(meta.CollectionID, meta.EnvironmentID, false); err != nil {
+				return err
+			}
+		}
+	}
+	values, err := s.v.ExpandTemplates(r.Context(), p.actor, p.key.SpaceID, req.Templates)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, api.TemplatesResponse{Values: values})
+}
+
+func (s *Server) totp(w http.ResponseWriter, r *http.Request, p *principal) error {
+	sec, err := s.secretFor(r, p, false)
+	if err != nil {
+		return err
+	}
+	code, validFor, err := s.v.TOTPCode(r.Context(), p.actor, p.key.SpaceID, sec.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, api.TOTPResponse{Code: code, ValidFor: validFor})
+}
+
+func (s *Server) gitCredential(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var req api.GitCredentialRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Host == "" {
+		return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: "host is required"}
+	}
+	if req.Protocol != "" && req.Protocol != "https" {
+		return &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: "git secrets answer https only"}
+	}
+	sec, err := s.v.GitCredential(r.Context(), p.actor, vault.GitQuery{SpaceID: p.key.SpaceID, Host: req.Host, Path: req.Path,
+		Allowed: func(m vault.SecretMeta) bool { return p.reach(m.CollectionID, m.EnvironmentID, false) == nil }})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, api.GitCredentialResponse{Username: sec.Fields[resolver.FieldUsername], Password: sec.Fields[resolver.FieldPassword], SecretID: sec.ID})
+}

@@ -1,0 +1,126 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/kazzle/kazzle/resolver"
+)
+
+// ExpandTemplates substitutes ${secret.<id>.<field>} in each template (command-line
+// arguments, say) and records one audit event naming the secrets used. The caller checks
+// beforehand that it may read every secret the templates name; secrets those refer to in
+// turn are read with the vault's authority, as for a resolve.
+func (v *Vault) ExpandTemplates(ctx context.Context, actor Actor, spaceID string, templates []string) ([]string, error) {
+	known := map[string]resolver.Secret{}
+	e := resolver.NewExpander(v.source(ctx, spaceID, known), v.now())
+	out := make([]string, len(templates))
+	for i, t := range templates {
+		var err error
+		if out[i], err = e.Expand(t); err != nil {
+			return nil, fmt.Errorf("template %d: %w", i+1, err)
+		}
+	}
+	target := AuditTarget{}
+	for _, s := range known {
+		target.Secrets = append(target.Secrets, s.Name)
+	}
+	if len(target.Secrets) == 0 {
+		return out, nil
+	}
+	return out, v.store.AppendAudit(ctx, v.event(actor, spaceID, "templates.expand", target))
+}
+
+// TOTPCode returns the current code of a totp secret and how long it stays valid, and
+// records the read.
+func (v *Vault) TOTPCode(ctx context.Context, actor Actor, spaceID, id string) (code string, validFor float64, err error) {
+	s, err := v.Secret(ctx, spaceID, id, 0)
+	if err != nil {
+		return "", 0, err
+	}
+	if s.Type != resolver.TypeTOTP {
+		return "", 0, fmt.Errorf("%w: secret %s is a %s secret, not totp", ErrInvalid, s.Name, s.Type)
+	}
+	seed, err := resolver.NewExpander(v.source(ctx, spaceID, map[string]resolver.Secret{}), v.now()).Field(s.forResolver(), resolver.FieldSeed)
+	if err != nil {
+		return "", 0, err
+	}
+	code, d, err := resolver.TOTP(seed, v.now())
+	if err != nil {
+		return "", 0, fmt.Errorf("secret %s: %w", s.Name, err)
+	}
+	c, e, err := v.targetOf(ctx, s.SecretMeta)
+	if err != nil {
+		return "", 0, err
+	}
+	return code, d.Seconds(), v.store.AppendAudit(ctx, v.event(actor, spaceID, "secret.totp", secretTarget(c, e, s.SecretMeta)))
+}
+
+// GitQuery asks for the credential of a git repository.
+type GitQuery struct {
+	SpaceID string
+	Host    string
+	// Path is the repository path, such as acme/app.git; a secret whose path is a prefix
+	// of it (on / boundaries) matches, and the longest such prefix wins.
+	Path string
+	// Allowed says whether the caller may read a candidate secret.
+	Allowed func(SecretMeta) bool
+}
+
+// GitCredential finds the git secret that best matches a host and repository path and
+// returns it in plaintext, recording the read. It returns ErrNotFound when none matches.
+func (v *Vault) GitCredential(ctx context.Context, actor Actor, q GitQuery) (Secret, error) {
+	colls, err := v.store.Collections(ctx, q.SpaceID)
+	if err != nil {
+		return Secret{}, err
+	}
+	var best Secret
+	bestLen := -1
+	for _, c := range colls {
+		sealed, err := v.store.Secrets(ctx, SecretQuery{SpaceID: q.SpaceID, CollectionID: c.ID, WithFields: true})
+		if err != nil {
+			return Secret{}, err
+		}
+		for _, ss := range sealed {
+			if ss.Type != resolver.TypeGit || (q.Allowed != nil && !q.Allowed(ss.SecretMeta)) {
+				continue
+			}
+			s, err := v.open(ctx, ss)
+			if err != nil {
+				return Secret{}, err
+			}
+			prefix := strings.Trim(s.Fields[resolver.FieldPath], "/")
+			if !strings.EqualFold(s.Fields[resolver.FieldHost], q.Host) || !pathHasPrefix(strings.Trim(q.Path, "/"), prefix) {
+				continue
+			}
+			if len(prefix) > bestLen {
+				best, bestLen = s, len(prefix)
+			}
+		}
+	}
+	if bestLen < 0 {
+		return Secret{}, fmt.Errorf("no git secret for %s: %w", q.Host, ErrNotFound)
+	}
+	e := resolver.NewExpander(v.source(ctx, q.SpaceID, map[string]resolver.Secret{}), v.now())
+	for _, f := range []string{resolver.FieldUsername, resolver.FieldPassword} {
+		if best.Fields[f], err = e.Field(best.forResolver(), f); err != nil {
+			return Secret{}, err
+		}
+	}
+	c, env, err := v.targetOf(ctx, best.SecretMeta)
+	if err != nil {
+		return Secret{}, err
+	}
+	return best, v.store.AppendAudit(ctx, v.event(actor, q.SpaceID, "secret.git_credential", secretTarget(c, env, best.SecretMeta)))
+}
+
+// pathHasPrefix reports whether prefix is empty or a leading run of whole segments of p,
+// ignoring a trailing .git on either.
+func pathHasPrefix(p, prefix string) bool {
+	p, prefix = strings.TrimSuffix(p, ".git"), strings.TrimSuffix(prefix, ".git")
+	if prefix == "" {
+		return true
+	}
+	return p == prefix || strings.HasPrefix(p, prefix+"/")
+}
