@@ -133,7 +133,15 @@ func (c *cli) keysCmd(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	case sub == "create" && fs.NArg() == 1:
-		req := api.CreateAPIKeyRequest{Name: *name, Role: *role, Collection: co.collection, Environment: co.env}
+		// Limits come from flags alone: a KAZZLE_COLLECTION set for everyday work must not
+		// quietly restrict a key made for someone else.
+		req := api.CreateAPIKeyRequest{Name: *name, Role: *role}
+		if fs.Changed("collection") {
+			req.Collection = co.collection
+		}
+		if fs.Changed("env") {
+			req.Environment = co.env
+		}
 		if *expires > 0 {
 			t := time.Now().Add(*expires).UTC()
 			req.ExpiresAt = &t
