@@ -31,6 +31,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("KAZZLE_SERVER", "")
 			env.Setenv("KAZZLE_API_KEY", "")
 			env.Values[serverKey{}] = &serverSlot{}
+			env.Values[writersKey{}] = &writersSlot{}
 			return nil
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
@@ -38,6 +39,10 @@ func TestScripts(t *testing.T) {
 			"stopserver":    cmdStopServer,
 			"killserver":    cmdKillServer,
 			"envfromstdout": cmdEnvFromStdout,
+			"startwriters":  cmdStartWriters,
+			"stopwriters":   cmdStopWriters,
+			"checkwrites":   cmdCheckWrites,
+			"checkdb":       cmdCheckDB,
 		},
 	})
 }
