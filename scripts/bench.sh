@@ -12,5 +12,11 @@ echo "$out" | awk '/^Benchmark/ {
 	if (name == "BenchmarkResolve100") note="100-secret environment from SQLite, decrypt + audit write (fsync) included"
 	if (name == "BenchmarkSealField" || name == "BenchmarkOpenField") note="one 32-byte field, AES-256-GCM"
 	if (name == "BenchmarkRedactor") note="streaming redaction, 106 values"
+	if (name == "BenchmarkResolveHTTP") note="50 secrets over HTTP, 32 parallel clients in the same process"
 	printf "%-28s %14.0f %14.0f %s\n", name, ns, 1e9/ns, note
 }'
+
+echo
+echo "end to end: a dev server on loopback, the kazzle binary, a load generator on the same 2 cores"
+go build -o bin/kazzle ./cmd/kazzle
+go run ./internal/serverbench -kazzle bin/kazzle

@@ -343,14 +343,13 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, p *principal) e
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	collID, envID, err := s.target(r, p, req.Collection, req.Environment, false)
-	if err != nil {
-		return err
+	allow := func(c vault.Collection, e vault.Environment) error {
+		if p.key.EnvironmentID != "" && e.ID == "" {
+			return forbidden("key %s is limited to one environment: name it", p.key.Name)
+		}
+		return p.reach(c.ID, e.ID, false)
 	}
-	if p.key.EnvironmentID != "" && envID == "" {
-		return forbidden("key %s is limited to one environment: name it", p.key.Name)
-	}
-	vars, err := s.v.Resolve(r.Context(), p.actor, vault.ResolveRequest{SpaceID: p.key.SpaceID, Collection: collID, Environment: envID, Names: req.Names})
+	vars, err := s.v.Resolve(r.Context(), p.actor, vault.ResolveRequest{SpaceID: p.key.SpaceID, Collection: req.Collection, Environment: req.Environment, Names: req.Names, Allow: allow})
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,9 @@ type Collection struct {
 	Slug      string
 	Name      string
 	CreatedAt time.Time
+	// Generation changes whenever one of the collection's secrets is created, changed or
+	// deleted (environment deletions included), in the same transaction as the change.
+	Generation int64
 }
 
 // Environment is a bucket inside a collection, such as dev or prod.

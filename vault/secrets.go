@@ -334,6 +334,9 @@ type ResolveRequest struct {
 	Environment string
 	// Names, when set, keeps only these secrets (by secret name).
 	Names []string
+	// Allow, when set, is asked whether the caller may read the collection and
+	// environment (zero when none was named) once they are found; its error is returned.
+	Allow func(Collection, Environment) error
 }
 
 // Resolve returns the environment variables of an environment: untagged and tagged
@@ -343,7 +346,12 @@ func (v *Vault) Resolve(ctx context.Context, actor Actor, req ResolveRequest) ([
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := v.store.Secrets(ctx, SecretQuery{SpaceID: req.SpaceID, CollectionID: c.ID, ForEnvironment: e.ID, WithFields: true})
+	if req.Allow != nil {
+		if err := req.Allow(c, e); err != nil {
+			return nil, err
+		}
+	}
+	sealed, err := v.secretsWithFields(ctx, c, e.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +415,7 @@ func (v *Vault) List(ctx context.Context, spaceID, collection, env string) ([]Se
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := v.store.Secrets(ctx, SecretQuery{SpaceID: spaceID, CollectionID: c.ID, ForEnvironment: e.ID, WithFields: true})
+	sealed, err := v.secretsWithFields(ctx, c, e.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -51,6 +51,7 @@ type Store interface {
 	// SecretVersions lists the versions of a secret, newest first, without fields.
 	SecretVersions(ctx context.Context, spaceID, id string) ([]SecretMeta, error)
 	// Secrets lists the current versions of the secrets of a collection, sorted by name.
+	// Callers must not modify what it returns: the vault shares it between requests.
 	Secrets(ctx context.Context, q SecretQuery) ([]SealedSecret, error)
 
 	CreateAPIKey(ctx context.Context, k APIKey, ev AuditEvent) error

@@ -25,10 +25,11 @@ type Options struct {
 // Vault is the encrypted store as its callers see it: plaintext in, plaintext out, sealed
 // in the Store. It is safe for concurrent use.
 type Vault struct {
-	store Store
-	keys  *keyring
-	now   func() time.Time
-	log   *slog.Logger
+	store  Store
+	keys   *keyring
+	sealed sealedCache
+	now    func() time.Time
+	log    *slog.Logger
 }
 
 // New returns a Vault over store whose data keys are wrapped by w.

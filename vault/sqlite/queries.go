@@ -64,13 +64,13 @@ func (s *Store) CreateSpace(ctx context.Context, sp vault.Space, key vault.Wrapp
 func (s *Store) Space(ctx context.Context, id string) (vault.Space, error) {
 	var sp vault.Space
 	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT id, name, created_at FROM spaces WHERE id = ?`, id).Scan(&sp.ID, &sp.Name, &created)
+	err := s.queryRow(ctx, `SELECT id, name, created_at FROM spaces WHERE id = ?`, id).Scan(&sp.ID, &sp.Name, &created)
 	sp.CreatedAt = fromTS(created)
 	return sp, mapErr(err, "space "+id)
 }
 
 func (s *Store) Spaces(ctx context.Context) ([]vault.Space, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, created_at FROM spaces ORDER BY created_at, id`)
+	rows, err := s.query(ctx, `SELECT id, name, created_at FROM spaces ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (s *Store) Spaces(ctx context.Context) ([]vault.Space, error) {
 
 func (s *Store) SpaceKey(ctx context.Context, spaceID string) (vault.WrappedKey, error) {
 	var k vault.WrappedKey
-	err := s.r.QueryRowContext(ctx, `SELECT key_id, wrapped FROM space_keys WHERE space_id = ?`, spaceID).Scan(&k.KeyID, &k.Blob)
+	err := s.queryRow(ctx, `SELECT key_id, wrapped FROM space_keys WHERE space_id = ?`, spaceID).Scan(&k.KeyID, &k.Blob)
 	return k, mapErr(err, "data key of space "+spaceID)
 }
 
@@ -119,23 +119,23 @@ func (s *Store) CreateCollection(ctx context.Context, c vault.Collection, ev vau
 	}), "collection "+c.Slug)
 }
 
-const collectionCols = `id, space_id, slug, name, created_at`
+const collectionCols = `id, space_id, slug, name, created_at, generation`
 
 func scanCollection(sc interface{ Scan(...any) error }) (vault.Collection, error) {
 	var c vault.Collection
 	var created int64
-	err := sc.Scan(&c.ID, &c.SpaceID, &c.Slug, &c.Name, &created)
+	err := sc.Scan(&c.ID, &c.SpaceID, &c.Slug, &c.Name, &created, &c.Generation)
 	c.CreatedAt = fromTS(created)
 	return c, err
 }
 
 func (s *Store) Collection(ctx context.Context, spaceID, idOrSlug string) (vault.Collection, error) {
-	c, err := scanCollection(s.r.QueryRowContext(ctx, `SELECT `+collectionCols+` FROM collections WHERE space_id = ? AND (id = ? OR slug = ?)`, spaceID, idOrSlug, idOrSlug))
+	c, err := scanCollection(s.queryRow(ctx, `SELECT `+collectionCols+` FROM collections WHERE space_id = ? AND (id = ? OR slug = ?)`, spaceID, idOrSlug, idOrSlug))
 	return c, mapErr(err, "collection "+idOrSlug)
 }
 
 func (s *Store) Collections(ctx context.Context, spaceID string) ([]vault.Collection, error) {
-	return queryAll(ctx, s.r, scanCollection, `SELECT `+collectionCols+` FROM collections WHERE space_id = ? ORDER BY slug`, spaceID)
+	return queryAll(ctx, s, scanCollection, `SELECT `+collectionCols+` FROM collections WHERE space_id = ? ORDER BY slug`, spaceID)
 }
 
 func (s *Store) DeleteCollection(ctx context.Context, spaceID, id string, ev vault.AuditEvent) error {
@@ -164,24 +164,29 @@ func scanEnvironment(sc interface{ Scan(...any) error }) (vault.Environment, err
 }
 
 func (s *Store) Environment(ctx context.Context, spaceID, collectionID, idOrSlug string) (vault.Environment, error) {
-	e, err := scanEnvironment(s.r.QueryRowContext(ctx, `SELECT `+environmentCols+` FROM environments
+	e, err := scanEnvironment(s.queryRow(ctx, `SELECT `+environmentCols+` FROM environments
 		WHERE space_id = ? AND collection_id = ? AND (id = ? OR slug = ?)`, spaceID, collectionID, idOrSlug, idOrSlug))
 	return e, mapErr(err, "environment "+idOrSlug)
 }
 
 func (s *Store) Environments(ctx context.Context, spaceID, collectionID string) ([]vault.Environment, error) {
-	return queryAll(ctx, s.r, scanEnvironment, `SELECT `+environmentCols+` FROM environments WHERE space_id = ? AND collection_id = ? ORDER BY slug`, spaceID, collectionID)
+	return queryAll(ctx, s, scanEnvironment, `SELECT `+environmentCols+` FROM environments WHERE space_id = ? AND collection_id = ? ORDER BY slug`, spaceID, collectionID)
 }
 
 func (s *Store) DeleteEnvironment(ctx context.Context, spaceID, id string, ev vault.AuditEvent) error {
 	return s.change(ctx, ev, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE collections SET generation = generation + 1
+			WHERE id = (SELECT collection_id FROM environments WHERE space_id = ? AND id = ?)`, spaceID, id)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM environments WHERE space_id = ? AND id = ?`, spaceID, id)
 		return expectOne(res, err, notFound("environment %s", id))
 	})
 }
 
-func queryAll[T any](ctx context.Context, db *sql.DB, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
+func queryAll[T any](ctx context.Context, s *Store, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -198,10 +203,6 @@ func queryAll[T any](ctx context.Context, db *sql.DB, scan func(interface{ Scan(
 }
 
 // Audit.
-
-func (s *Store) AppendAudit(ctx context.Context, ev vault.AuditEvent) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return insertAudit(ctx, tx, ev) })
-}
 
 func (s *Store) Audit(ctx context.Context, q vault.AuditQuery) ([]vault.AuditEvent, error) {
 	var where []string
@@ -232,7 +233,7 @@ func (s *Store) Audit(ctx context.Context, q vault.AuditQuery) ([]vault.AuditEve
 	}
 	query += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limit)
-	return queryAll(ctx, s.r, func(sc interface{ Scan(...any) error }) (vault.AuditEvent, error) {
+	return queryAll(ctx, s, func(sc interface{ Scan(...any) error }) (vault.AuditEvent, error) {
 		var ev vault.AuditEvent
 		var at int64
 		var target string

@@ -93,4 +93,7 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_space_time ON audit_events (space_id, time);
 `,
+	// 2: a generation number per collection, bumped by every secret change, so readers
+	// can cache sealed rows and know when they are stale.
+	`ALTER TABLE collections ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;`,
 }

@@ -10,6 +10,12 @@ import (
 	"github.com/kazzle/kazzle/vault"
 )
 
+// bumpGeneration marks a collection's secrets as changed, inside the change's transaction.
+func bumpGeneration(ctx context.Context, tx *sql.Tx, collectionID string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE collections SET generation = generation + 1 WHERE id = ?`, collectionID)
+	return err
+}
+
 func insertVersion(ctx context.Context, tx *sql.Tx, s vault.SealedSecret) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO secret_versions (secret_id, version, type, note, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
 		s.ID, s.Version, string(s.Type), s.Note, ts(s.UpdatedAt), s.UpdatedBy); err != nil {
@@ -33,6 +39,9 @@ func (s *Store) CreateSecret(ctx context.Context, sec vault.SealedSecret, ev vau
 		if err != nil {
 			return err
 		}
+		if err := bumpGeneration(ctx, tx, sec.CollectionID); err != nil {
+			return err
+		}
 		return insertVersion(ctx, tx, sec)
 	}), "secret "+sec.Name)
 }
@@ -47,6 +56,9 @@ func (s *Store) UpdateSecret(ctx context.Context, sec vault.SealedSecret, ev vau
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return staleOrMissing(ctx, tx, sec.SpaceID, sec.ID, sec.Version-1)
+		}
+		if err := bumpGeneration(ctx, tx, sec.CollectionID); err != nil {
+			return err
 		}
 		return insertVersion(ctx, tx, sec)
 	})
@@ -64,6 +76,11 @@ func staleOrMissing(ctx context.Context, tx *sql.Tx, spaceID, id string, expecte
 
 func (s *Store) DeleteSecret(ctx context.Context, spaceID, id string, version int, ev vault.AuditEvent) error {
 	return s.change(ctx, ev, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE collections SET generation = generation + 1
+			WHERE id = (SELECT collection_id FROM secrets WHERE space_id = ? AND id = ? AND version = ?)`, spaceID, id, version)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM secrets WHERE space_id = ? AND id = ? AND version = ?`, spaceID, id, version)
 		if err != nil {
 			return err
@@ -89,7 +106,7 @@ func scanMeta(sc interface{ Scan(...any) error }, extra ...any) (vault.SecretMet
 
 // loadFields reads the sealed fields of one version.
 func (s *Store) loadFields(ctx context.Context, id string, version int) (map[string][]byte, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT field, sealed FROM secret_fields WHERE secret_id = ? AND version = ?`, id, version)
+	rows, err := s.query(ctx, `SELECT field, sealed FROM secret_fields WHERE secret_id = ? AND version = ?`, id, version)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +124,7 @@ func (s *Store) loadFields(ctx context.Context, id string, version int) (map[str
 }
 
 func (s *Store) Secret(ctx context.Context, spaceID, id string) (vault.SealedSecret, error) {
-	m, err := scanMeta(s.r.QueryRowContext(ctx, `SELECT `+secretCols+` FROM secrets s WHERE s.space_id = ? AND s.id = ?`, spaceID, id))
+	m, err := scanMeta(s.queryRow(ctx, `SELECT `+secretCols+` FROM secrets s WHERE s.space_id = ? AND s.id = ?`, spaceID, id))
 	if err != nil {
 		return vault.SealedSecret{}, mapErr(err, "secret "+id)
 	}
@@ -120,7 +137,7 @@ func (s *Store) Secret(ctx context.Context, spaceID, id string) (vault.SealedSec
 const versionCols = `s.id, s.space_id, s.collection_id, coalesce(s.environment_id, ''), s.name, v.type, v.note, v.version, s.created_at, s.created_by, v.created_at, v.created_by`
 
 func (s *Store) SecretVersion(ctx context.Context, spaceID, id string, version int) (vault.SealedSecret, error) {
-	m, err := scanMeta(s.r.QueryRowContext(ctx, `SELECT `+versionCols+` FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
+	m, err := scanMeta(s.queryRow(ctx, `SELECT `+versionCols+` FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
 		WHERE s.space_id = ? AND s.id = ? AND v.version = ?`, spaceID, id, version))
 	if err != nil {
 		return vault.SealedSecret{}, mapErr(err, fmt.Sprintf("secret %s version %d", id, version))
@@ -130,7 +147,7 @@ func (s *Store) SecretVersion(ctx context.Context, spaceID, id string, version i
 }
 
 func (s *Store) SecretVersions(ctx context.Context, spaceID, id string) ([]vault.SecretMeta, error) {
-	out, err := queryAll(ctx, s.r, func(sc interface{ Scan(...any) error }) (vault.SecretMeta, error) { return scanMeta(sc) },
+	out, err := queryAll(ctx, s, func(sc interface{ Scan(...any) error }) (vault.SecretMeta, error) { return scanMeta(sc) },
 		`SELECT `+versionCols+` FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
 		WHERE s.space_id = ? AND s.id = ? ORDER BY v.version DESC`, spaceID, id)
 	if err == nil && len(out) == 0 {
@@ -147,7 +164,7 @@ func (s *Store) Secrets(ctx context.Context, q vault.SecretQuery) ([]vault.Seale
 		args = append(args, q.ForEnvironment)
 	}
 	if !q.WithFields {
-		metas, err := queryAll(ctx, s.r, func(sc interface{ Scan(...any) error }) (vault.SecretMeta, error) { return scanMeta(sc) },
+		metas, err := queryAll(ctx, s, func(sc interface{ Scan(...any) error }) (vault.SecretMeta, error) { return scanMeta(sc) },
 			`SELECT `+secretCols+` FROM secrets s WHERE `+where+` ORDER BY s.name, s.id`, args...)
 		out := make([]vault.SealedSecret, len(metas))
 		for i, m := range metas {
@@ -156,7 +173,7 @@ func (s *Store) Secrets(ctx context.Context, q vault.SecretQuery) ([]vault.Seale
 		return out, err
 	}
 	// One query for the secrets and the fields of their current versions.
-	rows, err := s.r.QueryContext(ctx, `SELECT `+secretCols+`, f.field, f.sealed FROM secrets s
+	rows, err := s.query(ctx, `SELECT `+secretCols+`, f.field, f.sealed FROM secrets s
 		JOIN secret_fields f ON f.secret_id = s.id AND f.version = s.version
 		WHERE `+where+` ORDER BY s.name, s.id`, args...)
 	if err != nil {
@@ -204,12 +221,12 @@ func scanAPIKey(sc interface{ Scan(...any) error }) (vault.APIKey, error) {
 }
 
 func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (vault.APIKey, error) {
-	k, err := scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = ?`, hash))
+	k, err := scanAPIKey(s.queryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = ?`, hash))
 	return k, mapErr(err, "API key")
 }
 
 func (s *Store) APIKeys(ctx context.Context, spaceID string) ([]vault.APIKey, error) {
-	return queryAll(ctx, s.r, scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys WHERE space_id = ? ORDER BY created_at, id`, spaceID)
+	return queryAll(ctx, s, scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys WHERE space_id = ? ORDER BY created_at, id`, spaceID)
 }
 
 func (s *Store) RevokeAPIKey(ctx context.Context, spaceID, id string, at time.Time, ev vault.AuditEvent) error {

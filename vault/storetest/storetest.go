@@ -101,6 +101,7 @@ func Run(t *testing.T, open Opener) {
 		{"AuditTrail", testAuditTrail},
 		{"SpacesAreIsolated", testSpacesAreIsolated},
 		{"KeyCache", testKeyCache},
+		{"CachedReadsAreNeverStale", testCachedReadsAreNeverStale},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -579,5 +580,82 @@ func testKeyCache(t *testing.T, f *Fixture) {
 	}
 	if counter.unwraps != 2 {
 		t.Fatalf("a read after the TTL made %d unwraps in all, want 2", counter.unwraps)
+	}
+}
+
+// testCachedReadsAreNeverStale: the vault caches sealed rows by collection generation; a
+// change through another vault on the same store (another process, in production) must
+// show in the very next resolve, and every kind of change must move the generation.
+func testCachedReadsAreNeverStale(t *testing.T, f *Fixture) {
+	ctx := context.Background()
+	w, err := localkms.Open(filepath.Join(t.TempDir(), "root.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Vault.Rewrap(ctx, f.Actor, w); err != nil {
+		t.Fatal(err)
+	}
+	other := vault.New(f.Store, w, vault.Options{Now: f.Clock.Now})
+	resolve := func(v *vault.Vault) map[string]string {
+		t.Helper()
+		vars, err := v.Resolve(ctx, f.Actor, vault.ResolveRequest{SpaceID: f.Space.ID, Collection: "my-saas", Environment: "dev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, v := range vars {
+			out[v.Name] = v.Value
+		}
+		return out
+	}
+	gen := func() int64 {
+		t.Helper()
+		c, err := f.Store.Collection(ctx, f.Space.ID, f.Coll.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Generation
+	}
+	g0 := gen()
+	m := f.Put(t, "dev", "TOKEN", "one")
+	g1 := gen()
+	if g1 == g0 {
+		t.Fatal("creating a secret did not move the generation")
+	}
+	if got := resolve(f.Vault)["TOKEN"]; got != "one" {
+		t.Fatalf("TOKEN = %q, want one", got)
+	}
+	resolve(f.Vault) // cached now
+	if gen() != g1 {
+		t.Fatal("a read moved the generation")
+	}
+	if _, err := other.UpdateSecret(ctx, f.Actor, vault.SecretUpdate{SpaceID: f.Space.ID, ID: m.ID, Version: 1, Fields: map[string]string{"value": "two"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := resolve(f.Vault)["TOKEN"]; got != "two" {
+		t.Fatalf("after an update through another vault, TOKEN = %q, want two", got)
+	}
+	f.Put(t, "", "ADDED", "x")
+	if got := resolve(f.Vault); got["ADDED"] != "x" {
+		t.Fatalf("a new untagged secret is missing: %v", got)
+	}
+	if err := other.DeleteSecret(ctx, f.Actor, f.Space.ID, m.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if got := resolve(f.Vault); got["TOKEN"] != "" {
+		t.Fatalf("a deleted secret still resolves: %v", got)
+	}
+	f.Put(t, "dev", "DEV_ONLY", "y")
+	resolve(f.Vault)
+	before := gen()
+	if err := other.DeleteEnvironment(ctx, f.Actor, f.Space.ID, "my-saas", "dev"); err != nil {
+		t.Fatal(err)
+	}
+	if gen() == before {
+		t.Fatal("deleting an environment did not move the generation")
+	}
+	list, err := f.Vault.List(ctx, f.Space.ID, "my-saas", "")
+	if err != nil || len(list) != 1 || list[0].Name != "ADDED" {
+		t.Fatalf("after deleting dev, the list is %+v, %v", list, err)
 	}
 }

@@ -1,0 +1,224 @@
+// Command serverbench measures kazzle end to end for `make bench`: the overhead of
+// `kazzle run -- true` over running `true` directly, and resolve throughput of a
+// 50-secret environment with 32 concurrent keep-alive clients against a dev server on
+// loopback (audit on). The load generator shares the machine's cores with the server.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kazzle/kazzle/api"
+)
+
+func main() {
+	kazzle := flag.String("kazzle", "bin/kazzle", "the kazzle binary")
+	runs := flag.Int("runs", 40, "runs of each command for the start-up overhead")
+	clients := flag.Int("clients", 32, "concurrent keep-alive clients")
+	duration := flag.Duration("duration", 5*time.Second, "how long to load the server")
+	flag.Parse()
+	if err := run(*kazzle, *runs, *clients, *duration); err != nil {
+		fmt.Fprintln(os.Stderr, "serverbench:", err)
+		os.Exit(1)
+	}
+}
+
+type devServer struct {
+	cmd *exec.Cmd
+	url string
+	key string
+}
+
+func startServer(kazzle, dataDir string) (*devServer, error) {
+	cmd := exec.Command(kazzle, "server", "--dev", "--data", dataDir, "--listen", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &devServer{cmd: cmd}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		line := sc.Text()
+		if k, ok := strings.CutPrefix(line, "kazzle: admin API key: "); ok {
+			s.key = k
+		}
+		if u, ok := strings.CutPrefix(line, "kazzle: server listening on "); ok {
+			s.url = u
+			go io.Copy(io.Discard, stderr)
+			return s, nil
+		}
+	}
+	cmd.Process.Kill()
+	return nil, fmt.Errorf("the server did not start")
+}
+
+func run(kazzle string, runs, clients int, duration time.Duration) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "kazzle-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	srv, err := startServer(kazzle, dir)
+	if err != nil {
+		return err
+	}
+	defer func() { srv.cmd.Process.Signal(os.Interrupt); srv.cmd.Wait() }()
+	client, err := api.NewClient(srv.url, srv.key, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := client.CreateCollection(ctx, api.CreateCollectionRequest{Slug: "bench"}); err != nil {
+		return err
+	}
+	if _, err := client.CreateEnvironment(ctx, "bench", "dev"); err != nil {
+		return err
+	}
+	for i := 0; i < 50; i++ {
+		env := ""
+		if i%2 == 0 {
+			env = "dev"
+		}
+		_, err := client.CreateSecret(ctx, api.CreateSecretRequest{Collection: "bench", Environment: env, Name: fmt.Sprintf("SECRET_%02d", i),
+			Fields: map[string]string{"value": fmt.Sprintf("value-%02d-%s", i, strings.Repeat("x", 40))}})
+		if err != nil {
+			return err
+		}
+	}
+
+	direct, viaKazzle, err := startupOverhead(kazzle, srv, runs)
+	if err != nil {
+		return err
+	}
+	load, err := throughput(srv, clients, duration)
+	if err != nil {
+		return err
+	}
+
+	fmt.Println()
+	fmt.Printf("%-44s %12s %12s %s\n", "measure", "kazzle", "target", "ratio to target")
+	overhead := viaKazzle - direct
+	fmt.Printf("%-44s %12s %12s %.2fx  (true alone: %v, under kazzle: %v, medians of %d)\n",
+		"kazzle run -- true: median overhead", ms(overhead), "< 10 ms", float64(overhead)/float64(10*time.Millisecond), ms(direct), ms(viaKazzle), runs)
+	fmt.Printf("%-44s %12.0f %12s %.2fx  (OpenBao KV v2, dev, no audit: 5,400-6,200)\n",
+		fmt.Sprintf("resolve, 50 secrets, %d clients: req/s", clients), load.rps, ">= 11000", load.rps/11000)
+	fmt.Printf("%-44s %12s %12s %s\n", "resolve: p50 latency", ms(load.p50), "", "(OpenBao: ~6 ms)")
+	fmt.Printf("%-44s %12s %12s %.2fx  (OpenBao: ~55 ms)\n", "resolve: p99 latency", ms(load.p99), "< 20 ms", float64(load.p99)/float64(20*time.Millisecond))
+	if load.errors > 0 {
+		fmt.Printf("%-44s %12d\n", "resolve: failed requests", load.errors)
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func median(ds []time.Duration) time.Duration {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
+}
+
+// startupOverhead times `true` and `kazzle run -- true`, interleaved so that both see the
+// same machine, and returns the medians.
+func startupOverhead(kazzle string, srv *devServer, runs int) (direct, viaKazzle time.Duration, err error) {
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		return 0, 0, err
+	}
+	env := append(os.Environ(), "KAZZLE_SERVER="+srv.url, "KAZZLE_API_KEY="+srv.key)
+	var a, b []time.Duration
+	for i := 0; i < runs+2; i++ {
+		t0 := time.Now()
+		if err := exec.Command(truePath).Run(); err != nil {
+			return 0, 0, err
+		}
+		t1 := time.Now()
+		cmd := exec.Command(kazzle, "run", "--collection", "bench", "--env", "dev", "--", "true")
+		cmd.Env = env
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return 0, 0, fmt.Errorf("kazzle run: %v: %s", err, stderr.String())
+		}
+		t2 := time.Now()
+		if i >= 2 { // the first runs warm the page cache
+			a, b = append(a, t1.Sub(t0)), append(b, t2.Sub(t1))
+		}
+	}
+	return median(a), median(b), nil
+}
+
+type loadResult struct {
+	rps      float64
+	p50, p99 time.Duration
+	errors   int64
+}
+
+func throughput(srv *devServer, clients int, duration time.Duration) (loadResult, error) {
+	body := []byte(`{"collection":"bench","environment":"dev"}`)
+	var errs atomic.Int64
+	lat := make([][]time.Duration, clients)
+	var wg sync.WaitGroup
+	warmup := time.Second
+	start := time.Now()
+	end := start.Add(warmup + duration)
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			for {
+				t0 := time.Now()
+				if t0.After(end) {
+					return
+				}
+				req, _ := http.NewRequest("POST", srv.url+"/v1/resolve", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+srv.key)
+				resp, err := hc.Do(req)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				if t0.Sub(start) >= warmup {
+					lat[c] = append(lat[c], time.Since(t0))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		return loadResult{}, fmt.Errorf("no request succeeded")
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	return loadResult{
+		rps:    float64(len(all)) / duration.Seconds(),
+		p50:    all[len(all)/2],
+		p99:    all[len(all)*99/100],
+		errors: errs.Load(),
+	}, nil
+}

@@ -1,0 +1,74 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/kazzle/kazzle/vault"
+)
+
+// maxAuditBatch caps how many audit events share one transaction.
+const maxAuditBatch = 512
+
+var errClosed = errors.New("store is closed")
+
+type auditReq struct {
+	ev   vault.AuditEvent
+	done chan error
+}
+
+// AppendAudit records an event and returns once it is committed. Events appended at the
+// same time are committed together, in one transaction and one fsync (group commit), so
+// a busy server pays for durability once per batch rather than once per read, and still
+// answers no request before its audit event is on disk.
+func (s *Store) AppendAudit(ctx context.Context, ev vault.AuditEvent) error {
+	req := auditReq{ev: ev, done: make(chan error, 1)}
+	select {
+	case s.audit <- req:
+	case <-s.quit:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// auditLoop commits queued audit events in batches until the store closes.
+func (s *Store) auditLoop() {
+	defer close(s.auditDone)
+	for {
+		var first auditReq
+		select {
+		case first = <-s.audit:
+		case <-s.quit:
+			return
+		}
+		batch := []auditReq{first}
+	fill:
+		for len(batch) < maxAuditBatch {
+			select {
+			case r := <-s.audit:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		err := s.tx(context.Background(), func(tx *sql.Tx) error {
+			for _, r := range batch {
+				if err := insertAudit(context.Background(), tx, r.ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+}
