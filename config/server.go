@@ -9,47 +9,49 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/hcl/v2/gohcl"
-	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // Server is kazzle-server.hcl, in the style of Vault's server configuration.
 type Server struct {
-	Listener Listener `hcl:"listener,block"`
-	Storage  Storage  `hcl:"storage,block"`
-	KMS      KMS      `hcl:"kms,block"`
-	Audit    *Audit   `hcl:"audit,block"`
+	Listener Listener
+	Storage  Storage
+	KMS      KMS
+	Audit    *Audit
 }
 
 // Listener is where the server listens, with its TLS certificate.
 type Listener struct {
-	Type        string `hcl:"type,label"` // "tcp"
-	Address     string `hcl:"address,optional"`
-	TLSCertFile string `hcl:"tls_cert_file,optional"`
-	TLSKeyFile  string `hcl:"tls_key_file,optional"`
+	Type        string // "tcp"
+	Address     string
+	TLSCertFile string
+	TLSKeyFile  string
 	// TLSDisable serves plain HTTP; allowed only on a loopback address.
-	TLSDisable bool `hcl:"tls_disable,optional"`
+	TLSDisable bool
 }
 
 // Storage is the database: "sqlite" with a path, or "postgres" with a URL.
 type Storage struct {
-	Type string `hcl:"type,label"`
-	Path string `hcl:"path,optional"`
-	URL  string `hcl:"url,optional"`
+	Type string
+	Path string
+	URL  string
 }
 
 // KMS is the key wrapper: "local" with a key file, or "awskms" with a key id and region.
 type KMS struct {
-	Type    string `hcl:"type,label"`
-	KeyFile string `hcl:"key_file,optional"`
-	KeyID   string `hcl:"key_id,optional"`
-	Region  string `hcl:"region,optional"`
+	Type    string
+	KeyFile string
+	KeyID   string
+	Region  string
 }
 
 // Audit configures the audit trail.
 type Audit struct {
 	// Retention such as "365d", "12h"; empty keeps events forever.
-	Retention string `hcl:"retention,optional"`
+	Retention string
 }
 
 // RetentionDuration parses Retention; 0 means keep forever.
@@ -72,16 +74,93 @@ func (a *Audit) RetentionDuration() (time.Duration, error) {
 }
 
 // ParseServer decodes kazzle-server.hcl. Errors carry HCL's file:line:column diagnostics.
+//
+// It decodes through HCL's schema API rather than gohcl, whose encoder drags packages
+// with costly init into every kazzle command, `kazzle run` included.
 func ParseServer(filename string, src []byte) (Server, error) {
 	var s Server
-	file, diags := hclparse.NewParser().ParseHCL(src, filename)
+	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		return s, diags
 	}
-	if diags := gohcl.DecodeBody(file.Body, nil, &s); diags.HasErrors() {
+	content, diags := file.Body.Content(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		{Type: "listener", LabelNames: []string{"type"}},
+		{Type: "storage", LabelNames: []string{"type"}},
+		{Type: "kms", LabelNames: []string{"type"}},
+		{Type: "audit"},
+	}})
+	if diags.HasErrors() {
 		return s, diags
 	}
+	seen := map[string]*hcl.Block{}
+	for _, b := range content.Blocks {
+		if first, dup := seen[b.Type]; dup {
+			return s, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Duplicate " + b.Type + " block",
+				Detail: "Only one " + b.Type + " block is allowed; the first is at " + first.DefRange.String() + ".", Subject: b.DefRange.Ptr()}}
+		}
+		seen[b.Type] = b
+		var d hcl.Diagnostics
+		switch b.Type {
+		case "listener":
+			s.Listener.Type = b.Labels[0]
+			d = decodeAttrs(b.Body, map[string]any{"address": &s.Listener.Address, "tls_cert_file": &s.Listener.TLSCertFile,
+				"tls_key_file": &s.Listener.TLSKeyFile, "tls_disable": &s.Listener.TLSDisable})
+		case "storage":
+			s.Storage.Type = b.Labels[0]
+			d = decodeAttrs(b.Body, map[string]any{"path": &s.Storage.Path, "url": &s.Storage.URL})
+		case "kms":
+			s.KMS.Type = b.Labels[0]
+			d = decodeAttrs(b.Body, map[string]any{"key_file": &s.KMS.KeyFile, "key_id": &s.KMS.KeyID, "region": &s.KMS.Region})
+		case "audit":
+			s.Audit = &Audit{}
+			d = decodeAttrs(b.Body, map[string]any{"retention": &s.Audit.Retention})
+		}
+		if d.HasErrors() {
+			return s, d
+		}
+	}
+	for _, required := range []string{"listener", "storage", "kms"} {
+		if seen[required] == nil {
+			return s, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Missing " + required + " block",
+				Detail: "A " + required + " block is required.", Subject: file.Body.MissingItemRange().Ptr()}}
+		}
+	}
 	return s, s.validate(filename)
+}
+
+// decodeAttrs decodes a block's attributes into *string and *bool targets; an attribute
+// the block does not know is HCL's "Unsupported argument" error.
+func decodeAttrs(body hcl.Body, targets map[string]any) hcl.Diagnostics {
+	schema := &hcl.BodySchema{}
+	for name := range targets {
+		schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: name})
+	}
+	content, diags := body.Content(schema)
+	if diags.HasErrors() {
+		return diags
+	}
+	for name, attr := range content.Attributes {
+		val, d := attr.Expr.Value(nil)
+		if d.HasErrors() {
+			return d
+		}
+		want := cty.String
+		if _, ok := targets[name].(*bool); ok {
+			want = cty.Bool
+		}
+		val, err := convert.Convert(val, want)
+		if err != nil || val.IsNull() || !val.IsKnown() {
+			return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Incorrect attribute value type",
+				Detail: fmt.Sprintf("%s must be a %s.", name, want.FriendlyName()), Subject: attr.Expr.Range().Ptr()}}
+		}
+		switch t := targets[name].(type) {
+		case *string:
+			*t = val.AsString()
+		case *bool:
+			*t = val.True()
+		}
+	}
+	return nil
 }
 
 func (s *Server) validate(filename string) error {

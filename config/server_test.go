@@ -39,6 +39,9 @@ func TestParseServerErrors(t *testing.T) {
 		{"unknown storage", strings.Replace(full, `storage "sqlite"`, `storage "mysql"`, 1), `storage "mysql"`},
 		{"unknown kms", strings.Replace(full, `kms "local"`, `kms "vault"`, 1), `kms "vault"`},
 		{"bad retention", strings.Replace(full, "365d", "forever", 1), `audit retention "forever"`},
+		{"wrong type", strings.Replace(full, `tls_key_file  = "/etc/kazzle/tls.key"`, `tls_key_file = ["a"]`, 1), "tls_key_file must be a string"},
+		{"duplicate block", full + `kms "local" { key_file = "x" }`, "Duplicate kms block"},
+		{"missing block", strings.Replace(full, `storage "sqlite" { path = "/var/lib/kazzle/kazzle.db" }`, "", 1), "Missing storage block"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			_, err := ParseServer("kazzle-server.hcl", []byte(tc.src))
