@@ -29,7 +29,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenField$$' -fuzztime $(FUZZTIME) ./vault
 
 demo:
-	$(GO) run ./internal/demo
+	@bash scripts/demo.sh
 
 clean:
 	rm -rf bin

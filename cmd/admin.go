@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -194,7 +195,48 @@ func (c *cli) auditCmd(ctx context.Context, args []string) error {
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tACTOR\tFROM\tACTION\tOUTCOME\tTARGET")
 	for _, ev := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Local().Format(time.DateTime), ev.ActorName, ev.ClientAddr, ev.Action, ev.Outcome, ev.Target)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Local().Format(time.DateTime), ev.ActorName, ev.ClientAddr, ev.Action, ev.Outcome, describeTarget(ev.Target))
 	}
 	return tw.Flush()
+}
+
+// describeTarget summarises an audit event's target for a table; --json has all of it.
+func describeTarget(raw json.RawMessage) string {
+	var t struct {
+		Collection  string   `json:"collection"`
+		Environment string   `json:"environment"`
+		Secret      string   `json:"secret"`
+		Version     int      `json:"version"`
+		Secrets     []string `json:"secrets"`
+		Key         string   `json:"key"`
+		Space       string   `json:"space"`
+		WrappingKey string   `json:"wrapping_key_id"`
+		Reason      string   `json:"reason"`
+	}
+	if json.Unmarshal(raw, &t) != nil {
+		return string(raw)
+	}
+	var parts []string
+	if where := strings.Trim(t.Collection+"/"+t.Environment, "/"); where != "" {
+		parts = append(parts, where)
+	}
+	if t.Secret != "" {
+		s := t.Secret
+		if t.Version > 0 {
+			s += fmt.Sprintf(" v%d", t.Version)
+		}
+		parts = append(parts, s)
+	}
+	switch n := len(t.Secrets); {
+	case n > 0 && n <= 4:
+		parts = append(parts, strings.Join(t.Secrets, ","))
+	case n > 4:
+		parts = append(parts, fmt.Sprintf("%s,… (%d secrets)", strings.Join(t.Secrets[:3], ","), n))
+	}
+	for _, extra := range []string{t.Key, t.Space, t.WrappingKey, t.Reason} {
+		if extra != "" {
+			parts = append(parts, extra)
+		}
+	}
+	return strings.Join(parts, " ")
 }

@@ -159,8 +159,11 @@ func (c *cli) report(err error) int {
 func apiHint(err error) string {
 	var ae *api.Error
 	if !errors.As(err, &ae) {
-		if strings.Contains(err.Error(), "connection refused") {
+		switch msg := err.Error(); {
+		case strings.Contains(msg, "connection refused"):
 			return "is the server running? Start a local one with: kazzle server --dev"
+		case strings.Contains(msg, "certificate"):
+			return "the server's TLS certificate is not trusted: install its CA, or point SSL_CERT_FILE at it"
 		}
 		return ""
 	}

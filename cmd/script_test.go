@@ -43,6 +43,7 @@ func TestScripts(t *testing.T) {
 			"stopwriters":   cmdStopWriters,
 			"checkwrites":   cmdCheckWrites,
 			"checkdb":       cmdCheckDB,
+			"gencert":       cmdGenCert,
 		},
 	})
 }
@@ -60,15 +61,20 @@ func (s *runningServer) logText() string {
 	return s.log.String()
 }
 
-// cmdStartServer starts `kazzle server --dev` with its data in $WORK/data on a free port,
-// waits until it listens, and sets KAZZLE_SERVER, plus KAZZLE_API_KEY on a first start.
+// cmdStartServer starts `kazzle server` (by default --dev with its data in $WORK/data on
+// a free port; else with the given arguments), waits until it listens, and sets
+// KAZZLE_SERVER, plus KAZZLE_API_KEY on a first start.
 func cmdStartServer(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! startserver")
 	}
 	kazzle, err := lookPathIn("kazzle", ts.Getenv("PATH"))
 	ts.Check(err)
-	cmd := exec.Command(kazzle, append([]string{"server", "--dev", "--data", ts.MkAbs("data"), "--listen", "127.0.0.1:0"}, args...)...)
+	if len(args) == 0 {
+		args = []string{"--dev", "--data", ts.MkAbs("data"), "--listen", "127.0.0.1:0"}
+	}
+	cmd := exec.Command(kazzle, append([]string{"server"}, args...)...)
+	cmd.Dir = ts.MkAbs(".")
 	cmd.Env = []string{"PATH=" + ts.Getenv("PATH"), "HOME=" + ts.Getenv("HOME")}
 	stderr, err := cmd.StderrPipe()
 	ts.Check(err)
