@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,6 +25,51 @@ const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 // touchEvery limits how often a key's last-used time is written: once a minute is enough
 // to answer "is this key still used", and spares a write per request.
 const touchEvery = time.Minute
+
+// KeyCacheTTL bounds how long a verified API key is trusted without reading it again: a
+// revocation made through another server process on the same database takes effect
+// within this time. Revocations through this Vault take effect at once.
+const KeyCacheTTL = time.Second
+
+// authCache holds recently verified keys by hash.
+type authCache struct {
+	mu      sync.Mutex
+	entries map[string]authEntry
+}
+
+type authEntry struct {
+	key    APIKey
+	loaded time.Time
+}
+
+func (c *authCache) get(hash []byte, now time.Time) (APIKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[string(hash)]
+	if !ok || now.Sub(e.loaded) >= KeyCacheTTL || now.Before(e.loaded) {
+		return APIKey{}, false
+	}
+	return e.key, true
+}
+
+func (c *authCache) put(k APIKey, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= 10000 {
+		c.entries = make(map[string]authEntry)
+	}
+	c.entries[string(k.Hash)] = authEntry{key: k, loaded: now}
+}
+
+func (c *authCache) forget(keyID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.entries {
+		if e.key.ID == keyID {
+			delete(c.entries, h)
+		}
+	}
+}
 
 // newAPIKeyToken returns kzl_ followed by 43 uniformly random base62 characters.
 func newAPIKeyToken() (string, error) {
@@ -107,14 +153,20 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (APIKey, error) 
 	if !strings.HasPrefix(token, APIKeyPrefix) || len(token) < len(APIKeyPrefix)+32 || len(token) > 256 {
 		return APIKey{}, fmt.Errorf("malformed key (want %s followed by at least 32 characters): %w", APIKeyPrefix, ErrUnauthenticated)
 	}
-	k, err := v.store.APIKeyByHash(ctx, HashAPIKey(token))
-	if errors.Is(err, ErrNotFound) {
-		return APIKey{}, fmt.Errorf("unknown key: %w", ErrUnauthenticated)
-	}
-	if err != nil {
-		return APIKey{}, err
-	}
 	now := v.now()
+	hash := HashAPIKey(token)
+	k, cached := v.auth.get(hash, now)
+	if !cached {
+		var err error
+		k, err = v.store.APIKeyByHash(ctx, hash)
+		if errors.Is(err, ErrNotFound) {
+			return APIKey{}, fmt.Errorf("unknown key: %w", ErrUnauthenticated)
+		}
+		if err != nil {
+			return APIKey{}, err
+		}
+		v.auth.put(k, now)
+	}
 	switch {
 	case !k.RevokedAt.IsZero():
 		return k, fmt.Errorf("key %s (%s) was revoked: %w", k.ID, k.Name, ErrUnauthenticated)
@@ -126,6 +178,7 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (APIKey, error) 
 			v.log.Warn("recording API key use", "key", k.ID, "err", err)
 		}
 		k.LastUsedAt = now
+		v.auth.put(k, now)
 	}
 	return k, nil
 }
@@ -135,9 +188,12 @@ func (v *Vault) APIKeys(ctx context.Context, spaceID string) ([]APIKey, error) {
 	return v.store.APIKeys(ctx, spaceID)
 }
 
-// RevokeAPIKey revokes a key; it stops working at once on this server.
+// RevokeAPIKey revokes a key. It stops working at once through this Vault, and within
+// KeyCacheTTL through others on the same database.
 func (v *Vault) RevokeAPIKey(ctx context.Context, actor Actor, spaceID, id string) error {
-	return v.store.RevokeAPIKey(ctx, spaceID, id, v.now(), v.event(actor, spaceID, "key.revoke", AuditTarget{KeyID: id}))
+	err := v.store.RevokeAPIKey(ctx, spaceID, id, v.now(), v.event(actor, spaceID, "key.revoke", AuditTarget{KeyID: id}))
+	v.auth.forget(id)
+	return err
 }
 
 // Bootstrap prepares an empty vault on its first start: it creates the first space and an

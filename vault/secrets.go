@@ -121,15 +121,7 @@ func (v *Vault) checkReferences(ctx context.Context, s Secret) error {
 }
 
 func (v *Vault) collectionAndEnv(ctx context.Context, spaceID, collection, env string) (Collection, Environment, error) {
-	c, err := v.store.Collection(ctx, spaceID, collection)
-	if err != nil {
-		return Collection{}, Environment{}, err
-	}
-	if env == "" {
-		return c, Environment{}, nil
-	}
-	e, err := v.store.Environment(ctx, spaceID, c.ID, env)
-	return c, e, err
+	return v.store.CollectionAndEnvironment(ctx, spaceID, collection, env)
 }
 
 // CreateSecret validates and stores version 1 of a new secret.

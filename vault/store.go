@@ -27,6 +27,9 @@ type Store interface {
 	// Collection finds a collection of a space by id or slug.
 	Collection(ctx context.Context, spaceID, idOrSlug string) (Collection, error)
 	Collections(ctx context.Context, spaceID string) ([]Collection, error)
+	// CollectionAndEnvironment finds a collection by id or slug and, when env is not
+	// empty, one of its environments by id or slug, in one round trip.
+	CollectionAndEnvironment(ctx context.Context, spaceID, collection, env string) (Collection, Environment, error)
 	// DeleteCollection deletes a collection with its environments and secrets.
 	DeleteCollection(ctx context.Context, spaceID, id string, ev AuditEvent) error
 

@@ -28,6 +28,7 @@ type Vault struct {
 	store  Store
 	keys   *keyring
 	sealed sealedCache
+	auth   authCache
 	now    func() time.Time
 	log    *slog.Logger
 }

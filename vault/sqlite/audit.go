@@ -60,8 +60,10 @@ func (s *Store) auditLoop() {
 			}
 		}
 		err := s.tx(context.Background(), func(tx *sql.Tx) error {
+			insert := tx.Stmt(s.auditInsert)
+			defer insert.Close()
 			for _, r := range batch {
-				if err := insertAudit(context.Background(), tx, r.ev); err != nil {
+				if err := insertAudit(context.Background(), insert, r.ev); err != nil {
 					return err
 				}
 			}

@@ -12,13 +12,27 @@ import (
 	"github.com/kazzle/kazzle/vault"
 )
 
-func insertAudit(ctx context.Context, tx *sql.Tx, ev vault.AuditEvent) error {
+const insertAuditSQL = `INSERT INTO audit_events (space_id, time, actor_key_id, actor_name, client_addr, action, target, outcome)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+
+// execer is a transaction, or a prepared statement bound to one.
+type execer interface {
+	ExecContext(ctx context.Context, args ...any) (sql.Result, error)
+}
+
+// txExec runs insertAuditSQL in tx, parsing it afresh: for the odd event of a change.
+type txExec struct{ tx *sql.Tx }
+
+func (t txExec) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, insertAuditSQL, args...)
+}
+
+func insertAudit(ctx context.Context, ex execer, ev vault.AuditEvent) error {
 	target, err := json.Marshal(ev.Target)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (space_id, time, actor_key_id, actor_name, client_addr, action, target, outcome)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ev.SpaceID, ts(ev.Time), ev.ActorKeyID, ev.ActorName, ev.ClientAddr, ev.Action, string(target), ev.Outcome)
+	_, err = ex.ExecContext(ctx, ev.SpaceID, ts(ev.Time), ev.ActorKeyID, ev.ActorName, ev.ClientAddr, ev.Action, string(target), ev.Outcome)
 	return err
 }
 
@@ -28,7 +42,7 @@ func (s *Store) change(ctx context.Context, ev vault.AuditEvent, fn func(*sql.Tx
 		if err := fn(tx); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, ev)
+		return insertAudit(ctx, txExec{tx}, ev)
 	})
 }
 
@@ -132,6 +146,28 @@ func scanCollection(sc interface{ Scan(...any) error }) (vault.Collection, error
 func (s *Store) Collection(ctx context.Context, spaceID, idOrSlug string) (vault.Collection, error) {
 	c, err := scanCollection(s.queryRow(ctx, `SELECT `+collectionCols+` FROM collections WHERE space_id = ? AND (id = ? OR slug = ?)`, spaceID, idOrSlug, idOrSlug))
 	return c, mapErr(err, "collection "+idOrSlug)
+}
+
+func (s *Store) CollectionAndEnvironment(ctx context.Context, spaceID, collection, env string) (vault.Collection, vault.Environment, error) {
+	var c vault.Collection
+	var e vault.Environment
+	var cCreated, eCreated int64
+	err := s.queryRow(ctx, `SELECT c.id, c.space_id, c.slug, c.name, c.created_at, c.generation,
+			coalesce(e.id, ''), coalesce(e.slug, ''), coalesce(e.created_at, 0)
+		FROM collections c LEFT JOIN environments e ON e.collection_id = c.id AND (e.id = ? OR e.slug = ?)
+		WHERE c.space_id = ? AND (c.id = ? OR c.slug = ?)`, env, env, spaceID, collection, collection).
+		Scan(&c.ID, &c.SpaceID, &c.Slug, &c.Name, &cCreated, &c.Generation, &e.ID, &e.Slug, &eCreated)
+	if err != nil {
+		return c, e, mapErr(err, "collection "+collection)
+	}
+	c.CreatedAt = fromTS(cCreated)
+	if env != "" {
+		if e.ID == "" {
+			return c, e, notFound("environment %s of %s", env, c.Slug)
+		}
+		e.SpaceID, e.CollectionID, e.CreatedAt = c.SpaceID, c.ID, fromTS(eCreated)
+	}
+	return c, e, nil
 }
 
 func (s *Store) Collections(ctx context.Context, spaceID string) ([]vault.Collection, error) {

@@ -33,7 +33,8 @@ type Store struct {
 	quit      chan struct{}
 	auditDone chan struct{}
 
-	stmts sync.Map // query text → *sql.Stmt on the read pool
+	stmts       sync.Map // query text → *sql.Stmt on the read pool
+	auditInsert *sql.Stmt
 }
 
 var _ vault.Store = (*Store)(nil)
@@ -78,6 +79,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 	r.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
 	s.r = r
+	if s.auditInsert, err = w.PrepareContext(ctx, insertAuditSQL); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
 	s.audit, s.quit, s.auditDone = make(chan auditReq), make(chan struct{}), make(chan struct{})
 	go s.auditLoop()
 	return s, nil
@@ -124,6 +130,7 @@ func (s *Store) Close() error {
 	close(s.quit)
 	<-s.auditDone
 	s.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
+	s.auditInsert.Close()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 

@@ -134,9 +134,18 @@ func testCollectionsAndEnvironments(t *testing.T, f *Fixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Vault.CreateEnvironment(ctx, f.Actor, f.Space.ID, other.ID, "dev"); err != nil {
+	otherDev, err := f.Vault.CreateEnvironment(ctx, f.Actor, f.Space.ID, other.ID, "dev")
+	if err != nil {
 		t.Fatalf("the same environment slug in another collection: %v", err)
 	}
+	c, e, err := f.Store.CollectionAndEnvironment(ctx, f.Space.ID, "other", "dev")
+	if err != nil || c.ID != other.ID || e.ID != otherDev.ID || e.CollectionID != other.ID {
+		t.Fatalf("CollectionAndEnvironment(other, dev) = %+v, %+v, %v", c, e, err)
+	}
+	_, _, err = f.Store.CollectionAndEnvironment(ctx, f.Space.ID, "other", "prod")
+	wantErr(t, err, vault.ErrNotFound, "an environment of another collection")
+	_, _, err = f.Store.CollectionAndEnvironment(ctx, f.Space.ID, "other", f.Prod.ID)
+	wantErr(t, err, vault.ErrNotFound, "another collection's environment by id")
 	colls, err := f.Store.Collections(ctx, f.Space.ID)
 	if err != nil || len(colls) != 2 || colls[0].Slug != "my-saas" || colls[1].Slug != "other" {
 		t.Fatalf("Collections = %+v, %v", colls, err)
@@ -445,6 +454,28 @@ func testAPIKeys(t *testing.T, f *Fixture) {
 	_, err = f.Vault.Authenticate(ctx, token2)
 	wantErr(t, err, vault.ErrUnauthenticated, "revoked key")
 	wantErr(t, f.Vault.RevokeAPIKey(ctx, f.Actor, f.Space.ID, k2.ID), vault.ErrNotFound, "revoking twice")
+
+	// A revocation through another Vault on the same store (another server process)
+	// takes effect here within KeyCacheTTL.
+	_, token3, err := f.Vault.CreateAPIKey(ctx, f.Actor, vault.NewAPIKey{SpaceID: f.Space.ID, Name: "replica", Role: vault.RoleRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k3, err := f.Vault.Authenticate(ctx, token3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := localkms.Open(filepath.Join(t.TempDir(), "root.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := vault.New(f.Store, w, vault.Options{Now: f.Clock.Now})
+	if err := other.RevokeAPIKey(ctx, f.Actor, f.Space.ID, k3.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.Clock.Advance(vault.KeyCacheTTL)
+	_, err = f.Vault.Authenticate(ctx, token3)
+	wantErr(t, err, vault.ErrUnauthenticated, "a key revoked through another vault, KeyCacheTTL later")
 	for _, bad := range []vault.NewAPIKey{
 		{Name: "x", Role: "owner"},
 		{Name: "", Role: vault.RoleRead},
