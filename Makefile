@@ -27,6 +27,7 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTemplate$$' -fuzztime $(FUZZTIME) ./resolver
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenField$$' -fuzztime $(FUZZTIME) ./vault
+	$(GO) test -run '^$$' -fuzz '^FuzzResolveJSON$$' -fuzztime $(FUZZTIME) ./server
 
 demo:
 	@bash scripts/demo.sh

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -85,6 +86,11 @@ func openKeyWrapper(ctx context.Context, k config.KMS) (vault.KeyWrapper, error)
 
 func (c *cli) serve(ctx context.Context, cfg config.Server) error {
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
+	if os.Getenv("GOGC") == "" {
+		// A server's live heap is small and its garbage is per request: collecting less
+		// often buys throughput for a few megabytes.
+		debug.SetGCPercent(400)
+	}
 	store, err := sqlite.Open(ctx, cfg.Storage.Path)
 	if err != nil {
 		return err

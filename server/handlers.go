@@ -353,9 +353,5 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, p *principal) e
 	if err != nil {
 		return err
 	}
-	out := api.ResolveResponse{Vars: make([]api.Var, len(vars))}
-	for i, v := range vars {
-		out.Vars[i] = api.Var{Name: v.Name, Value: v.Value, SecretID: v.SecretID, Field: v.Field}
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeResolve(w, vars)
 }

@@ -3,6 +3,8 @@ package vault
 import (
 	"context"
 	"sync"
+
+	"github.com/kazzle/kazzle/resolver"
 )
 
 // sealedCache keeps the sealed rows of recently resolved environments, so a steady stream
@@ -20,6 +22,8 @@ type sealedKey struct{ space, collection, env string }
 type sealedEntry struct {
 	generation int64
 	rows       []SealedSecret
+	// view lists the rows in the environment's view (resolver.ViewOrder), by name.
+	view []int
 }
 
 // maxSealedEntries bounds the cache; when full it starts over, which costs one query per
@@ -27,9 +31,10 @@ type sealedEntry struct {
 const maxSealedEntries = 4096
 
 // secretsWithFields returns the sealed current versions of a collection's secrets (all,
-// or an environment's view), from the cache when c's generation, as just read from the
-// store, still matches.
-func (v *Vault) secretsWithFields(ctx context.Context, c Collection, envID string) ([]SealedSecret, error) {
+// or those of an environment: untagged and tagged with it) and the indexes of the ones in
+// the environment's view, from the cache when c's generation, as just read from the
+// store, still matches. Callers must not modify what it returns.
+func (v *Vault) secretsWithFields(ctx context.Context, c Collection, envID string) ([]SealedSecret, []int, error) {
 	spaceID, collectionID, gen := c.SpaceID, c.ID, c.Generation
 	key := sealedKey{spaceID, collectionID, envID}
 	cache := &v.sealed
@@ -37,19 +42,20 @@ func (v *Vault) secretsWithFields(ctx context.Context, c Collection, envID strin
 	e, ok := cache.entries[key]
 	cache.mu.Unlock()
 	if ok && e.generation == gen {
-		return e.rows, nil
+		return e.rows, e.view, nil
 	}
 	// gen was read before the rows: rows at least as new as gen are labelled gen, and
 	// are used only while the store still says gen, so nothing stale is ever served.
 	rows, err := v.store.Secrets(ctx, SecretQuery{SpaceID: spaceID, CollectionID: collectionID, ForEnvironment: envID, WithFields: true})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	view := resolver.ViewOrder(len(rows), func(i int) (string, string) { return rows[i].Name, rows[i].EnvironmentID }, envID)
 	cache.mu.Lock()
 	if cache.entries == nil || len(cache.entries) >= maxSealedEntries {
 		cache.entries = make(map[sealedKey]sealedEntry)
 	}
-	cache.entries[key] = sealedEntry{generation: gen, rows: rows}
+	cache.entries[key] = sealedEntry{generation: gen, rows: rows, view: view}
 	cache.mu.Unlock()
-	return rows, nil
+	return rows, view, nil
 }

@@ -343,7 +343,7 @@ func (v *Vault) Resolve(ctx context.Context, actor Actor, req ResolveRequest) ([
 			return nil, err
 		}
 	}
-	sealed, err := v.secretsWithFields(ctx, c, e.ID)
+	sealed, order, err := v.secretsWithFields(ctx, c, e.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -351,17 +351,18 @@ func (v *Vault) Resolve(ctx context.Context, actor Actor, req ResolveRequest) ([
 	if err != nil {
 		return nil, err
 	}
-	opened := make([]resolver.Secret, 0, len(sealed))
-	known := make(map[string]resolver.Secret, len(sealed))
-	for _, ss := range sealed {
-		s, err := openWith(aead, ss)
+	// Only the secrets in the view are opened; one that a reference names outside it is
+	// looked up by the source.
+	view := make([]resolver.Secret, len(order))
+	known := make(map[string]resolver.Secret, len(order))
+	for i, j := range order {
+		s, err := openWith(aead, sealed[j])
 		if err != nil {
 			return nil, err
 		}
-		opened = append(opened, s.forResolver())
-		known[s.ID] = opened[len(opened)-1]
+		view[i] = s.forResolver()
+		known[s.ID] = view[i]
 	}
-	view := resolver.View(opened, e.ID)
 	if len(req.Names) > 0 {
 		if view, err = onlyNames(view, req.Names); err != nil {
 			return nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
@@ -407,7 +408,7 @@ func (v *Vault) List(ctx context.Context, spaceID, collection, env string) ([]Se
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := v.secretsWithFields(ctx, c, e.ID)
+	sealed, _, err := v.secretsWithFields(ctx, c, e.ID)
 	if err != nil {
 		return nil, err
 	}
