@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// MaxDepth is how deep references may nest before resolution gives up.
+// MaxDepth is how many references may nest: a value may lead through at most 16
+// references to a plain or computed value.
 const MaxDepth = 16
 
 const refOpen = "${secret."
@@ -210,7 +211,8 @@ type Expander struct {
 	src   Source
 	now   time.Time
 	done  map[Ref]string
-	stack []frame
+	stack []frame // the fields being expanded, to name a cycle
+	hops  int     // references followed to get here
 }
 
 type frame struct {
@@ -262,6 +264,11 @@ func (e *Expander) ref(r Ref, where string) (string, error) {
 	if v, ok := e.done[r]; ok {
 		return v, nil
 	}
+	if e.hops >= MaxDepth {
+		return "", fmt.Errorf("%s: %s: %w", where, r, ErrTooDeep)
+	}
+	e.hops++
+	defer func() { e.hops-- }()
 	s, err := e.src.Secret(r.ID)
 	if err != nil {
 		if errors.Is(err, ErrUnknownSecret) {
@@ -273,6 +280,11 @@ func (e *Expander) ref(r Ref, where string) (string, error) {
 }
 
 func (e *Expander) field(s Secret, field string) (string, error) {
+	// Most values hold no reference: they are their own expansion, with nothing to
+	// memoise and no cycle to look for.
+	if v, stored := s.Fields[field]; stored && !strings.Contains(v, "${") && s.Type.HasField(field) && computedFields[s.Type] != field {
+		return v, nil
+	}
 	r := Ref{ID: s.ID, Field: field}
 	if v, ok := e.done[r]; ok {
 		return v, nil
@@ -288,9 +300,6 @@ func (e *Expander) field(s Secret, field string) (string, error) {
 			}
 			return "", &CycleError{Chain: append(chain, s.Name+"."+field)}
 		}
-	}
-	if len(e.stack) >= MaxDepth {
-		return "", fmt.Errorf("%s.%s: %w", s.Name, field, ErrTooDeep)
 	}
 	e.stack = append(e.stack, frame{ref: r, name: s.Name})
 	defer func() { e.stack = e.stack[:len(e.stack)-1] }()

@@ -165,13 +165,20 @@ func TestExpandDepthLimit(t *testing.T) {
 		src[id(n)] = str(n, fmt.Sprintf("S%d", n), "end")
 		return src[id(0)], src
 	}
-	s, src := chain(MaxDepth - 1)
+	s, src := chain(MaxDepth)
 	if got, err := NewExpander(src, time.Now()).Field(s, "value"); err != nil || got != "end" {
-		t.Fatalf("%d nested references: %q, %v; want end", MaxDepth-1, got, err)
+		t.Fatalf("%d nested references: %q, %v; want end", MaxDepth, got, err)
 	}
-	s, src = chain(MaxDepth)
+	s, src = chain(MaxDepth + 1)
 	if _, err := NewExpander(src, time.Now()).Field(s, "value"); !errors.Is(err, ErrTooDeep) {
-		t.Fatalf("%d nested references: err = %v, want ErrTooDeep", MaxDepth, err)
+		t.Fatalf("%d nested references: err = %v, want ErrTooDeep", MaxDepth+1, err)
+	}
+	// The limit counts references, whatever ends the chain: a computed TOTP code too.
+	s, src = chain(MaxDepth)
+	src.(mapSource)[id(MaxDepth)] = Secret{ID: id(MaxDepth), Name: "OTP", Type: TypeTOTP, Fields: map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}}
+	src.(mapSource)[id(MaxDepth-1)] = str(MaxDepth-1, "LAST", ref(MaxDepth, "code"))
+	if _, err := NewExpander(src, time.Now()).Field(s, "value"); err != nil {
+		t.Fatalf("%d nested references ending in a TOTP code: %v", MaxDepth, err)
 	}
 }
 
