@@ -129,7 +129,7 @@ func run(kazzle string, runs, clients int, duration time.Duration) error {
 		fmt.Printf("(no figures with wrk as the load generator: %v)\n", wrkErr)
 		return nil
 	}
-	fmt.Printf("%-44s %12.0f %12s %.2fx\n", fmt.Sprintf("same, wrk as the load generator: req/s"), wrkLoad.rps, ">= 11000", wrkLoad.rps/11000)
+	fmt.Printf("%-44s %12.0f %12s %.2fx\n", "same, wrk as the load generator: req/s", wrkLoad.rps, ">= 11000", wrkLoad.rps/11000)
 	fmt.Printf("%-44s %12s %12s\n", "  wrk: p50 latency", ms(wrkLoad.p50), "")
 	fmt.Printf("%-44s %12s %12s %.2fx\n", "  wrk: p99 latency", ms(wrkLoad.p99), "< 20 ms", float64(wrkLoad.p99)/float64(20*time.Millisecond))
 	return nil
