@@ -57,7 +57,7 @@ func withHint(err error, format string, args ...any) error {
 	return &hinted{err: err, hint: fmt.Sprintf(format, args...)}
 }
 
-// exitError carries a child's exit status through `kazzle run`.
+// exitStatus carries a child's exit status through `kazzle run`.
 type exitStatus struct{ code int }
 
 func (e *exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }
