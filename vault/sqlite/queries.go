@@ -28,12 +28,21 @@ func (t txExec) ExecContext(ctx context.Context, args ...any) (sql.Result, error
 }
 
 func insertAudit(ctx context.Context, ex execer, ev vault.AuditEvent) error {
-	target, err := json.Marshal(ev.Target)
+	args, err := auditArgs(ev)
 	if err != nil {
 		return err
 	}
-	_, err = ex.ExecContext(ctx, ev.SpaceID, ts(ev.Time), ev.ActorKeyID, ev.ActorName, ev.ClientAddr, ev.Action, string(target), ev.Outcome)
+	_, err = ex.ExecContext(ctx, args...)
 	return err
+}
+
+// auditArgs are the values of one audit_events row, in insertAuditSQL's order.
+func auditArgs(ev vault.AuditEvent) ([]any, error) {
+	target, err := json.Marshal(ev.Target)
+	if err != nil {
+		return nil, err
+	}
+	return []any{ev.SpaceID, ts(ev.Time), ev.ActorKeyID, ev.ActorName, ev.ClientAddr, ev.Action, string(target), ev.Outcome}, nil
 }
 
 // change runs the statements of fn and the audit event in one transaction.
