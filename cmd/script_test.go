@@ -136,7 +136,8 @@ func cmdStopServer(ts *testscript.TestScript, neg bool, args []string) {
 	if !strings.Contains(s.logText(), "kazzle: server stopped") {
 		ts.Fatalf("server stopped without saying so:\n%s", s.logText())
 	}
-	ts.Logf("server log:\n%s", s.logText())
+	// The log goes to $WORK/server.log, so that scripts can check what it holds.
+	ts.Check(os.WriteFile(ts.MkAbs("server.log"), []byte(s.logText()), 0o600))
 }
 
 // cmdKillServer kills the server with SIGKILL: no chance to clean up.
