@@ -45,8 +45,10 @@ func auditArgs(ev vault.AuditEvent) ([]any, error) {
 	return []any{ev.SpaceID, ts(ev.Time), ev.ActorKeyID, ev.ActorName, ev.ClientAddr, ev.Action, string(target), ev.Outcome}, nil
 }
 
-// change runs the statements of fn and the audit event in one transaction.
+// change runs the statements of fn and the audit event in one transaction, and then
+// retires the in-memory lookups (whether or not it committed: that is only a reload).
 func (s *Store) change(ctx context.Context, ev vault.AuditEvent, fn func(*sql.Tx) error) error {
+	defer s.lookups.writes.Add(1)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if err := fn(tx); err != nil {
 			return err
@@ -157,7 +159,7 @@ func (s *Store) Collection(ctx context.Context, spaceID, idOrSlug string) (vault
 	return c, mapErr(err, "collection "+idOrSlug)
 }
 
-func (s *Store) CollectionAndEnvironment(ctx context.Context, spaceID, collection, env string) (vault.Collection, vault.Environment, error) {
+func (s *Store) collectionAndEnvironment(ctx context.Context, spaceID, collection, env string) (vault.Collection, vault.Environment, error) {
 	var c vault.Collection
 	var e vault.Environment
 	var cCreated, eCreated int64

@@ -35,6 +35,8 @@ type Store struct {
 
 	stmts       sync.Map // query text → *sql.Stmt on the read pool
 	auditInsert *sql.Stmt
+	lookups     lookupCache
+	lock        *os.File
 }
 
 var _ vault.Store = (*Store)(nil)
@@ -45,6 +47,20 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create folder for %s: %w", path, err)
 	}
+	lock, err := lockFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := open(ctx, path)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func open(ctx context.Context, path string) (*Store, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -131,7 +147,7 @@ func (s *Store) Close() error {
 	<-s.auditDone
 	s.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	s.auditInsert.Close()
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.r.Close(), s.w.Close(), s.lock.Close())
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -1,0 +1,23 @@
+package sqlite
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// lockFile takes an exclusive lock on path+".lock" for as long as the store is open: one
+// process serves an SQLite vault (several server replicas share PostgreSQL instead), and
+// the store's in-memory caches rely on seeing every write. The kernel drops the lock when
+// the process dies, however it dies.
+func lockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s is in use by another kazzle process: one process serves an SQLite vault (use PostgreSQL for several server replicas)", path)
+	}
+	return f, nil
+}
