@@ -29,7 +29,11 @@ var ErrCiphertext = errors.New("ciphertext does not open: damaged, or sealed for
 
 // fieldAD is the additional data that binds a sealed field to where it belongs.
 func fieldAD(format byte, spaceID, secretID string, version int, field string) []byte {
-	ad := make([]byte, 0, 16+len(spaceID)+len(secretID)+len(field)+24)
+	return appendFieldAD(make([]byte, 0, 16+len(spaceID)+len(secretID)+len(field)+24), format, spaceID, secretID, version, field)
+}
+
+// appendFieldAD appends fieldAD's bytes to ad.
+func appendFieldAD(ad []byte, format byte, spaceID, secretID string, version int, field string) []byte {
 	ad = append(ad, "kazzle-field"...)
 	ad = append(ad, format)
 	for _, s := range []string{spaceID, secretID, field} {
@@ -63,15 +67,26 @@ func sealField(aead cipher.AEAD, spaceID, secretID string, version int, field st
 
 // openField decrypts what sealField produced for the same space, secret, version and field.
 func openField(aead cipher.AEAD, spaceID, secretID string, version int, field string, sealed []byte) ([]byte, error) {
+	var o opener
+	return o.open(aead, spaceID, secretID, version, field, sealed)
+}
+
+// opener opens fields one after another into buffers it reuses; what open returns is
+// valid until the next call.
+type opener struct{ ad, plain []byte }
+
+func (o *opener) open(aead cipher.AEAD, spaceID, secretID string, version int, field string, sealed []byte) ([]byte, error) {
 	if len(sealed) < 1+nonceSize+aead.Overhead() {
 		return nil, fmt.Errorf("%w (%d bytes is too short)", ErrCiphertext, len(sealed))
 	}
 	if sealed[0] != formatAESGCM {
 		return nil, fmt.Errorf("%w (unknown format byte 0x%02x)", ErrCiphertext, sealed[0])
 	}
-	plain, err := aead.Open(nil, sealed[1:1+nonceSize], sealed[1+nonceSize:], fieldAD(sealed[0], spaceID, secretID, version, field))
+	o.ad = appendFieldAD(o.ad[:0], sealed[0], spaceID, secretID, version, field)
+	plain, err := aead.Open(o.plain[:0], sealed[1:1+nonceSize], sealed[1+nonceSize:], o.ad)
 	if err != nil {
 		return nil, ErrCiphertext
 	}
+	o.plain = plain
 	return plain, nil
 }

@@ -63,8 +63,9 @@ func (v *Vault) open(ctx context.Context, ss SealedSecret) (Secret, error) {
 
 func openWith(aead cipher.AEAD, ss SealedSecret) (Secret, error) {
 	out := Secret{SecretMeta: ss.SecretMeta, Fields: make(map[string]string, len(ss.Fields))}
+	var o opener
 	for f, sealed := range ss.Fields {
-		plain, err := openField(aead, ss.SpaceID, ss.ID, ss.Version, f, sealed)
+		plain, err := o.open(aead, ss.SpaceID, ss.ID, ss.Version, f, sealed)
 		if err != nil {
 			return Secret{}, fmt.Errorf("open field %s of secret %s (%s) version %d: %w", f, ss.Name, ss.ID, ss.Version, err)
 		}
