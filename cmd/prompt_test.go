@@ -1,0 +1,98 @@
+//go:build linux
+
+package cmd
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kazzle/kazzle/resolver"
+)
+
+// openPTY returns the controller and the terminal of a new pseudo-terminal pair.
+func openPTY(t *testing.T) (controller, terminal *os.File) {
+	t.Helper()
+	controller, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	fd := int(controller.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	terminal, err = os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { terminal.Close(); controller.Close() })
+	return controller, terminal
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the CLI writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestPromptDoesNotEcho types each field only once its prompt is shown, as a person
+// does, and checks that the terminal echoes none of it.
+func TestPromptDoesNotEcho(t *testing.T) {
+	controller, terminal := openPTY(t)
+	var stderr syncBuffer
+	c := &cli{stdin: terminal, stdout: &bytes.Buffer{}, stderr: &stderr}
+
+	echoed := make(chan string)
+	go func() {
+		var seen bytes.Buffer
+		buf := make([]byte, 256)
+		for {
+			controller.SetReadDeadline(time.Now().Add(3 * time.Second))
+			n, err := controller.Read(buf)
+			seen.Write(buf[:n])
+			if err != nil {
+				echoed <- seen.String()
+				return
+			}
+		}
+	}()
+	typed := []struct{ prompt, input string }{
+		{"DB username: ", "alice"},
+		{"DB password: ", "hunter2-typed"},
+		{"DB url (optional): ", ""},
+	}
+	go func() {
+		for _, f := range typed {
+			deadline := time.Now().Add(5 * time.Second)
+			for !strings.Contains(stderr.String(), f.prompt) && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(20 * time.Millisecond) // the prompt is out; echo is already off
+			controller.Write([]byte(f.input + "\n"))
+		}
+	}()
+	fields, err := c.readFields("DB", resolver.TypeLogin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fields["username"] != "alice" || fields["password"] != "hunter2-typed" || fields["url"] != "" {
+		t.Fatalf("fields = %q", fields)
+	}
+	terminal.Close()
+	if out := <-echoed; strings.Contains(out, "hunter2-typed") || strings.Contains(out, "alice") {
+		t.Fatalf("the terminal echoed what was typed: %q", out)
+	}
+}
