@@ -50,6 +50,8 @@ func (c *cli) runCmd(ctx context.Context, args []string) error {
 	for _, v := range vars {
 		reps = append(reps, resolver.Replacement{Value: v.Value, With: resolver.Ref{ID: v.SecretID, Field: v.Field}.String()})
 	}
+	// Messages name the command as written: once substituted, it may hold a value.
+	name := argv[0]
 	argv, argReps, err := substituteArgs(ctx, client, argv)
 	if err != nil {
 		return err
@@ -58,15 +60,15 @@ func (c *cli) runCmd(ctx context.Context, args []string) error {
 	env := mergeEnv(c.environ(), vars, *preserve)
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
-		return withHint(err, "is %s installed and on PATH?", argv[0])
+		return withHint(fmt.Errorf("command %q: not found, or not an executable file", name), "is %s installed and on PATH?", name)
 	}
 	if !*redact {
 		// Replace kazzle with the command: signals, the terminal and the exit status are
 		// the command's own, and kazzle costs nothing while it runs.
 		err := syscall.Exec(path, argv, env)
-		return fmt.Errorf("exec %s: %w", argv[0], err)
+		return fmt.Errorf("exec %q: %w", name, err)
 	}
-	return c.runRedacted(path, argv, env, reps)
+	return c.runRedacted(name, path, argv, env, reps)
 }
 
 // substituteArgs replaces ${secret.<id>.<field>} in the arguments, and returns what to
@@ -154,7 +156,7 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 
 // runRedacted runs the command as a child whose stdout and stderr pass through redactors,
 // forwards signals to it, and returns its exit status.
-func (c *cli) runRedacted(path string, argv, env []string, reps []resolver.Replacement) error {
+func (c *cli) runRedacted(name, path string, argv, env []string, reps []resolver.Replacement) error {
 	stdout := resolver.NewRedactor(c.stdout, reps)
 	stderr := resolver.NewRedactor(c.stderr, reps)
 	child := exec.Command(path, argv[1:]...)
@@ -167,7 +169,11 @@ func (c *cli) runRedacted(path string, argv, env []string, reps []resolver.Repla
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
 	if err := child.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", argv[0], err)
+		// The error names the path, which may hold a substituted value: keep its cause.
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause
+		}
+		return fmt.Errorf("start %q: %w", name, err)
 	}
 	done := make(chan struct{})
 	go func() {
