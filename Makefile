@@ -28,6 +28,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTemplate$$' -fuzztime $(FUZZTIME) ./resolver
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenField$$' -fuzztime $(FUZZTIME) ./vault
 	$(GO) test -run '^$$' -fuzz '^FuzzResolveJSON$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzExportQuoting$$' -fuzztime $(FUZZTIME) ./cmd
+	$(GO) test -run '^$$' -fuzz '^FuzzGitCredentialInput$$' -fuzztime $(FUZZTIME) ./cmd
 
 demo:
 	@bash scripts/demo.sh
