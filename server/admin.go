@@ -61,8 +61,8 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, p *principal) 
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var req api.CreateAPIKeyRequest
-	if err := decode(r, &req); err != nil {
+	req, err := request[api.CreateAPIKeyRequest](r, p, vault.RoleAdmin)
+	if err != nil {
 		return err
 	}
 	if err := needSpaceAdmin(p); err != nil {

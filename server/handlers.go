@@ -55,11 +55,8 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request, p *prin
 }
 
 func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var req api.CreateCollectionRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := p.need(vault.RoleAdmin); err != nil {
+	req, err := request[api.CreateCollectionRequest](r, p, vault.RoleAdmin)
+	if err != nil {
 		return err
 	}
 	c, err := s.v.CreateCollection(r.Context(), p.actor, p.key.SpaceID, req.Slug, req.Name)
@@ -115,11 +112,8 @@ func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request, p *pri
 }
 
 func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var req api.CreateEnvironmentRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := p.need(vault.RoleAdmin); err != nil {
+	req, err := request[api.CreateEnvironmentRequest](r, p, vault.RoleAdmin)
+	if err != nil {
 		return err
 	}
 	c, err := s.collection(r, p, true)
@@ -230,11 +224,8 @@ func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, p *principal)
 }
 
 func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var req api.CreateSecretRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := p.need(vault.RoleWrite); err != nil {
+	req, err := request[api.CreateSecretRequest](r, p, vault.RoleWrite)
+	if err != nil {
 		return err
 	}
 	collID, envID, err := s.target(r, p, req.Collection, req.Environment, true)
@@ -278,11 +269,8 @@ func (s *Server) mayReference(r *http.Request, p *principal, fields map[string]s
 }
 
 func (s *Server) updateSecret(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var req api.UpdateSecretRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := p.need(vault.RoleWrite); err != nil {
+	req, err := request[api.UpdateSecretRequest](r, p, vault.RoleWrite)
+	if err != nil {
 		return err
 	}
 	sec, err := s.secretFor(r, p, true)
@@ -339,8 +327,8 @@ func (s *Server) revealSecret(w http.ResponseWriter, r *http.Request, p *princip
 }
 
 func (s *Server) resolve(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var req api.ResolveRequest
-	if err := decode(r, &req); err != nil {
+	req, err := request[api.ResolveRequest](r, p, vault.RoleRead)
+	if err != nil {
 		return err
 	}
 	allow := func(c vault.Collection, e vault.Environment) error {

@@ -26,11 +26,8 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, p *principal) e
 }
 
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var req api.RollbackRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := p.need(vault.RoleWrite); err != nil {
+	req, err := request[api.RollbackRequest](r, p, vault.RoleWrite)
+	if err != nil {
 		return err
 	}
 	sec, err := s.secretFor(r, p, true)
@@ -49,8 +46,8 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request, p *principal) 
 }
 
 func (s *Server) templates(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var req api.TemplatesRequest
-	if err := decode(r, &req); err != nil {
+	req, err := request[api.TemplatesRequest](r, p, vault.RoleRead)
+	if err != nil {
 		return err
 	}
 	for _, t := range req.Templates {
@@ -91,8 +88,8 @@ func (s *Server) totp(w http.ResponseWriter, r *http.Request, p *principal) erro
 }
 
 func (s *Server) gitCredential(w http.ResponseWriter, r *http.Request, p *principal) error {
-	var req api.GitCredentialRequest
-	if err := decode(r, &req); err != nil {
+	req, err := request[api.GitCredentialRequest](r, p, vault.RoleRead)
+	if err != nil {
 		return err
 	}
 	if req.Host == "" {

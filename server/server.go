@@ -161,6 +161,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
+// request decodes the JSON body into a T and requires role: every handler that takes a
+// body checks the caller's role first thing after.
+func request[T any](r *http.Request, p *principal, role vault.Role) (T, error) {
+	var req T
+	if err := decode(r, &req); err != nil {
+		return req, err
+	}
+	return req, p.need(role)
+}
+
 // decode reads one JSON object into v, refusing unknown fields and trailing data.
 func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
