@@ -149,20 +149,17 @@ func (s *Server) target(r *http.Request, p *principal, collection, env string, w
 
 // toSecret names a secret's collection and environment for the wire.
 func (s *Server) toSecret(r *http.Request, sec vault.Secret, masked bool) (api.Secret, error) {
-	c, err := s.v.Store().Collection(r.Context(), sec.SpaceID, sec.CollectionID)
+	c, e, err := s.v.Store().CollectionAndEnvironment(r.Context(), sec.SpaceID, sec.CollectionID, sec.EnvironmentID)
 	if err != nil {
 		return api.Secret{}, err
 	}
-	out := api.Secret{ID: sec.ID, Name: sec.Name, Type: string(sec.Type), Collection: c.Slug, Note: sec.Note, Version: sec.Version,
-		Fields: sec.Fields, Masked: masked, CreatedAt: sec.CreatedAt, CreatedBy: sec.CreatedBy, UpdatedAt: sec.UpdatedAt, UpdatedBy: sec.UpdatedBy}
-	if sec.EnvironmentID != "" {
-		e, err := s.v.Store().Environment(r.Context(), sec.SpaceID, sec.CollectionID, sec.EnvironmentID)
-		if err != nil {
-			return api.Secret{}, err
-		}
-		out.Environment = e.Slug
-	}
-	return out, nil
+	return wire(sec, c.Slug, e.Slug, masked), nil
+}
+
+// wire is a secret as the API shows it, with its collection and environment slugs.
+func wire(sec vault.Secret, collection, env string, masked bool) api.Secret {
+	return api.Secret{ID: sec.ID, Name: sec.Name, Type: string(sec.Type), Collection: collection, Environment: env, Note: sec.Note,
+		Version: sec.Version, Fields: sec.Fields, Masked: masked, CreatedAt: sec.CreatedAt, CreatedBy: sec.CreatedBy, UpdatedAt: sec.UpdatedAt, UpdatedBy: sec.UpdatedBy}
 }
 
 func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -187,13 +184,18 @@ func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, p *principa
 	if err != nil {
 		return err
 	}
-	out := api.SecretList{Secrets: []api.Secret{}}
+	// One lookup of the environments serves every secret of the list.
+	envs, err := s.v.Store().Environments(r.Context(), p.key.SpaceID, c.ID)
+	if err != nil {
+		return err
+	}
+	slugs := make(map[string]string, len(envs))
+	for _, e := range envs {
+		slugs[e.ID] = e.Slug
+	}
+	out := api.SecretList{Secrets: make([]api.Secret, 0, len(secrets))}
 	for _, sec := range secrets {
-		as, err := s.toSecret(r, sec, true)
-		if err != nil {
-			return err
-		}
-		out.Secrets = append(out.Secrets, as)
+		out.Secrets = append(out.Secrets, wire(sec, c.Slug, slugs[sec.EnvironmentID], true))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
