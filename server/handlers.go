@@ -200,21 +200,22 @@ func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, p *principa
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// secretFor loads the secret of the URL (plaintext, current version) after checking
-// that the key may reach it.
-func (s *Server) secretFor(r *http.Request, p *principal, writing bool) (vault.Secret, error) {
-	meta, err := s.v.Store().Secret(r.Context(), p.key.SpaceID, r.PathValue("id"))
+// secretFor returns the metadata of the secret of the URL after checking that the key
+// may reach it. It decrypts nothing: the caller's vault call reads what it needs.
+func (s *Server) secretFor(r *http.Request, p *principal, writing bool) (vault.SecretMeta, error) {
+	sealed, err := s.v.Store().Secret(r.Context(), p.key.SpaceID, r.PathValue("id"))
 	if err != nil {
-		return vault.Secret{}, err
+		return vault.SecretMeta{}, err
 	}
-	if err := p.reach(meta.CollectionID, meta.EnvironmentID, writing); err != nil {
-		return vault.Secret{}, err
-	}
-	return s.v.Secret(r.Context(), p.key.SpaceID, meta.ID, 0)
+	return sealed.SecretMeta, p.reach(sealed.CollectionID, sealed.EnvironmentID, writing)
 }
 
 func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, p *principal) error {
-	sec, err := s.secretFor(r, p, false)
+	meta, err := s.secretFor(r, p, false)
+	if err != nil {
+		return err
+	}
+	sec, err := s.v.Secret(r.Context(), p.key.SpaceID, meta.ID, 0)
 	if err != nil {
 		return err
 	}
