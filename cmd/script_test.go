@@ -32,6 +32,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("KAZZLE_API_KEY", "")
 			env.Values[serverKey{}] = &serverSlot{}
 			env.Values[writersKey{}] = &writersSlot{}
+			env.Values[awsfakeKey{}] = &awsfakeSlot{}
 			return nil
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
@@ -44,6 +45,8 @@ func TestScripts(t *testing.T) {
 			"checkwrites":   cmdCheckWrites,
 			"checkdb":       cmdCheckDB,
 			"gencert":       cmdGenCert,
+			"startawsfake":  cmdStartAWSFake,
+			"awscalls":      cmdAWSCalls,
 		},
 	})
 }
@@ -76,6 +79,11 @@ func cmdStartServer(ts *testscript.TestScript, neg bool, args []string) {
 	cmd := exec.Command(kazzle, append([]string{"server"}, args...)...)
 	cmd.Dir = ts.MkAbs(".")
 	cmd.Env = []string{"PATH=" + ts.Getenv("PATH"), "HOME=" + ts.Getenv("HOME")}
+	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"} {
+		if v := ts.Getenv(name); v != "" {
+			cmd.Env = append(cmd.Env, name+"="+v)
+		}
+	}
 	stderr, err := cmd.StderrPipe()
 	ts.Check(err)
 	ts.Check(cmd.Start())
