@@ -21,6 +21,7 @@ func (c *cli) runCmd(ctx context.Context, args []string) error {
 	redact := fs.Bool("redact", false, "stay the parent and replace secret values in the command's output with their references")
 	only := fs.StringSlice("only", nil, "inject only these secrets (names, comma-separated)")
 	fs.SetInterspersed(false) // everything after the command name belongs to the command
+	fs.MarkHidden("json")     // the command's output is its own
 	fs.Usage = func() {
 		fmt.Fprintln(c.stderr, "Usage: kazzle run --collection=NAME --env=ENV [flags] -- command [args...]\n\nFlags:")
 		fs.PrintDefaults()

@@ -36,6 +36,7 @@ func (c *cli) totpCmd(ctx context.Context, args []string) error {
 func (c *cli) gitCredentialCmd(ctx context.Context, args []string) error {
 	var co common
 	fs := c.flags("git.credential", &co)
+	fs.MarkHidden("json") // git's protocol is the output format
 	if err := parse(fs, args); err != nil {
 		return err
 	}
