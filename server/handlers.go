@@ -156,6 +156,15 @@ func (s *Server) toSecret(r *http.Request, sec vault.Secret, masked bool) (api.S
 	return wire(sec, c.Slug, e.Slug, masked), nil
 }
 
+// writeMeta answers a change with the secret's new metadata (no fields).
+func (s *Server) writeMeta(w http.ResponseWriter, r *http.Request, status int, meta vault.SecretMeta) error {
+	out, err := s.toSecret(r, vault.Secret{SecretMeta: meta}, true)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, status, out)
+}
+
 // wire is a secret as the API shows it, with its collection and environment slugs.
 func wire(sec vault.Secret, collection, env string, masked bool) api.Secret {
 	return api.Secret{ID: sec.ID, Name: sec.Name, Type: string(sec.Type), Collection: collection, Environment: env, Note: sec.Note,
@@ -243,11 +252,7 @@ func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
-	out, err := s.toSecret(r, vault.Secret{SecretMeta: meta}, true)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, out)
+	return s.writeMeta(w, r, http.StatusCreated, meta)
 }
 
 // mayReference requires that the writer may read every secret its fields refer to:
@@ -287,11 +292,7 @@ func (s *Server) updateSecret(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
-	out, err := s.toSecret(r, vault.Secret{SecretMeta: meta}, true)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return s.writeMeta(w, r, http.StatusOK, meta)
 }
 
 func (s *Server) deleteSecret(w http.ResponseWriter, r *http.Request, p *principal) error {

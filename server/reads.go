@@ -38,11 +38,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request, p *principal) 
 	if err != nil {
 		return err
 	}
-	out, err := s.toSecret(r, vault.Secret{SecretMeta: meta}, true)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return s.writeMeta(w, r, http.StatusOK, meta)
 }
 
 func (s *Server) templates(w http.ResponseWriter, r *http.Request, p *principal) error {
