@@ -282,7 +282,7 @@ func (e *Expander) ref(r Ref, where string) (string, error) {
 func (e *Expander) field(s Secret, field string) (string, error) {
 	// Most values hold no reference: they are their own expansion, with nothing to
 	// memoise and no cycle to look for.
-	if v, stored := s.Fields[field]; stored && !strings.Contains(v, "${") && s.Type.HasField(field) && computedFields[s.Type] != field {
+	if v, stored := s.Fields.Get(field); stored && !strings.Contains(v, "${") && s.Type.HasField(field) && computedField(s.Type) != field {
 		return v, nil
 	}
 	r := Ref{ID: s.ID, Field: field}
@@ -342,7 +342,7 @@ func (e *Expander) field(s Secret, field string) (string, error) {
 
 // raw expands a stored field of s.
 func (e *Expander) raw(s Secret, field, where string) (string, error) {
-	parts, err := ParseTemplate(s.Fields[field])
+	parts, err := ParseTemplate(s.Fields.Value(field))
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", where, err)
 	}
@@ -357,22 +357,39 @@ type Var struct {
 	Field    string
 }
 
-// Resolve turns the view of an environment (see View) into environment variables, with
-// references expanded through src and TOTP codes computed at now. Empty optional fields
-// export nothing. Two secrets that would export the same variable are an error.
+// Resolve turns the view of an environment (see View: each name once) into environment
+// variables, with references expanded through src and TOTP codes computed at now. Empty
+// optional fields export nothing. Two secrets that would export the same variable are an error.
 func Resolve(view []Secret, src Source, now time.Time) ([]Var, error) {
 	e := NewExpander(src, now)
 	vars := make([]Var, 0, len(view))
-	seen := make(map[string]string, len(view))
+	// Names are unique in a view, so only a type that exports derived names (NAME_URL,
+	// NAME_CODE) can make two secrets export the same variable.
+	var seen map[string]string
 	for _, s := range view {
-		for _, vf := range EnvVars(s.Name, s.Type) {
-			if s.Fields[vf.Field] == "" && computedFields[s.Type] != vf.Field {
+		if s.Type != TypeString {
+			seen = make(map[string]string, len(view))
+			break
+		}
+	}
+	var one [1]VarField
+	for _, s := range view {
+		vfs := one[:0]
+		if s.Type == TypeString { // the common case, without EnvVars' allocation
+			vfs = append(vfs, VarField{s.Name, FieldValue})
+		} else {
+			vfs = EnvVars(s.Name, s.Type)
+		}
+		for _, vf := range vfs {
+			if s.Fields.Value(vf.Field) == "" && computedField(s.Type) != vf.Field {
 				continue
 			}
-			if other, dup := seen[vf.Var]; dup {
-				return nil, fmt.Errorf("%w: secrets %s and %s both export %s; rename one", ErrInvalid, other, s.Name, vf.Var)
+			if seen != nil {
+				if other, dup := seen[vf.Var]; dup {
+					return nil, fmt.Errorf("%w: secrets %s and %s both export %s; rename one", ErrInvalid, other, s.Name, vf.Var)
+				}
+				seen[vf.Var] = s.Name
 			}
-			seen[vf.Var] = s.Name
 			v, err := e.Field(s, vf.Field)
 			if err != nil {
 				return nil, err

@@ -26,7 +26,7 @@ func (m mapSource) Secret(id string) (Secret, error) {
 }
 
 func str(n int, name, value string) Secret {
-	return Secret{ID: id(n), Name: name, Type: TypeString, Fields: map[string]string{"value": value}}
+	return Secret{ID: id(n), Name: name, Type: TypeString, Fields: FieldsOf(map[string]string{"value": value})}
 }
 
 func sourceOf(secrets ...Secret) mapSource {
@@ -75,7 +75,7 @@ func TestParseTemplate(t *testing.T) {
 }
 
 func TestExpand(t *testing.T) {
-	user := Secret{ID: id(1), Name: "DB", Type: TypeLogin, Fields: map[string]string{"username": "app", "password": "p@ss:w/rd"}}
+	user := Secret{ID: id(1), Name: "DB", Type: TypeLogin, Fields: FieldsOf(map[string]string{"username": "app", "password": "p@ss:w/rd"})}
 	host := str(2, "DB_HOST", "db.internal")
 	url := str(3, "DATABASE_URL", "postgres://"+ref(1, "username")+":"+ref(1, "password")+"@"+ref(2, "value")+":5432/app")
 	// A diamond: TOP uses LEFT and RIGHT, which both use BASE.
@@ -84,8 +84,8 @@ func TestExpand(t *testing.T) {
 	right := str(12, "RIGHT", "R"+ref(10, "value"))
 	top := str(13, "TOP", ref(11, "value")+"+"+ref(12, "value"))
 	escaped := str(20, "LITERAL", "$${secret."+id(1)+".password} and $${x}")
-	git := Secret{ID: id(30), Name: "GH", Type: TypeGit, Fields: map[string]string{"host": "github.com", "path": "/acme/", "username": "x", "password": "t"}}
-	totp := Secret{ID: id(31), Name: "OTP", Type: TypeTOTP, Fields: map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}}
+	git := Secret{ID: id(30), Name: "GH", Type: TypeGit, Fields: FieldsOf(map[string]string{"host": "github.com", "path": "/acme/", "username": "x", "password": "t"})}
+	totp := Secret{ID: id(31), Name: "OTP", Type: TypeTOTP, Fields: FieldsOf(map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})}
 	usesCode := str(32, "CODE_USER", "code="+ref(31, "code"))
 	src := sourceOf(user, host, url, base, left, right, top, escaped, git, totp, usesCode)
 
@@ -121,7 +121,7 @@ func TestExpandErrors(t *testing.T) {
 	missing := str(5, "MISSING", "hunter2 "+ref(99, "value"))
 	badField := str(6, "BAD_FIELD", "hunter2 "+ref(7, "password"))
 	target := str(7, "TARGET", "hunter2")
-	login := Secret{ID: id(8), Name: "LOGIN", Type: TypeLogin, Fields: map[string]string{"username": "u", "password": "hunter2"}}
+	login := Secret{ID: id(8), Name: "LOGIN", Type: TypeLogin, Fields: FieldsOf(map[string]string{"username": "u", "password": "hunter2"})}
 	wantsCode := str(9, "WANTS_CODE", ref(8, "code"))
 	src := sourceOf(self, a, b, c, missing, badField, target, login, wantsCode)
 
@@ -175,7 +175,7 @@ func TestExpandDepthLimit(t *testing.T) {
 	}
 	// The limit counts references, whatever ends the chain: a computed TOTP code too.
 	s, src = chain(MaxDepth)
-	src.(mapSource)[id(MaxDepth)] = Secret{ID: id(MaxDepth), Name: "OTP", Type: TypeTOTP, Fields: map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}}
+	src.(mapSource)[id(MaxDepth)] = Secret{ID: id(MaxDepth), Name: "OTP", Type: TypeTOTP, Fields: FieldsOf(map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})}
 	src.(mapSource)[id(MaxDepth-1)] = str(MaxDepth-1, "LAST", ref(MaxDepth, "code"))
 	if _, err := NewExpander(src, time.Now()).Field(s, "value"); err != nil {
 		t.Fatalf("%d nested references ending in a TOTP code: %v", MaxDepth, err)
@@ -183,9 +183,9 @@ func TestExpandDepthLimit(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	db := Secret{ID: id(1), Name: "DB", Type: TypeLogin, Fields: map[string]string{"username": "app", "password": "pw"}}
+	db := Secret{ID: id(1), Name: "DB", Type: TypeLogin, Fields: FieldsOf(map[string]string{"username": "app", "password": "pw"})}
 	api := str(2, "API_KEY", "k-"+ref(1, "username"))
-	otp := Secret{ID: id(3), Name: "OTP", Type: TypeTOTP, Fields: map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}}
+	otp := Secret{ID: id(3), Name: "OTP", Type: TypeTOTP, Fields: FieldsOf(map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})}
 	vars, err := Resolve(View([]Secret{db, api, otp}, "dev"), sourceOf(db, api, otp), time.Unix(1111111109, 0))
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +199,7 @@ func TestResolve(t *testing.T) {
 		t.Errorf("vars (-want +got):\n%s", diff)
 	}
 
-	clash := []Secret{str(1, "DB_URL", "x"), {ID: id(2), Name: "DB", Type: TypeLogin, Fields: map[string]string{"username": "u", "password": "p", "url": "y"}}}
+	clash := []Secret{str(1, "DB_URL", "x"), {ID: id(2), Name: "DB", Type: TypeLogin, Fields: FieldsOf(map[string]string{"username": "u", "password": "p", "url": "y"})}}
 	if _, err := Resolve(View(clash, ""), sourceOf(clash...), time.Now()); err == nil || !strings.Contains(err.Error(), "both export DB_URL") {
 		t.Errorf("clashing variable names: err = %v", err)
 	}

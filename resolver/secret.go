@@ -38,9 +38,18 @@ const (
 	FieldCode = "code"
 )
 
-// computedFields are read like fields but derived when read: a totp code from its seed, a
-// git URL from host and path.
-var computedFields = map[Type]string{TypeTOTP: FieldCode, TypeGit: FieldURL}
+// computedField is the field of type t that is read like a stored one but derived when
+// read: a totp code from its seed, a git URL from host and path; "" if t has none.
+// (A switch, not a map: a resolve asks this for every secret.)
+func computedField(t Type) string {
+	switch t {
+	case TypeTOTP:
+		return FieldCode
+	case TypeGit:
+		return FieldURL
+	}
+	return ""
+}
 
 // Limits of SPEC section 1.
 const (
@@ -51,31 +60,46 @@ const (
 
 type fieldSet struct{ required, optional []string }
 
-var typeFields = map[Type]fieldSet{
-	TypeString: {required: []string{FieldValue}},
-	TypeLogin:  {required: []string{FieldUsername, FieldPassword}, optional: []string{FieldURL}},
-	TypeGit:    {required: []string{FieldHost, FieldUsername, FieldPassword}, optional: []string{FieldPath}},
-	TypeTOTP:   {required: []string{FieldSeed}},
+var (
+	stringFields = fieldSet{required: []string{FieldValue}}
+	loginFields  = fieldSet{required: []string{FieldUsername, FieldPassword}, optional: []string{FieldURL}}
+	gitFields    = fieldSet{required: []string{FieldHost, FieldUsername, FieldPassword}, optional: []string{FieldPath}}
+	totpFields   = fieldSet{required: []string{FieldSeed}}
+)
+
+// typeFields returns the stored fields of type t, and false for an unknown type.
+func typeFields(t Type) (fieldSet, bool) {
+	switch t {
+	case TypeString:
+		return stringFields, true
+	case TypeLogin:
+		return loginFields, true
+	case TypeGit:
+		return gitFields, true
+	case TypeTOTP:
+		return totpFields, true
+	}
+	return fieldSet{}, false
 }
 
 // Types lists the secret types in a stable order.
 func Types() []Type { return []Type{TypeString, TypeLogin, TypeGit, TypeTOTP} }
 
 // Valid reports whether t is a known type.
-func (t Type) Valid() bool { _, ok := typeFields[t]; return ok }
+func (t Type) Valid() bool { _, ok := typeFields(t); return ok }
 
 // StoredFields returns the fields a secret of type t stores: the required ones, then the optional ones.
 func (t Type) StoredFields() (required, optional []string) {
-	fs := typeFields[t]
+	fs, _ := typeFields(t)
 	return fs.required, fs.optional
 }
 
 // HasField reports whether field can be read from a secret of type t, computed fields included.
 func (t Type) HasField(field string) bool {
-	if computedFields[t] == field && field != "" {
+	if computedField(t) == field && field != "" {
 		return true
 	}
-	fs := typeFields[t]
+	fs, _ := typeFields(t)
 	for _, f := range fs.required {
 		if f == field {
 			return true
@@ -97,7 +121,39 @@ type Secret struct {
 	// Env identifies the environment the secret is tagged with; "" means untagged, which
 	// makes the secret part of every environment of its collection.
 	Env    string
-	Fields map[string]string
+	Fields Fields
+}
+
+// Fields are a secret's stored fields. A secret has a handful at most, so a list is
+// cheaper to build and search than a map: a resolve builds one per secret.
+type Fields []Field
+
+// Field is one stored field of a secret.
+type Field struct{ Name, Value string }
+
+// FieldsOf lists the fields of m, sorted by name.
+func FieldsOf(m map[string]string) Fields {
+	fs := make(Fields, 0, len(m))
+	for _, name := range sortedKeys(m) {
+		fs = append(fs, Field{name, m[name]})
+	}
+	return fs
+}
+
+// Get returns the value of the named field and whether it is stored.
+func (fs Fields) Get(name string) (string, bool) {
+	for _, f := range fs {
+		if f.Name == name {
+			return f.Value, true
+		}
+	}
+	return "", false
+}
+
+// Value returns the value of the named field, or "" when it is not stored.
+func (fs Fields) Value(name string) string {
+	v, _ := fs.Get(name)
+	return v
 }
 
 // ErrInvalid marks input that breaks a naming or shape rule.
@@ -140,7 +196,7 @@ func ValidateSlug(kind, slug string) error {
 // no unknown field, each value valid UTF-8 of at most 64 KiB, references well formed, and a
 // totp seed that parses. Errors name fields, never their values.
 func ValidateFields(t Type, fields map[string]string) error {
-	fs, ok := typeFields[t]
+	fs, ok := typeFields(t)
 	if !ok {
 		return fmt.Errorf("%w secret type %q: use one of string, login, git, totp", ErrInvalid, string(t))
 	}
@@ -150,7 +206,7 @@ func ValidateFields(t Type, fields map[string]string) error {
 		}
 	}
 	for _, f := range sortedKeys(fields) {
-		if !t.HasField(f) || computedFields[t] == f {
+		if !t.HasField(f) || computedField(t) == f {
 			want := append(append([]string(nil), fs.required...), fs.optional...)
 			return fmt.Errorf("%w %s secret: unknown field %q (fields: %s)", ErrInvalid, t, f, strings.Join(want, ", "))
 		}

@@ -19,7 +19,8 @@ import (
 const formatAESGCM byte = 0x01
 
 const (
-	nonceSize = 12
+	nonceSize  = 12
+	gcmTagSize = 16
 	// DataKeySize is the size of a space's data key: AES-256.
 	DataKeySize = 32
 )
@@ -76,11 +77,8 @@ func openField(aead cipher.AEAD, spaceID, secretID string, version int, field st
 type opener struct{ ad, plain []byte }
 
 func (o *opener) open(aead cipher.AEAD, spaceID, secretID string, version int, field string, sealed []byte) ([]byte, error) {
-	if len(sealed) < 1+nonceSize+aead.Overhead() {
-		return nil, fmt.Errorf("%w (%d bytes is too short)", ErrCiphertext, len(sealed))
-	}
-	if sealed[0] != formatAESGCM {
-		return nil, fmt.Errorf("%w (unknown format byte 0x%02x)", ErrCiphertext, sealed[0])
+	if err := checkSealed(sealed); err != nil {
+		return nil, err
 	}
 	o.ad = appendFieldAD(o.ad[:0], sealed[0], spaceID, secretID, version, field)
 	plain, err := aead.Open(o.plain[:0], sealed[1:1+nonceSize], sealed[1+nonceSize:], o.ad)
@@ -89,4 +87,15 @@ func (o *opener) open(aead cipher.AEAD, spaceID, secretID string, version int, f
 	}
 	o.plain = plain
 	return plain, nil
+}
+
+// checkSealed says whether sealed has the shape of a sealed field, before opening it.
+func checkSealed(sealed []byte) error {
+	if len(sealed) < 1+nonceSize+gcmTagSize {
+		return fmt.Errorf("%w (%d bytes is too short)", ErrCiphertext, len(sealed))
+	}
+	if sealed[0] != formatAESGCM {
+		return fmt.Errorf("%w (unknown format byte 0x%02x)", ErrCiphertext, sealed[0])
+	}
+	return nil
 }

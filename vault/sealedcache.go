@@ -2,6 +2,10 @@ package vault
 
 import (
 	"context"
+	"crypto/cipher"
+	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/kazzle/kazzle/resolver"
@@ -14,27 +18,116 @@ import (
 // sharing the database is seen at once.
 type sealedCache struct {
 	mu      sync.Mutex
-	entries map[sealedKey]sealedEntry
+	entries map[sealedKey]*sealedEntry
 }
 
 type sealedKey struct{ space, collection, env string }
 
+// sealedEntry is one environment's sealed rows at one generation, and what opening its
+// view needs, worked out once. Nothing in it is plaintext, and nothing changes it after
+// it is built.
 type sealedEntry struct {
 	generation int64
 	rows       []SealedSecret
-	// view lists the rows in the environment's view (resolver.ViewOrder), by name.
-	view []int
+	view       viewPlan
+}
+
+// viewPlan lists the sealed fields of an environment's view (resolver.ViewOrder) in the
+// order they are opened, each with its additional data already encoded, so a resolve
+// opens them all into one buffer without per-field bookkeeping.
+type viewPlan struct {
+	secrets []plannedSecret
+	fields  []plannedField
+	// plainSize is the plaintext size of all fields together.
+	plainSize int
+	// byID finds a secret of the view by id, for references.
+	byID map[string]int
+	// names are the view's secret names, in order, for the audit event.
+	names []string
+}
+
+type plannedSecret struct {
+	row         *SealedSecret
+	first, last int // its fields are fields[first:last]
+}
+
+type plannedField struct {
+	name              string
+	nonce, sealed, ad []byte
+}
+
+func planView(rows []SealedSecret, order []int) (viewPlan, error) {
+	p := viewPlan{secrets: make([]plannedSecret, len(order)), byID: make(map[string]int, len(order)), names: make([]string, len(order))}
+	for i, j := range order {
+		row := &rows[j]
+		ps := plannedSecret{row: row, first: len(p.fields)}
+		for _, f := range slices.Sorted(maps.Keys(row.Fields)) {
+			sealed := row.Fields[f]
+			if err := checkSealed(sealed); err != nil {
+				return viewPlan{}, fmt.Errorf("open field %s of secret %s (%s) version %d: %w", f, row.Name, row.ID, row.Version, err)
+			}
+			p.fields = append(p.fields, plannedField{
+				name:   f,
+				nonce:  sealed[1 : 1+nonceSize],
+				sealed: sealed[1+nonceSize:],
+				ad:     fieldAD(sealed[0], row.SpaceID, row.ID, row.Version, f),
+			})
+			p.plainSize += len(sealed) - 1 - nonceSize - gcmTagSize
+		}
+		ps.last = len(p.fields)
+		p.secrets[i] = ps
+		p.byID[row.ID] = i
+		p.names[i] = row.Name
+	}
+	return p, nil
+}
+
+// open decrypts every field of the view under aead. All plaintext lands in one string,
+// which the returned secrets' fields share.
+func (p *viewPlan) open(aead cipher.AEAD) ([]resolver.Secret, error) {
+	buf := make([]byte, 0, p.plainSize)
+	ends := make([]int, len(p.fields))
+	for i := range p.fields {
+		f := &p.fields[i]
+		var err error
+		if buf, err = aead.Open(buf, f.nonce, f.sealed, f.ad); err != nil {
+			row := p.secretOf(i).row
+			return nil, fmt.Errorf("open field %s of secret %s (%s) version %d: %w", f.name, row.Name, row.ID, row.Version, ErrCiphertext)
+		}
+		ends[i] = len(buf)
+	}
+	plain := string(buf)
+	clear(buf)
+	fields := make(resolver.Fields, len(p.fields))
+	start := 0
+	for k := range fields {
+		fields[k] = resolver.Field{Name: p.fields[k].name, Value: plain[start:ends[k]]}
+		start = ends[k]
+	}
+	view := make([]resolver.Secret, len(p.secrets))
+	for i, ps := range p.secrets {
+		view[i] = resolver.Secret{ID: ps.row.ID, Name: ps.row.Name, Type: ps.row.Type, Env: ps.row.EnvironmentID, Fields: fields[ps.first:ps.last:ps.last]}
+	}
+	return view, nil
+}
+
+func (p *viewPlan) secretOf(field int) plannedSecret {
+	for _, ps := range p.secrets {
+		if field < ps.last {
+			return ps
+		}
+	}
+	return plannedSecret{}
 }
 
 // maxSealedEntries bounds the cache; when full it starts over, which costs one query per
 // environment in use.
 const maxSealedEntries = 4096
 
-// secretsWithFields returns the sealed current versions of a collection's secrets (all,
-// or those of an environment: untagged and tagged with it) and the indexes of the ones in
-// the environment's view, from the cache when c's generation, as just read from the
-// store, still matches. Callers must not modify what it returns.
-func (v *Vault) secretsWithFields(ctx context.Context, c Collection, envID string) ([]SealedSecret, []int, error) {
+// environment returns the sealed current versions of a collection's secrets (all, or
+// those of an environment: untagged and tagged with it) and the plan of the environment's
+// view, from the cache when c's generation, as just read from the store, still matches.
+func (v *Vault) environment(ctx context.Context, c Collection, envID string) (*sealedEntry, error) {
 	spaceID, collectionID, gen := c.SpaceID, c.ID, c.Generation
 	key := sealedKey{spaceID, collectionID, envID}
 	cache := &v.sealed
@@ -42,20 +135,25 @@ func (v *Vault) secretsWithFields(ctx context.Context, c Collection, envID strin
 	e, ok := cache.entries[key]
 	cache.mu.Unlock()
 	if ok && e.generation == gen {
-		return e.rows, e.view, nil
+		return e, nil
 	}
 	// gen was read before the rows: rows at least as new as gen are labelled gen, and
 	// are used only while the store still says gen, so nothing stale is ever served.
 	rows, err := v.store.Secrets(ctx, SecretQuery{SpaceID: spaceID, CollectionID: collectionID, ForEnvironment: envID, WithFields: true})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	view := resolver.ViewOrder(len(rows), func(i int) (string, string) { return rows[i].Name, rows[i].EnvironmentID }, envID)
+	order := resolver.ViewOrder(len(rows), func(i int) (string, string) { return rows[i].Name, rows[i].EnvironmentID }, envID)
+	plan, err := planView(rows, order)
+	if err != nil {
+		return nil, err
+	}
+	e = &sealedEntry{generation: gen, rows: rows, view: plan}
 	cache.mu.Lock()
 	if cache.entries == nil || len(cache.entries) >= maxSealedEntries {
-		cache.entries = make(map[sealedKey]sealedEntry)
+		cache.entries = make(map[sealedKey]*sealedEntry)
 	}
-	cache.entries[key] = sealedEntry{generation: gen, rows: rows, view: view}
+	cache.entries[key] = e
 	cache.mu.Unlock()
-	return rows, view, nil
+	return e, nil
 }

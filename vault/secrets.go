@@ -75,7 +75,7 @@ func openWith(aead cipher.AEAD, ss SealedSecret) (Secret, error) {
 }
 
 func (s Secret) forResolver() resolver.Secret {
-	return resolver.Secret{ID: s.ID, Name: s.Name, Type: s.Type, Env: s.EnvironmentID, Fields: s.Fields}
+	return resolver.Secret{ID: s.ID, Name: s.Name, Type: s.Type, Env: s.EnvironmentID, Fields: resolver.FieldsOf(s.Fields)}
 }
 
 // source looks secrets up by id within one space for reference expansion, preferring the
@@ -98,6 +98,21 @@ func (v *Vault) source(ctx context.Context, spaceID string, known map[string]res
 		}
 		known[id] = s.forResolver()
 		return known[id], nil
+	})
+}
+
+// viewSource is source for a resolve: secrets of the view come from what the resolve
+// already opened.
+func (v *Vault) viewSource(ctx context.Context, spaceID string, plan *viewPlan, opened []resolver.Secret) resolver.Source {
+	var others resolver.Source
+	return resolver.SourceFunc(func(id string) (resolver.Secret, error) {
+		if i, ok := plan.byID[id]; ok {
+			return opened[i], nil
+		}
+		if others == nil {
+			others = v.source(ctx, spaceID, map[string]resolver.Secret{})
+		}
+		return others.Secret(id)
 	})
 }
 
@@ -344,7 +359,7 @@ func (v *Vault) Resolve(ctx context.Context, actor Actor, req ResolveRequest) ([
 			return nil, err
 		}
 	}
-	sealed, order, err := v.secretsWithFields(ctx, c, e.ID)
+	env, err := v.environment(ctx, c, e.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -354,28 +369,26 @@ func (v *Vault) Resolve(ctx context.Context, actor Actor, req ResolveRequest) ([
 	}
 	// Only the secrets in the view are opened; one that a reference names outside it is
 	// looked up by the source.
-	view := make([]resolver.Secret, len(order))
-	known := make(map[string]resolver.Secret, len(order))
-	for i, j := range order {
-		s, err := openWith(aead, sealed[j])
-		if err != nil {
-			return nil, err
-		}
-		view[i] = s.forResolver()
-		known[s.ID] = view[i]
+	view, err := env.view.open(aead)
+	if err != nil {
+		return nil, err
 	}
+	full := view
 	if len(req.Names) > 0 {
 		if view, err = onlyNames(view, req.Names); err != nil {
 			return nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
 		}
 	}
-	vars, err := resolver.Resolve(view, v.source(ctx, req.SpaceID, known), v.now())
+	vars, err := resolver.Resolve(view, v.viewSource(ctx, req.SpaceID, &env.view, full), v.now())
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
 	}
-	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, Vars: len(vars)}
-	for _, s := range view {
-		target.Secrets = append(target.Secrets, s.Name)
+	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, Vars: len(vars), Secrets: env.view.names}
+	if len(req.Names) > 0 {
+		target.Secrets = make([]string, len(view))
+		for i, s := range view {
+			target.Secrets[i] = s.Name
+		}
 	}
 	if err := v.store.AppendAudit(ctx, v.event(actor, req.SpaceID, "secrets.resolve", target)); err != nil {
 		return nil, err
@@ -409,12 +422,12 @@ func (v *Vault) List(ctx context.Context, spaceID, collection, env string) ([]Se
 	if err != nil {
 		return nil, err
 	}
-	sealed, _, err := v.secretsWithFields(ctx, c, e.ID)
+	cached, err := v.environment(ctx, c, e.ID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Secret, 0, len(sealed))
-	for _, ss := range sealed {
+	out := make([]Secret, 0, len(cached.rows))
+	for _, ss := range cached.rows {
 		s, err := v.open(ctx, ss)
 		if err != nil {
 			return nil, err

@@ -174,6 +174,11 @@ func testReferencesCheckedOnWrite(t *testing.T, f *Fixture) {
 	if err != nil || len(vars) != 1 || vars[0].Value != "postgres://app:pw@db/app" {
 		t.Fatalf("resolve reference: %+v, %v", vars, err)
 	}
+	// The event names what was asked for, not the secrets the references reached.
+	if events, err := f.Vault.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Action: "secrets.resolve", Limit: 1}); err != nil || len(events) != 1 ||
+		strings.Join(events[0].Target.Secrets, ",") != "DATABASE_URL" {
+		t.Fatalf("resolve event: %+v, %v", events, err)
+	}
 	// Pointing DB_PASS back at DATABASE_URL would close a cycle: refused, and nothing changes.
 	_, err = f.Vault.UpdateSecret(ctx, f.Actor, vault.SecretUpdate{SpaceID: f.Space.ID, ID: pass.ID, Version: 1,
 		Fields: map[string]string{"value": fmt.Sprintf("${secret.%s.value}", url.ID)}})
