@@ -27,6 +27,7 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTemplate$$' -fuzztime $(FUZZTIME) ./resolver
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenField$$' -fuzztime $(FUZZTIME) ./vault
+	$(GO) test -run '^$$' -fuzz '^FuzzAuditTargetJSON$$' -fuzztime $(FUZZTIME) ./vault
 	$(GO) test -run '^$$' -fuzz '^FuzzResolveJSON$$' -fuzztime $(FUZZTIME) ./server
 	$(GO) test -run '^$$' -fuzz '^FuzzExportQuoting$$' -fuzztime $(FUZZTIME) ./cmd
 	$(GO) test -run '^$$' -fuzz '^FuzzGitCredentialInput$$' -fuzztime $(FUZZTIME) ./cmd

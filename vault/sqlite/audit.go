@@ -23,11 +23,7 @@ type auditReq struct {
 // a busy server pays for durability once per batch rather than once per read, and still
 // answers no request before its audit event is on disk.
 func (s *Store) AppendAudit(ctx context.Context, ev vault.AuditEvent) error {
-	args, err := auditArgs(ev)
-	if err != nil {
-		return err
-	}
-	req := auditReq{args: args, done: make(chan error, 1)}
+	req := auditReq{args: auditArgs(ev), done: make(chan error, 1)}
 	select {
 	case s.audit <- req:
 	case <-s.quit:

@@ -28,21 +28,13 @@ func (t txExec) ExecContext(ctx context.Context, args ...any) (sql.Result, error
 }
 
 func insertAudit(ctx context.Context, ex execer, ev vault.AuditEvent) error {
-	args, err := auditArgs(ev)
-	if err != nil {
-		return err
-	}
-	_, err = ex.ExecContext(ctx, args...)
+	_, err := ex.ExecContext(ctx, auditArgs(ev)...)
 	return err
 }
 
 // auditArgs are the values of one audit_events row, in insertAuditSQL's order.
-func auditArgs(ev vault.AuditEvent) ([]any, error) {
-	target, err := json.Marshal(ev.Target)
-	if err != nil {
-		return nil, err
-	}
-	return []any{ev.SpaceID, ts(ev.Time), ev.ActorKeyID, ev.ActorName, ev.ClientAddr, ev.Action, string(target), ev.Outcome}, nil
+func auditArgs(ev vault.AuditEvent) []any {
+	return []any{ev.SpaceID, ts(ev.Time), ev.ActorKeyID, ev.ActorName, ev.ClientAddr, ev.Action, string(ev.Target.AppendJSON(make([]byte, 0, ev.Target.JSONSize()))), ev.Outcome}
 }
 
 // change runs the statements of fn and the audit event in one transaction, and then
