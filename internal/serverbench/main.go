@@ -107,31 +107,33 @@ func run(kazzle string, runs, clients int, duration time.Duration) error {
 	if err != nil {
 		return err
 	}
+	wrkLoad, wrkRange, wrkErr := medianOf(rounds, func() (loadResult, error) { return throughputWrk(srv, clients, duration, dir) })
 	load, loadRange, err := medianOf(rounds, func() (loadResult, error) { return throughput(srv, clients, duration) })
 	if err != nil {
 		return err
 	}
-	wrkLoad, wrkRange, wrkErr := medianOf(rounds, func() (loadResult, error) { return throughputWrk(srv, clients, duration, dir) })
 
 	fmt.Println()
 	fmt.Printf("%-44s %12s %12s %s\n", "measure", "kazzle", "target", "ratio to target")
 	overhead := viaKazzle - direct
 	fmt.Printf("%-44s %12s %12s %.2fx  (true alone: %v, under kazzle: %v, medians of %d)\n",
 		"kazzle run -- true: median overhead", ms(overhead), "< 10 ms", float64(overhead)/float64(10*time.Millisecond), ms(direct), ms(viaKazzle), runs)
-	fmt.Printf("%-44s %12.0f %12s %.2fx  (median of %d runs, %s; OpenBao KV v2, dev, no audit: 5,400-6,200)\n",
-		fmt.Sprintf("resolve, 50 secrets, %d clients: req/s", clients), load.rps, ">= 11000", load.rps/11000, rounds, loadRange)
-	fmt.Printf("%-44s %12s %12s %s\n", "resolve: p50 latency", ms(load.p50), "", "(OpenBao: ~6 ms)")
-	fmt.Printf("%-44s %12s %12s %.2fx  (OpenBao: ~55 ms)\n", "resolve: p99 latency", ms(load.p99), "< 20 ms", float64(load.p99)/float64(20*time.Millisecond))
-	if load.errors > 0 {
-		fmt.Printf("%-44s %12d\n", "resolve: failed requests", load.errors)
-	}
+	// The target is judged with wrk, a load generator in C: Go's HTTP client, below,
+	// takes a larger share of the two cores the server runs on.
 	if wrkErr != nil {
-		fmt.Printf("(no figures with wrk as the load generator: %v)\n", wrkErr)
-		return nil
+		fmt.Printf("(no figures with wrk, which the throughput target is judged with: %v)\n", wrkErr)
+	} else {
+		fmt.Printf("%-44s %12.0f %12s %.2fx  (wrk, median of %d runs, %s; OpenBao KV v2, dev, no audit: 5,400-6,200)\n",
+			fmt.Sprintf("resolve, 50 secrets, %d clients: req/s", clients), wrkLoad.rps, ">= 11000", wrkLoad.rps/11000, rounds, wrkRange)
+		fmt.Printf("%-44s %12s %12s %s\n", "resolve: p50 latency", ms(wrkLoad.p50), "", "(OpenBao: ~6 ms)")
+		fmt.Printf("%-44s %12s %12s %.2fx  (OpenBao: ~55 ms)\n", "resolve: p99 latency", ms(wrkLoad.p99), "< 20 ms", float64(wrkLoad.p99)/float64(20*time.Millisecond))
 	}
-	fmt.Printf("%-44s %12.0f %12s %.2fx  (median of %d runs, %s)\n", "same, wrk as the load generator: req/s", wrkLoad.rps, ">= 11000", wrkLoad.rps/11000, rounds, wrkRange)
-	fmt.Printf("%-44s %12s %12s\n", "  wrk: p50 latency", ms(wrkLoad.p50), "")
-	fmt.Printf("%-44s %12s %12s %.2fx\n", "  wrk: p99 latency", ms(wrkLoad.p99), "< 20 ms", float64(wrkLoad.p99)/float64(20*time.Millisecond))
+	fmt.Printf("%-44s %12.0f %12s %s\n", "same load from Go's net/http client: req/s", load.rps, "", fmt.Sprintf("(median of %d runs, %s)", rounds, loadRange))
+	fmt.Printf("%-44s %12s\n", "  Go client: p50 latency", ms(load.p50))
+	fmt.Printf("%-44s %12s\n", "  Go client: p99 latency", ms(load.p99))
+	if load.errors > 0 {
+		fmt.Printf("%-44s %12d\n", "  Go client: failed requests", load.errors)
+	}
 	return nil
 }
 
