@@ -1,0 +1,180 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// ConfigFiles are the names Load looks for in a project folder, in this order.
+var ConfigFiles = []string{"kazzle.config.ts", "kazzle.config.mts", "kazzle.config.js", "kazzle.config.mjs", "kazzle.hcl"}
+
+// ErrNoConfig means the folder has none of ConfigFiles.
+var ErrNoConfig = errors.New("no kazzle.config.ts or kazzle.hcl")
+
+// Options tune Load. The zero value is the default.
+type Options struct {
+	// Env is the environment slug a config sees as { env } (TypeScript) or env (HCL).
+	Env string
+	// Timeout stops a TypeScript config that runs longer (default 2 s).
+	Timeout time.Duration
+	// MemoryLimit stops a TypeScript config that uses more memory (default 512 MiB).
+	MemoryLimit int64
+	// MaxCallStack caps the config's call stack depth (default 2,000 frames).
+	MaxCallStack int
+	// Evaluator is the command that evaluates a bundled config (default: this executable
+	// with EvaluatorArg).
+	Evaluator []string
+	// Stderr receives what the config writes with console.log; nil discards it.
+	Stderr io.Writer
+}
+
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Second
+	}
+	if o.MemoryLimit <= 0 {
+		o.MemoryLimit = 512 << 20
+	}
+	if o.MaxCallStack <= 0 {
+		o.MaxCallStack = 2000
+	}
+	return o
+}
+
+// Find returns the configuration file of the project in dir, relative to dir.
+func Find(dir string) (string, error) {
+	var found []string
+	for _, name := range ConfigFiles {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			found = append(found, name)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("%s in %s: %w (kazzle init writes a starter)", strings.Join(ConfigFiles[:1], ""), dir, ErrNoConfig)
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("the project has both %s: keep one configuration file", strings.Join(found, " and "))
+}
+
+// Load reads the project configuration in dir: kazzle.config.ts (or .mts, .js, .mjs),
+// bundled with esbuild and evaluated in goja in a child process with no file system,
+// network, process or timers, under Options' time and memory limits; or kazzle.hcl. The
+// result is decoded strictly and validated. A problem with the configuration is an
+// *Error listing every problem found, located by file, line and column where that can
+// be known.
+func Load(ctx context.Context, dir string, o Options) (Project, error) {
+	o = o.withDefaults()
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return Project{}, err
+	}
+	file, err := Find(dir)
+	if err != nil {
+		return Project{}, err
+	}
+	var p Project
+	var msgs []Message
+	var sources map[string][]byte
+	if strings.HasSuffix(file, ".hcl") {
+		p, msgs, err = loadHCL(dir, file, o.Env)
+		if err != nil {
+			return Project{}, err
+		}
+	} else {
+		script, inputs, err := bundle(dir, file)
+		if err != nil {
+			return Project{}, err
+		}
+		value, err := evaluate(ctx, o, evalRequest{
+			Script: script, ScriptName: file, Env: o.Env,
+			TimeoutMS: o.Timeout.Milliseconds(), MemoryLimit: o.MemoryLimit, MaxStack: o.MaxCallStack,
+		})
+		var scriptErr *Error
+		switch {
+		case errors.As(err, &scriptErr):
+			msgs = scriptErr.Messages
+		case err != nil:
+			return Project{}, err
+		default:
+			if p, msgs = decodeTree(value); len(msgs) == 0 {
+				msgs = p.validate()
+			}
+		}
+		sources = readSources(dir, inputs)
+	}
+	p.File = file
+	if len(msgs) > 0 {
+		for i := range msgs {
+			if msgs[i].File == "" {
+				msgs[i].File = file
+			}
+			if msgs[i].Line == 0 && sources != nil {
+				locateInSources(&msgs[i], sources)
+			}
+		}
+		return Project{}, errorOf(msgs...)
+	}
+	for name, c := range p.Components {
+		if c.Kind == KindUI && c.OutDir == "" {
+			c.OutDir = "dist"
+			p.Components[name] = c
+		}
+	}
+	return p, nil
+}
+
+// readSources reads the project files a bundle was made from, for locating messages.
+func readSources(dir string, inputs []string) map[string][]byte {
+	out := make(map[string][]byte, len(inputs))
+	for _, in := range inputs {
+		if b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(in))); err == nil {
+			out[filepath.FromSlash(in)] = b
+		}
+	}
+	return out
+}
+
+// locateInSources points m at the one place in the sources that holds what it is
+// about: the literal of a string value, or an object key. When there are several (or
+// none, as for a value the config computed), m keeps only its path: a guess would mislead.
+func locateInSources(m *Message, sources map[string][]byte) {
+	var re *regexp.Regexp
+	switch {
+	case m.findKey && m.find != "":
+		re = regexp.MustCompile(`(?:^|[\s{,])["']?(` + regexp.QuoteMeta(m.find) + `)["']?\s*:`)
+	case m.find != "":
+		q := regexp.QuoteMeta(m.find)
+		re = regexp.MustCompile(`"` + q + `"|'` + q + `'|` + "`" + q + "`")
+	default:
+		return
+	}
+	var hitFile string
+	var hitAt, hits int
+	for name, src := range sources {
+		for _, loc := range re.FindAllSubmatchIndex(src, 2) {
+			hits++
+			hitFile = name
+			hitAt = loc[0] // a string value: its opening quote, as esbuild points at literals
+			if m.findKey {
+				hitAt = loc[2] // a key: the name itself
+			}
+		}
+	}
+	if hits != 1 {
+		return
+	}
+	src := sources[hitFile]
+	m.File = hitFile
+	m.Line = bytes.Count(src[:hitAt], []byte("\n")) + 1
+	m.Column = hitAt - (bytes.LastIndexByte(src[:hitAt], '\n') + 1) + 1
+}
