@@ -60,7 +60,7 @@ func (c *cli) envsCmd(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := co.needCollection(); err != nil {
+	if err := c.needCollection(ctx, &co); err != nil {
 		return err
 	}
 	client, err := c.client(&co)

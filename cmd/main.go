@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/config"
 )
 
 // Exit codes. A command run by `kazzle run` passes its own through.
@@ -78,6 +79,8 @@ func commands() []command {
 		{"audit", "read the audit trail", (*cli).auditCmd},
 		{"totp", "the current code of a totp secret", (*cli).totpCmd},
 		{"git.credential", "a git credential helper: credential.helper '!kazzle git.credential'", (*cli).gitCredentialCmd},
+		{"config", "check or print the project's kazzle.config.ts (or kazzle.hcl)", (*cli).configCmd},
+		{"init", "write a starter kazzle.config.ts and its type declarations", (*cli).initCmd},
 		{"server", "run the vault server (--dev for a local one)", (*cli).serverCmd},
 	}
 }
@@ -97,6 +100,9 @@ func (c *cli) main(ctx context.Context, args []string) int {
 			return exitUsage
 		}
 		return exitOK
+	}
+	if args[0] == config.EvaluatorArg {
+		return config.ServeEvaluator(c.stdin, c.stdout, c.stderr)
 	}
 	if args[0] == "version" || args[0] == "--version" {
 		fmt.Fprintln(c.stdout, "kazzle", version())
@@ -139,6 +145,13 @@ func (c *cli) report(err error) int {
 	}
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK
+	}
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		for _, m := range ce.Messages {
+			c.errorf("%s", m)
+		}
+		return exitError
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
@@ -225,9 +238,21 @@ func (c *cli) client(co *common) (*api.Client, error) {
 	return cl, err
 }
 
-func (co *common) needCollection() error {
-	if co.collection == "" {
-		return usagef("no collection: pass --collection=NAME or set KAZZLE_COLLECTION")
+// needCollection makes sure co names a collection: --collection, KAZZLE_COLLECTION, or
+// else the collection of the project configuration in the current folder.
+func (c *cli) needCollection(ctx context.Context, co *common) error {
+	if co.collection != "" {
+		return nil
 	}
-	return nil
+	if _, err := config.Find("."); err == nil {
+		p, err := config.Load(ctx, ".", config.Options{Env: co.env, Stderr: c.stderr})
+		if err != nil {
+			return fmt.Errorf("read the collection from the project configuration: %w", err)
+		}
+		if p.Collection != "" {
+			co.collection = p.Collection
+			return nil
+		}
+	}
+	return usagef("no collection: pass --collection=NAME, set KAZZLE_COLLECTION, or set collection in kazzle.config.ts")
 }

@@ -33,7 +33,7 @@ func (c *cli) runCmd(ctx context.Context, args []string) error {
 	if len(argv) == 0 {
 		return usagef("no command to run: kazzle run --collection=NAME --env=ENV -- command [args...]")
 	}
-	if err := co.needCollection(); err != nil {
+	if err := c.needCollection(ctx, &co); err != nil {
 		return err
 	}
 	if co.env == "" {

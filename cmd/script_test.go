@@ -30,6 +30,11 @@ func TestScripts(t *testing.T) {
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 			env.Setenv("KAZZLE_SERVER", "")
 			env.Setenv("KAZZLE_API_KEY", "")
+			fixtures, err := filepath.Abs("../fixtures")
+			if err != nil {
+				return err
+			}
+			env.Setenv("FIXTURES", fixtures)
 			env.Values[serverKey{}] = &serverSlot{}
 			env.Values[writersKey{}] = &writersSlot{}
 			env.Values[awsfakeKey{}] = &awsfakeSlot{}

@@ -42,7 +42,7 @@ func (c *cli) secretsList(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := co.needCollection(); err != nil {
+	if err := c.needCollection(ctx, &co); err != nil {
 		return err
 	}
 	client, err := c.client(&co)
@@ -93,7 +93,7 @@ func (c *cli) secretsExport(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := co.needCollection(); err != nil {
+	if err := c.needCollection(ctx, &co); err != nil {
 		return err
 	}
 	if co.env == "" {
@@ -115,11 +115,11 @@ func (c *cli) secretsExport(ctx context.Context, args []string) error {
 
 // findSecret finds a secret by id, or by name in the collection: the one tagged with the
 // environment if there is one, else the untagged one.
-func findSecret(ctx context.Context, client *api.Client, co *common, nameOrID string) (api.Secret, error) {
+func (c *cli) findSecret(ctx context.Context, client *api.Client, co *common, nameOrID string) (api.Secret, error) {
 	if resolver.IsUUID(nameOrID) {
 		return client.Secret(ctx, nameOrID)
 	}
-	if err := co.needCollection(); err != nil {
+	if err := c.needCollection(ctx, co); err != nil {
 		return api.Secret{}, err
 	}
 	secrets, err := client.Secrets(ctx, co.collection, co.env)
@@ -160,7 +160,7 @@ func (c *cli) oneSecret(ctx context.Context, fs *pflag.FlagSet, co *common, args
 	if err != nil {
 		return nil, api.Secret{}, err
 	}
-	s, err := findSecret(ctx, client, co, fs.Arg(0))
+	s, err := c.findSecret(ctx, client, co, fs.Arg(0))
 	return client, s, err
 }
 
@@ -186,7 +186,7 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 	if !resolver.Type(*typ).Valid() {
 		return usagef("unknown type %q: use string, login, git or totp", *typ)
 	}
-	if err := co.needCollection(); err != nil {
+	if err := c.needCollection(ctx, &co); err != nil {
 		return err
 	}
 	client, err := c.client(&co)
