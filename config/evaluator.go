@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // EvaluatorArg is the argument that makes a program evaluate a bundled config (see
@@ -42,8 +41,21 @@ type evalResponse struct {
 // crash report).
 const maxChildStderr = 64 << 10
 
-// evaluate runs script in an evaluator process and returns the config's value as JSON.
-func evaluate(ctx context.Context, o Options, req evalRequest) (json.RawMessage, error) {
+// evaluator is an evaluator process, started before the config is bundled so that its
+// start-up overlaps esbuild's work.
+type evaluator struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout bytes.Buffer
+	stderr *capped
+	ctx    context.Context
+	cancel context.CancelFunc
+	o      Options
+}
+
+// startEvaluator starts the evaluator process of o (default: this executable with
+// EvaluatorArg). The caller must call run or stop.
+func startEvaluator(ctx context.Context, o Options) (*evaluator, error) {
 	argv := o.Evaluator
 	if len(argv) == 0 {
 		exe, err := os.Executable()
@@ -52,40 +64,67 @@ func evaluate(ctx context.Context, o Options, req evalRequest) (json.RawMessage,
 		}
 		argv = []string{exe, EvaluatorArg}
 	}
-	in, err := json.Marshal(req)
-	if err != nil {
-		return nil, err
-	}
+	e := &evaluator{stderr: &capped{max: maxChildStderr}, o: o}
 	// The child gets longer than the script's own limit, which it enforces itself with a
 	// located message; this one catches a built-in that never yields.
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(req.TimeoutMS)*time.Millisecond*3/2+2*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	e.ctx, e.cancel = context.WithTimeout(ctx, o.Timeout*3/2+2*time.Second)
+	e.cmd = exec.CommandContext(e.ctx, argv[0], argv[1:]...)
 	// argv[0] "kazzle" lets a multi-call test binary (testscript) dispatch to kazzle.
-	cmd.Args[0] = "kazzle"
-	cmd.Env = []string{} // the config sees no environment: no API key, no secrets
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout bytes.Buffer
-	stderr := &capped{max: maxChildStderr}
-	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	runErr := cmd.Run()
-	if o.Stderr != nil && stderr.Len() > 0 && runErr == nil {
-		o.Stderr.Write(stderr.Bytes())
+	e.cmd.Args[0] = "kazzle"
+	e.cmd.Env = []string{} // the config sees no environment: no API key, no secrets
+	e.cmd.Stdout, e.cmd.Stderr = &e.stdout, e.stderr
+	var err error
+	if e.stdin, err = e.cmd.StdinPipe(); err != nil {
+		e.cancel()
+		return nil, err
 	}
+	if err := e.cmd.Start(); err != nil {
+		e.cancel()
+		return nil, fmt.Errorf("start the config evaluator: %w", err)
+	}
+	return e, nil
+}
+
+// stop ends an evaluator that will not be used.
+func (e *evaluator) stop() {
+	e.cancel()
+	e.stdin.Close()
+	e.cmd.Wait()
+}
+
+// run sends the evaluator its one request and returns the config's value as JSON.
+func (e *evaluator) run(req evalRequest) (json.RawMessage, error) {
+	defer e.cancel()
+	in, err := json.Marshal(req)
+	if err != nil {
+		e.stop()
+		return nil, err
+	}
+	_, writeErr := e.stdin.Write(in)
+	e.stdin.Close()
+	runErr := e.cmd.Wait()
+	if runErr == nil && writeErr != nil {
+		runErr = writeErr
+	}
+	if e.o.Stderr != nil && e.stderr.Len() > 0 && runErr == nil {
+		e.o.Stderr.Write(e.stderr.Bytes())
+	}
+	ctx := e.ctx
 	var resp evalResponse
 	if runErr == nil {
-		if err := json.Unmarshal(stdout.Bytes(), &resp); err != nil {
+		if err := json.Unmarshal(e.stdout.Bytes(), &resp); err != nil {
 			return nil, fmt.Errorf("read the config evaluator's answer: %w", err)
 		}
 		if m := resp.Error; m != nil {
 			if m.Path != "" { // a value that is not data: locate it by its key
 				key := m.Path[strings.LastIndex(m.Path, ".")+1:]
-				m.find, m.findKey = strings.TrimRightFunc(key[:strings.IndexByte(key+"[", '[')], unicode.IsSpace), true
+				m.find, m.findKey = strings.SplitN(key, "[", 2)[0], true
 			}
 			return nil, errorOf(*m)
 		}
 		return resp.Config, nil
 	}
+	stderr := e.stderr
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return nil, errorOf(Message{File: req.ScriptName, Text: fmt.Sprintf("the config did not finish within %v; look for a loop that never ends", time.Duration(req.TimeoutMS)*time.Millisecond)})

@@ -91,11 +91,16 @@ func Load(ctx context.Context, dir string, o Options) (Project, error) {
 			return Project{}, err
 		}
 	} else {
-		script, inputs, err := bundle(dir, file)
+		ev, err := startEvaluator(ctx, o)
 		if err != nil {
 			return Project{}, err
 		}
-		value, err := evaluate(ctx, o, evalRequest{
+		script, inputs, err := bundle(dir, file)
+		if err != nil {
+			ev.stop()
+			return Project{}, err
+		}
+		value, err := ev.run(evalRequest{
 			Script: script, ScriptName: file, Env: o.Env,
 			TimeoutMS: o.Timeout.Milliseconds(), MemoryLimit: o.MemoryLimit, MaxStack: o.MaxCallStack,
 		})

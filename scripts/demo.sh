@@ -58,6 +58,9 @@ kazzle secrets export --env prod | sed -E "s/=('.{4}).*'$/=\1…'/"
 step "the audit trail: every change and every read of plaintext, no values"
 show kazzle audit --limit 8
 
+step "the project configuration: which component gets which secrets (fixtures/saas/kazzle.config.ts)"
+show kazzle config print --dir fixtures/saas --env prod
+
 step "stop the server (SIGTERM: requests in flight finish first)"
 kill -TERM "$server_pid"; wait "$server_pid"; server_pid=
 tail -n 2 "$log" | sed 's/^/    /'

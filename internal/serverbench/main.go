@@ -107,6 +107,10 @@ func run(kazzle string, runs, clients int, duration time.Duration) error {
 	if err != nil {
 		return err
 	}
+	configCheck, bare, err := configCheckTime(kazzle, runs)
+	if err != nil {
+		return err
+	}
 	wrkLoad, wrkRange, wrkErr := medianOf(rounds, func() (loadResult, error) { return throughputWrk(srv, clients, duration, dir) })
 	load, loadRange, err := medianOf(rounds, func() (loadResult, error) { return throughput(srv, clients, duration) })
 	if err != nil {
@@ -118,6 +122,9 @@ func run(kazzle string, runs, clients int, duration time.Duration) error {
 	overhead := viaKazzle - direct
 	fmt.Printf("%-44s %12s %12s %.2fx  (true alone: %v, under kazzle: %v, medians of %d)\n",
 		"kazzle run -- true: median overhead", ms(overhead), "< 10 ms", float64(overhead)/float64(10*time.Millisecond), ms(direct), ms(viaKazzle), runs)
+	configLoad := configCheck - bare
+	fmt.Printf("%-44s %12s %12s %.2fx  (kazzle config check %v over kazzle --version %v: esbuild, the evaluator child, goja; medians of %d)\n",
+		"loading fixtures/saas/kazzle.config.ts", ms(configLoad), "< 20 ms", float64(configLoad)/float64(20*time.Millisecond), ms(configCheck), ms(bare), runs)
 	// The target is judged with wrk, a load generator in C: Go's HTTP client, below,
 	// takes a larger share of the two cores the server runs on.
 	if wrkErr != nil {
@@ -228,6 +235,37 @@ func startupOverhead(kazzle string, srv *devServer, runs int) (direct, viaKazzle
 		}
 	}
 	return median(a), median(b), nil
+}
+
+// configCheckTime times `kazzle config check` on the fixture project (run from the
+// repository's root, as make bench does) and `kazzle --version`, interleaved, and
+// returns both medians: their difference is what loading the config costs a command.
+func configCheckTime(kazzle string, runs int) (check, bare time.Duration, err error) {
+	var checks, bares []time.Duration
+	timed := func(args ...string) (time.Duration, error) {
+		cmd := exec.Command(kazzle, args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		t0 := time.Now()
+		if err := cmd.Run(); err != nil {
+			return 0, fmt.Errorf("kazzle %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+		}
+		return time.Since(t0), nil
+	}
+	for i := 0; i < runs+2; i++ {
+		c, err := timed("config", "check", "--dir", "fixtures/saas", "--env", "prod")
+		if err != nil {
+			return 0, 0, err
+		}
+		b, err := timed("--version")
+		if err != nil {
+			return 0, 0, err
+		}
+		if i >= 2 {
+			checks, bares = append(checks, c), append(bares, b)
+		}
+	}
+	return median(checks), median(bares), nil
 }
 
 type loadResult struct {
