@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -199,5 +200,24 @@ func BenchmarkLoadFixture(b *testing.B) {
 		if _, err := Load(context.Background(), "../fixtures/saas", Options{Env: "prod"}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestLoadStopsWhenContextEnds: cancelling ctx stops a config that runs on, well before
+// its own time limit.
+func TestLoadStopsWhenContextEnds(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kazzle.config.ts"), []byte("while (true) {}\nexport default {};\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
+	start := time.Now()
+	_, err := Load(ctx, dir, Options{Timeout: time.Minute})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Load = %v, want context.Canceled", err)
+	}
+	if elapsed := time.Since(start); elapsed > 30*time.Second {
+		t.Fatalf("Load took %v after its context was cancelled", elapsed)
 	}
 }
