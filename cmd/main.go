@@ -79,6 +79,7 @@ func commands() []command {
 		{"audit", "read the audit trail", (*cli).auditCmd},
 		{"totp", "the current code of a totp secret", (*cli).totpCmd},
 		{"git.credential", "a git credential helper: credential.helper '!kazzle git.credential'", (*cli).gitCredentialCmd},
+		{"build", "build the UI components, inlining only their VITE_ secrets", (*cli).buildCmd},
 		{"config", "check or print the project's kazzle.config.ts (or kazzle.hcl)", (*cli).configCmd},
 		{"init", "write a starter kazzle.config.ts and its type declarations", (*cli).initCmd},
 		{"server", "run the vault server (--dev for a local one)", (*cli).serverCmd},

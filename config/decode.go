@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -25,7 +26,7 @@ func decodeTree(data []byte) (Project, []Message) {
 				return
 			}
 			p.Components = make(map[string]Component, len(m))
-			for _, name := range sortedKeysOf(m) {
+			for _, name := range slices.Sorted(maps.Keys(m)) {
 				p.Components[name] = d.component(m[name], join(at, name))
 			}
 		},
@@ -102,7 +103,7 @@ func (d *treeDecoder) object(v any, at string, fields map[string]func(any, strin
 	if !ok {
 		return
 	}
-	for _, k := range sortedKeysOf(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		set, known := fields[k]
 		if !known {
 			d.msgs = append(d.msgs, Message{Path: join(at, k), Text: fmt.Sprintf("unknown key %q%s", k, suggest(k, fields)), find: k, findKey: true})
@@ -168,15 +169,6 @@ func describe(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func sortedKeysOf[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // suggest names the known key closest to an unknown one, if one is close.
 func suggest[V any](key string, known map[string]V) string {
 	best, bestDist := "", 3
@@ -186,7 +178,7 @@ func suggest[V any](key string, known map[string]V) string {
 		}
 	}
 	if best == "" {
-		return "; known keys: " + strings.Join(sortedKeysOf(known), ", ")
+		return "; known keys: " + strings.Join(slices.Sorted(maps.Keys(known)), ", ")
 	}
 	return fmt.Sprintf("; did you mean %q?", best)
 }

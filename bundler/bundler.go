@@ -1,0 +1,261 @@
+// Package bundler builds the UI components of a project with esbuild's Go API, the way
+// Vite builds them, inlining only the declared VITE_ values, and scans every output file
+// for the values of the environment's other secrets before anything is written.
+package bundler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/evanw/esbuild/pkg/api"
+)
+
+// Secret is a resolved secret value: an environment variable name and its plaintext.
+type Secret struct {
+	Name  string
+	Value string
+}
+
+// Options describe one build of a UI component.
+type Options struct {
+	// Dir is the project folder; Entry (a module or an index.html) and OutDir are
+	// relative to it.
+	Dir    string
+	Entry  string
+	OutDir string
+	// Mode is import.meta.env.MODE: the environment slug.
+	Mode string
+	// Inline are the values import.meta.env exposes: the component's declared VITE_
+	// secrets. A name without the VITE_ prefix is refused.
+	Inline []Secret
+	// Others are the environment's other secret values: none may appear in the output.
+	Others []Secret
+	// NodeEnv is NODE_ENV as the build sees it; "" means "production". As in Vite, PROD
+	// (and minification and source maps) follow NODE_ENV == "production", DEV the opposite.
+	NodeEnv string
+	// Base is import.meta.env.BASE_URL and the prefix of asset URLs; default "/".
+	Base string
+}
+
+// File is one output file, its path relative to OutDir.
+type File struct {
+	Path string `json:"path"`
+	Size int    `json:"size"`
+}
+
+// Result is a finished build.
+type Result struct {
+	OutDir string `json:"outDir"`
+	Files  []File `json:"files"`
+}
+
+// LeakError means an output file holds the value of a secret that is not an inlined
+// VITE_ value. It names the secret and the file, never the value.
+type LeakError struct {
+	Secret string
+	File   string
+	// SameAs names an inlined secret with the same value, if there is one.
+	SameAs string
+}
+
+func (e *LeakError) Error() string {
+	msg := fmt.Sprintf("the value of %s appears in %s: only VITE_ values may reach a UI bundle; the output was removed", e.Secret, e.File)
+	if e.SameAs != "" {
+		msg += fmt.Sprintf(" (it is also the value of %s, which is inlined: give them different values)", e.SameAs)
+	}
+	return msg
+}
+
+// ErrNotVite means a secret to inline is not a VITE_ secret.
+var ErrNotVite = errors.New("only VITE_ secrets can be inlined into a UI bundle")
+
+// viteTargets are Vite 8's default browser targets ('baseline-widely-available').
+var viteTargets = []api.Engine{
+	{Name: api.EngineChrome, Version: "111"},
+	{Name: api.EngineEdge, Version: "111"},
+	{Name: api.EngineFirefox, Version: "114"},
+	{Name: api.EngineSafari, Version: "16.4"},
+}
+
+// Build bundles the component, scans the output for secret values, and only then
+// replaces OutDir with it. On a leak it writes nothing, removes OutDir, and returns a
+// *LeakError.
+func Build(ctx context.Context, o Options) (Result, error) {
+	if o.Base == "" {
+		o.Base = "/"
+	}
+	if !strings.HasSuffix(o.Base, "/") {
+		o.Base += "/"
+	}
+	if o.NodeEnv == "" {
+		o.NodeEnv = "production"
+	}
+	for _, s := range o.Inline {
+		if !strings.HasPrefix(s.Name, "VITE_") {
+			return Result{}, fmt.Errorf("%s: %w", s.Name, ErrNotVite)
+		}
+	}
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return Result{}, err
+	}
+	outDir := filepath.Join(dir, filepath.FromSlash(o.OutDir))
+	if rel, err := filepath.Rel(dir, outDir); err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return Result{}, fmt.Errorf("outDir %q must be a folder inside the project", o.OutDir)
+	}
+
+	entry, page, err := readEntry(dir, o.Entry)
+	if err != nil {
+		return Result{}, err
+	}
+	production := o.NodeEnv == "production"
+	opts := api.BuildOptions{
+		AbsWorkingDir:   dir,
+		EntryPoints:     []string{entry},
+		Bundle:          true,
+		Write:           false,
+		Format:          api.FormatESModule,
+		Splitting:       true,
+		Outdir:          outDir,
+		EntryNames:      "assets/[name]-[hash]",
+		ChunkNames:      "assets/[name]-[hash]",
+		AssetNames:      "assets/[name]-[hash]",
+		PublicPath:      o.Base,
+		Platform:        api.PlatformBrowser,
+		Engines:         viteTargets,
+		JSX:             api.JSXAutomatic,
+		JSXImportSource: "react",
+		Loader: map[string]api.Loader{
+			".svg": api.LoaderFile, ".png": api.LoaderFile, ".jpg": api.LoaderFile, ".gif": api.LoaderFile,
+			".webp": api.LoaderFile, ".woff": api.LoaderFile, ".woff2": api.LoaderFile,
+		},
+		Define:            defines(o, production),
+		MinifyWhitespace:  production,
+		MinifyIdentifiers: production,
+		MinifySyntax:      production,
+		Metafile:          true,
+		LogLevel:          api.LogLevelSilent,
+		Charset:           api.CharsetUTF8,
+	}
+	if production {
+		opts.Sourcemap = api.SourceMapLinked
+	}
+	if ctx.Err() != nil {
+		return Result{}, ctx.Err()
+	}
+	res := api.Build(opts)
+	if len(res.Errors) > 0 {
+		msgs := make([]string, len(res.Errors))
+		for i, e := range res.Errors {
+			msgs[i] = formatMessage(dir, e)
+		}
+		return Result{}, fmt.Errorf("build %s:\n%s", o.Entry, strings.Join(msgs, "\n"))
+	}
+	files := make(map[string][]byte, len(res.OutputFiles)+1)
+	for _, f := range res.OutputFiles {
+		rel, err := filepath.Rel(outDir, f.Path)
+		if err != nil {
+			return Result{}, err
+		}
+		files[filepath.ToSlash(rel)] = f.Contents
+	}
+	if page != nil {
+		html, err := page.render(o, res.Metafile, dir, outDir)
+		if err != nil {
+			return Result{}, err
+		}
+		files["index.html"] = html
+	}
+	if leak := scan(files, o.Inline, o.Others); leak != nil {
+		os.RemoveAll(outDir)
+		return Result{}, leak
+	}
+	if err := replaceDir(outDir, files); err != nil {
+		return Result{}, err
+	}
+	out := Result{OutDir: o.OutDir}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		out.Files = append(out.Files, File{Path: name, Size: len(files[name])})
+	}
+	return out, nil
+}
+
+// defines are Vite's replacements: each declared VITE_ value, Vite's own keys, and
+// import.meta.env as a whole replaced by an object of only those keys, so that a read
+// of an undeclared key is undefined and nothing else of the environment can leak.
+func defines(o Options, production bool) map[string]string {
+	env := map[string]any{
+		"BASE_URL": o.Base,
+		"MODE":     o.Mode,
+		"DEV":      !production,
+		"PROD":     production,
+		"SSR":      false,
+	}
+	for _, s := range o.Inline {
+		env[s.Name] = s.Value
+	}
+	d := map[string]string{
+		"process.env.NODE_ENV": jsonOf(o.NodeEnv),
+		"import.meta.hot":      "undefined",
+		"import.meta.env":      jsonOf(env),
+	}
+	for k, v := range env {
+		d["import.meta.env."+k] = jsonOf(v)
+	}
+	return d
+}
+
+func jsonOf(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // strings, booleans and maps of them always encode
+	}
+	return string(b)
+}
+
+func formatMessage(dir string, e api.Message) string {
+	if e.Location == nil {
+		return e.Text
+	}
+	file := e.Location.File
+	if rel, err := filepath.Rel(dir, file); err == nil && !strings.HasPrefix(rel, "..") {
+		file = rel
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", filepath.ToSlash(file), e.Location.Line, e.Location.Column+1, e.Text)
+}
+
+// replaceDir writes files into a new folder beside dir and then swaps it in, so a failed
+// write leaves the previous build whole, as Vite empties outDir before writing.
+func replaceDir(dir string, files map[string][]byte) error {
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return err
+	}
+	for name, data := range files {
+		target := filepath.Join(tmp, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+		if err := os.WriteFile(target, data, 0o644); err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	return os.Rename(tmp, dir)
+}
+
+// urlJoin joins a base URL path and a file path.
+func urlJoin(base, file string) string { return base + path.Clean(file) }

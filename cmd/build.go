@@ -1,0 +1,163 @@
+package cmd
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/bundler"
+	"github.com/kazzle/kazzle/config"
+)
+
+// builtComponent is one UI component's build, as --json prints it.
+type builtComponent struct {
+	Component string `json:"component"`
+	bundler.Result
+}
+
+// buildCmd is `kazzle build [component…] --env=Y`: each UI component of the project is
+// built with only its declared VITE_ values inlined, and its output scanned for every
+// other secret value of the environment.
+func (c *cli) buildCmd(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("build", &co)
+	dir := fs.String("dir", ".", "the project folder")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if co.env == "" {
+		return usagef("no environment: pass --env=NAME or set KAZZLE_ENV")
+	}
+	p, err := config.Load(ctx, *dir, config.Options{Env: co.env, Stderr: c.stderr})
+	if err != nil {
+		return err
+	}
+	names, err := uiComponents(p, fs.Args())
+	if err != nil {
+		return err
+	}
+	if co.collection == "" {
+		co.collection = p.Collection
+	}
+	if err := c.needCollection(ctx, &co); err != nil {
+		return err
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	// The whole environment: the declared VITE_ values to inline, and every other value
+	// for the leak scan. Nothing of it is written anywhere but into the checked output.
+	vars, err := client.Resolve(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env})
+	if err != nil {
+		return fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
+	}
+	var built []builtComponent
+	for _, name := range names {
+		comp := p.Components[name]
+		inline, others, err := splitSecrets(name, comp.Secrets, vars, co)
+		if err != nil {
+			return err
+		}
+		res, err := bundler.Build(ctx, bundler.Options{
+			Dir: *dir, Entry: comp.Entry, OutDir: comp.OutDir, Mode: co.env,
+			Inline: inline, Others: others, NodeEnv: c.getenv("NODE_ENV"),
+		})
+		if err != nil {
+			return fmt.Errorf("build %s: %w", name, err)
+		}
+		built = append(built, builtComponent{Component: name, Result: res})
+	}
+	if co.json {
+		return c.printJSON(map[string]any{"components": built})
+	}
+	for _, b := range built {
+		if err := c.printSizes(*dir, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// uiComponents returns the UI components to build: those named, or all of them.
+func uiComponents(p config.Project, named []string) ([]string, error) {
+	if len(named) == 0 {
+		for _, name := range p.ComponentNames() {
+			if p.Components[name].Kind == config.KindUI {
+				named = append(named, name)
+			}
+		}
+		if len(named) == 0 {
+			return nil, fmt.Errorf("%s declares no UI component (kind \"ui\") to build", p.File)
+		}
+		return named, nil
+	}
+	for _, name := range named {
+		comp, ok := p.Components[name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("%s has no component %q; it has %s", p.File, name, strings.Join(p.ComponentNames(), ", "))
+		case comp.Kind != config.KindUI:
+			return nil, fmt.Errorf("component %s is a %s component: kazzle build builds UI components; kazzle deploy pushes secrets to process components", name, comp.Kind)
+		}
+	}
+	return named, nil
+}
+
+// splitSecrets divides the environment's values into the component's declared ones,
+// which must all exist, and the rest.
+func splitSecrets(component string, declared []string, vars []api.Var, co common) (inline, others []bundler.Secret, err error) {
+	found := map[string]bool{}
+	for _, v := range vars {
+		s := bundler.Secret{Name: v.Name, Value: v.Value}
+		if slices.Contains(declared, v.Name) {
+			inline = append(inline, s)
+			found[v.Name] = true
+		} else {
+			others = append(others, s)
+		}
+	}
+	for _, name := range declared {
+		if !found[name] {
+			return nil, nil, withHint(fmt.Errorf("component %s declares %s, which %s/%s does not have", component, name, co.collection, co.env),
+				"set it with: kazzle secrets set %s --collection %s --env %s", name, co.collection, co.env)
+		}
+	}
+	return inline, others, nil
+}
+
+// printSizes prints a component's output files with their sizes, as Vite does.
+func (c *cli) printSizes(dir string, b builtComponent) error {
+	fmt.Fprintf(c.stdout, "%s → %s\n", b.Component, filepath.ToSlash(filepath.Join(dir, b.OutDir)))
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  FILE\tSIZE\tGZIP")
+	for _, f := range b.Files {
+		gz := "-"
+		if !strings.HasSuffix(f.Path, ".map") {
+			data, err := os.ReadFile(filepath.Join(dir, b.OutDir, filepath.FromSlash(f.Path)))
+			if err != nil {
+				return err
+			}
+			gz = kb(gzipSize(data))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Path, kb(f.Size), gz)
+	}
+	return tw.Flush()
+}
+
+func gzipSize(data []byte) int {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(data)
+	zw.Close()
+	return buf.Len()
+}
+
+func kb(n int) string { return fmt.Sprintf("%.2f kB", float64(n)/1000) }
