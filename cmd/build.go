@@ -154,7 +154,7 @@ func (c *cli) printSizes(dir string, b builtComponent) error {
 
 func gzipSize(data []byte) int {
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 	zw.Write(data)
 	zw.Close()
 	return buf.Len()

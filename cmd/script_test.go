@@ -40,6 +40,7 @@ func TestScripts(t *testing.T) {
 			env.Values[awsfakeKey{}] = &awsfakeSlot{}
 			return nil
 		},
+		Condition: toolsCondition,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"startserver":   cmdStartServer,
 			"stopserver":    cmdStopServer,
@@ -52,6 +53,7 @@ func TestScripts(t *testing.T) {
 			"gencert":       cmdGenCert,
 			"startawsfake":  cmdStartAWSFake,
 			"awscalls":      cmdAWSCalls,
+			"copyfixture":   cmdCopyFixture,
 		},
 	})
 }

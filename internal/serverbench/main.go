@@ -111,6 +111,7 @@ func run(kazzle string, runs, clients int, duration time.Duration) error {
 	if err != nil {
 		return err
 	}
+	ui, uiErr := uiBuildTimes(kazzle, srv, 10)
 	wrkLoad, wrkRange, wrkErr := medianOf(rounds, func() (loadResult, error) { return throughputWrk(srv, clients, duration, dir) })
 	load, loadRange, err := medianOf(rounds, func() (loadResult, error) { return throughput(srv, clients, duration) })
 	if err != nil {
@@ -125,6 +126,7 @@ func run(kazzle string, runs, clients int, duration time.Duration) error {
 	configLoad := configCheck - bare
 	fmt.Printf("%-44s %12s %12s %.2fx  (kazzle config check %v over kazzle --version %v: esbuild, the evaluator child, goja; medians of %d)\n",
 		"loading fixtures/saas/kazzle.config.ts", ms(configLoad), "< 20 ms", float64(configLoad)/float64(20*time.Millisecond), ms(configCheck), ms(bare), runs)
+	printUITimes(ui, uiErr)
 	// The target is judged with wrk, a load generator in C: Go's HTTP client, below,
 	// takes a larger share of the two cores the server runs on.
 	if wrkErr != nil {
