@@ -2,6 +2,7 @@ package bundler
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -15,27 +16,86 @@ import (
 const MinScanLength = 6
 
 // scan looks in every file (source maps included) for each of others' values, raw and
-// as a JavaScript or JSON string literal would hold it, and returns the first leak found
-// in a stable order.
+// as a JavaScript or JSON string literal would hold it, and returns the first leak in
+// file name order, then position.
 func scan(files map[string][]byte, inline, others []Secret) *LeakError {
 	inlined := map[string]string{}
 	for _, s := range inline {
 		inlined[s.Value] = s.Name
 	}
+	m := newMatcher(others)
 	for _, name := range slices.Sorted(maps.Keys(files)) {
-		data := files[name]
-		for _, s := range others {
-			if len(s.Value) < MinScanLength {
-				continue
+		if s, ok := m.find(files[name]); ok {
+			return &LeakError{Secret: s.Name, File: name, SameAs: inlined[s.Value]}
+		}
+	}
+	return nil
+}
+
+// matcher finds any of many strings in one pass over the data, so the scan costs about
+// the same for an environment of 5 secrets as of 500: each position's first 6 bytes are
+// checked against a bit set of the patterns' first 6 bytes; only on a hit are the
+// patterns with those first bytes looked up, by length and then exactly, so that many
+// values sharing a beginning (postgres://…) cost one lookup per length.
+type matcher struct {
+	filter  [1 << 16 / 64]uint64
+	buckets map[uint64]map[int]map[string]Secret // first 6 bytes → length → pattern → secret
+}
+
+func prefixKey(b []byte) uint64 {
+	var buf [8]byte
+	copy(buf[:], b[:MinScanLength])
+	return binary.LittleEndian.Uint64(buf[:])
+}
+
+func filterSlot(k uint64) (int, uint64) {
+	h := (k * 0x9E3779B97F4A7C15) >> 48 // 16 bits of a multiplicative hash
+	return int(h / 64), 1 << (h % 64)
+}
+
+func newMatcher(secrets []Secret) *matcher {
+	m := &matcher{buckets: map[uint64]map[int]map[string]Secret{}}
+	for _, s := range secrets {
+		if len(s.Value) < MinScanLength {
+			continue
+		}
+		for _, form := range literalForms(s.Value) {
+			k := prefixKey([]byte(form))
+			word, bit := filterSlot(k)
+			m.filter[word] |= bit
+			byLen := m.buckets[k]
+			if byLen == nil {
+				byLen = map[int]map[string]Secret{}
+				m.buckets[k] = byLen
 			}
-			for _, form := range literalForms(s.Value) {
-				if bytes.Contains(data, []byte(form)) {
-					return &LeakError{Secret: s.Name, File: name, SameAs: inlined[s.Value]}
+			if byLen[len(form)] == nil {
+				byLen[len(form)] = map[string]Secret{}
+			}
+			byLen[len(form)][form] = s
+		}
+	}
+	return m
+}
+
+// find returns a secret one of whose patterns occurs in data.
+func (m *matcher) find(data []byte) (Secret, bool) {
+	if len(m.buckets) == 0 {
+		return Secret{}, false
+	}
+	for i := 0; i+MinScanLength <= len(data); i++ {
+		k := prefixKey(data[i:])
+		if word, bit := filterSlot(k); m.filter[word]&bit == 0 {
+			continue
+		}
+		for n, patterns := range m.buckets[k] {
+			if i+n <= len(data) {
+				if s, ok := patterns[string(data[i:i+n])]; ok {
+					return s, true
 				}
 			}
 		}
 	}
-	return nil
+	return Secret{}, false
 }
 
 // literalForms are the spellings of v that a bundle or source map can hold: itself, and
@@ -43,12 +103,9 @@ func scan(files map[string][]byte, inline, others []Secret) *LeakError {
 func literalForms(v string) []string {
 	forms := []string{v}
 	add := func(f string) {
-		for _, g := range forms {
-			if g == f {
-				return
-			}
+		if !slices.Contains(forms, f) {
+			forms = append(forms, f)
 		}
-		forms = append(forms, f)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
