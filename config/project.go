@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -155,6 +156,11 @@ func (p *Project) validate() []Message {
 				badAt(at+".secrets", notVite[0], "UI component %s declares %s: a UI bundle is readable by anyone, so it may inline only %s secrets; move %s to a process component or rename with the %s prefix if it is truly public",
 					name, strings.Join(notVite, ", "), viteUIPrefix, plural(len(notVite), "it", "them"), viteUIPrefix)
 			}
+			for _, f := range []struct{ key, value, example string }{{"entry", c.Entry, "web/index.html"}, {"outDir", c.OutDir, "web/dist"}} {
+				if f.value != "" && !insideProject(f.value) {
+					badAt(at+"."+f.key, f.value, "%s %q is not inside the project folder: use a relative path below it, such as %s", f.key, f.value, f.example)
+				}
+			}
 			if c.Entry == "" {
 				ps.addAtKey(at+".entry", name, "UI component %s needs an entry: its entry module or index.html, e.g. entry: \"web/src/main.tsx\"", name)
 			}
@@ -261,6 +267,16 @@ func (p *Project) validateTargetsUnique(ps *problems) {
 			owner[t.key] = name
 		}
 	}
+}
+
+// insideProject says whether a path from the config names something inside the project
+// folder: relative, and not climbing out of it.
+func insideProject(p string) bool {
+	if filepath.IsAbs(p) || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "\\") {
+		return false
+	}
+	clean := filepath.ToSlash(filepath.Clean(filepath.FromSlash(p)))
+	return clean != "." && clean != ".." && !strings.HasPrefix(clean, "../")
 }
 
 func regionOr(r string) string {
