@@ -116,6 +116,12 @@ func Build(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// The build replaces outDir: it must not hold the sources.
+	for _, src := range []string{o.Entry, entry} {
+		if rel, err := filepath.Rel(outDir, filepath.Join(dir, filepath.FromSlash(src))); err == nil && !strings.HasPrefix(rel, "..") {
+			return Result{}, fmt.Errorf("outDir %s holds the entry %s, and a build replaces everything in outDir: choose an output folder apart from the sources, such as dist", o.OutDir, strings.TrimPrefix(src, "./"))
+		}
+	}
 	production := o.NodeEnv == "production"
 	opts := api.BuildOptions{
 		AbsWorkingDir:   dir,

@@ -250,6 +250,12 @@ func TestRefusals(t *testing.T) {
 	if _, err := Build(context.Background(), Options{Dir: dir, Entry: "src/main.ts", OutDir: "../elsewhere"}); err == nil {
 		t.Error("an outDir outside the project was accepted")
 	}
+	if _, err := Build(context.Background(), Options{Dir: dir, Entry: "src/main.ts", OutDir: "src"}); err == nil || !strings.Contains(err.Error(), "holds the entry") {
+		t.Errorf("an outDir holding the sources: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "src", "main.ts")); err != nil {
+		t.Errorf("a refused build touched the sources: %v", err)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "dist")); !os.IsNotExist(err) {
 		t.Error("a refused build wrote output")
 	}
