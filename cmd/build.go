@@ -30,6 +30,10 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 	var co common
 	fs := c.flags("build", &co)
 	dir := fs.String("dir", ".", "the project folder")
+	fs.Usage = func() {
+		fmt.Fprintln(c.stderr, "Usage: kazzle build [component…] --env=ENV [--dir=DIR] [--json]\n\nBuilds the UI components of kazzle.config.ts (all, or those named) with only their\ndeclared VITE_ secrets inlined, and checks the output for every other secret.\n\nFlags:")
+		fs.PrintDefaults()
+	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}

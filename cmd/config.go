@@ -16,6 +16,10 @@ func (c *cli) configCmd(ctx context.Context, args []string) error {
 	env := fs.String("env", c.getenv("KAZZLE_ENV"), "environment slug the config sees as { env } (KAZZLE_ENV)")
 	dir := fs.String("dir", ".", "the project folder")
 	asJSON := fs.Bool("json", false, "print JSON (print)")
+	fs.Usage = func() {
+		fmt.Fprintln(c.stderr, "Usage: kazzle config check|print [--env=ENV] [--dir=DIR] [--json]\n\ncheck evaluates kazzle.config.ts (or kazzle.hcl) and reports every problem; print shows\neach component's kind, secrets and targets.\n\nFlags:")
+		fs.PrintDefaults()
+	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -81,6 +85,10 @@ func (c *cli) initCmd(_ context.Context, args []string) error {
 	collection := fs.String("collection", "", "the project's collection (default: the folder's name as a slug)")
 	dir := fs.String("dir", ".", "the project folder")
 	typesOnly := fs.Bool("types", false, "only (re)write "+config.TypesFile)
+	fs.Usage = func() {
+		fmt.Fprintln(c.stderr, "Usage: kazzle init [--collection=SLUG] [--dir=DIR] [--types]\n\nWrites a starter kazzle.config.ts and "+config.TypesFile+", which lets editors and tsc\ncheck it.\n\nFlags:")
+		fs.PrintDefaults()
+	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
