@@ -78,7 +78,7 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 		}
 		res, err := bundler.Build(ctx, bundler.Options{
 			Dir: *dir, Entry: comp.Entry, OutDir: comp.OutDir, Mode: co.env,
-			Inline: inline, Others: others, NodeEnv: c.getenv("NODE_ENV"),
+			Inline: inline, Others: others, NodeEnv: c.getenv("NODE_ENV"), Base: comp.Base,
 		})
 		if err != nil {
 			return fmt.Errorf("build %s: %w", name, err)

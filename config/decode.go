@@ -53,6 +53,7 @@ func (d *treeDecoder) component(v any, at string) Component {
 		"secrets": func(v any, at string) { c.Secrets = d.strList(v, at) },
 		"entry":   func(v any, at string) { c.Entry = d.str(v, at) },
 		"outDir":  func(v any, at string) { c.OutDir = d.str(v, at) },
+		"base":    func(v any, at string) { c.Base = d.str(v, at) },
 		"deploy": func(v any, at string) {
 			c.Deploy = &Deploy{}
 			d.object(v, at, map[string]func(any, string){

@@ -127,7 +127,7 @@ func (d *hclDecoder) project(body hcl.Body) Project {
 func (d *hclDecoder) component(body hcl.Body, at string) Component {
 	c := Component{Secrets: []string{}}
 	content := d.content(body, &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "kind"}, {Name: "secrets"}, {Name: "entry"}, {Name: "out_dir"}},
+		Attributes: []hcl.AttributeSchema{{Name: "kind"}, {Name: "secrets"}, {Name: "entry"}, {Name: "out_dir"}, {Name: "base"}},
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "deploy"}},
 	})
 	if content == nil {
@@ -145,6 +145,9 @@ func (d *hclDecoder) component(body hcl.Body, at string) Component {
 	}
 	if a, ok := attrs["out_dir"]; ok {
 		c.OutDir = d.str(a, at+".outDir")
+	}
+	if a, ok := attrs["base"]; ok {
+		c.Base = d.str(a, at+".base")
 	}
 	for _, b := range d.single(content.Blocks, "deploy") {
 		c.Deploy = &Deploy{}

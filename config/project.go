@@ -37,8 +37,11 @@ type Component struct {
 	Secrets []string `json:"secrets"`
 	// Entry and OutDir are a UI component's entry module (or index.html) and output
 	// folder, relative to the project folder. OutDir defaults to "dist".
-	Entry  string  `json:"entry,omitempty"`
-	OutDir string  `json:"outDir,omitempty"`
+	Entry  string `json:"entry,omitempty"`
+	OutDir string `json:"outDir,omitempty"`
+	// Base is the public path the UI is served from, as Vite's base: import.meta.env.BASE_URL
+	// and the prefix of its asset URLs. Default "/".
+	Base   string  `json:"base,omitempty"`
 	Deploy *Deploy `json:"deploy,omitempty"`
 }
 
@@ -94,6 +97,7 @@ var (
 	lambdaNamePattern = lazyRegexp(`^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$`)
 	ssmPathPattern    = lazyRegexp(`^(/[A-Za-z0-9_.-]+)+/?$`)
 	regionPattern     = lazyRegexp(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	basePattern       = lazyRegexp(`^(/|https?://[^\s/]+/)[^\s"'<>]*$`)
 	ecsNamePattern    = lazyRegexp(`^[A-Za-z0-9:/_.-]{1,255}$`)
 )
 
@@ -145,6 +149,9 @@ func (p *Project) validate() []Message {
 			if c.Entry != "" {
 				ps.addAtKey(at+".entry", "entry", "a process component has no entry: entry and outDir are for kind \"ui\"")
 			}
+			if c.Base != "" {
+				ps.addAtKey(at+".base", "base", "a process component has no base: base is for kind \"ui\"")
+			}
 			if c.OutDir != "" {
 				ps.addAtKey(at+".outDir", "outDir", "a process component has no outDir: entry and outDir are for kind \"ui\"")
 			}
@@ -160,6 +167,9 @@ func (p *Project) validate() []Message {
 				if f.value != "" && !insideProject(f.value) {
 					badAt(at+"."+f.key, f.value, "%s %q is not inside the project folder: use a relative path below it, such as %s", f.key, f.value, f.example)
 				}
+			}
+			if c.Base != "" && !basePattern().MatchString(c.Base) {
+				badAt(at+".base", c.Base, "base %q is not a public path: use one that starts with / (such as /app/), or a full https:// URL", c.Base)
 			}
 			if c.Entry == "" {
 				ps.addAtKey(at+".entry", name, "UI component %s needs an entry: its entry module or index.html, e.g. entry: \"web/src/main.tsx\"", name)

@@ -46,6 +46,8 @@ declare module "kazzle" {
     entry: string;
     /** The output folder, relative to the project folder (default "dist"). */
     outDir?: string;
+    /** The public path it is served from, as Vite's base: BASE_URL (default "/"). */
+    base?: string;
     secrets: `VITE_${string}`[];
   }
 
