@@ -143,7 +143,7 @@ func Build(ctx context.Context, o Options) (Result, error) {
 			".svg": api.LoaderFile, ".png": api.LoaderFile, ".jpg": api.LoaderFile, ".gif": api.LoaderFile,
 			".webp": api.LoaderFile, ".woff": api.LoaderFile, ".woff2": api.LoaderFile,
 		},
-		Define:            defines(o, production),
+		Define:            defines(o),
 		MinifyWhitespace:  production,
 		MinifyIdentifiers: production,
 		MinifySyntax:      production,
@@ -194,10 +194,9 @@ func Build(ctx context.Context, o Options) (Result, error) {
 	return out, nil
 }
 
-// defines are Vite's replacements: each declared VITE_ value, Vite's own keys, and
-// import.meta.env as a whole replaced by an object of only those keys, so that a read
-// of an undeclared key is undefined and nothing else of the environment can leak.
-func defines(o Options, production bool) map[string]string {
+// envValues are the keys of import.meta.env: Vite's own and each declared VITE_ value.
+func envValues(o Options) map[string]any {
+	production := o.NodeEnv == "production"
 	env := map[string]any{
 		"BASE_URL": o.Base,
 		"MODE":     o.Mode,
@@ -208,6 +207,14 @@ func defines(o Options, production bool) map[string]string {
 	for _, s := range o.Inline {
 		env[s.Name] = s.Value
 	}
+	return env
+}
+
+// defines are Vite's replacements: each key of envValues, and import.meta.env as a whole
+// replaced by an object of only those keys, so that a read of an undeclared key is
+// undefined and nothing else of the environment can leak.
+func defines(o Options) map[string]string {
+	env := envValues(o)
 	d := map[string]string{
 		"process.env.NODE_ENV": jsonOf(o.NodeEnv),
 		"import.meta.hot":      "undefined",

@@ -3,11 +3,12 @@ package bundler
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -117,19 +118,10 @@ func (p *page) render(o Options, metafile, dir, outDir string) ([]byte, error) {
 
 // replaceEnv replaces %KEY% for each import.meta.env key, as Vite does in HTML.
 func replaceEnv(html string, o Options) string {
-	env := map[string]string{"BASE_URL": o.Base, "MODE": o.Mode,
-		"DEV": fmt.Sprint(o.NodeEnv != "production"), "PROD": fmt.Sprint(o.NodeEnv == "production"), "SSR": "false"}
-	for _, s := range o.Inline {
-		env[s.Name] = s.Value
-	}
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	pairs := make([]string, 0, 2*len(keys))
-	for _, k := range keys {
-		pairs = append(pairs, "%"+k+"%", env[k])
+	env := envValues(o)
+	pairs := make([]string, 0, 2*len(env))
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		pairs = append(pairs, "%"+k+"%", fmt.Sprint(env[k]))
 	}
 	return strings.NewReplacer(pairs...).Replace(html)
 }

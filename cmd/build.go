@@ -56,8 +56,8 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 	if co.collection == "" {
 		co.collection = p.Collection
 	}
-	if err := c.needCollection(ctx, &co); err != nil {
-		return err
+	if co.collection == "" { // the config is loaded: needCollection would only load it again
+		return usagef("no collection: pass --collection=NAME, set KAZZLE_COLLECTION, or set collection in %s", p.File)
 	}
 	client, err := c.client(&co)
 	if err != nil {

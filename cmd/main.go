@@ -245,15 +245,13 @@ func (c *cli) needCollection(ctx context.Context, co *common) error {
 	if co.collection != "" {
 		return nil
 	}
-	if _, err := config.Find("."); err == nil {
-		p, err := config.Load(ctx, ".", config.Options{Env: co.env, Stderr: c.stderr})
-		if err != nil {
-			return fmt.Errorf("read the collection from the project configuration: %w", err)
-		}
-		if p.Collection != "" {
-			co.collection = p.Collection
-			return nil
-		}
+	p, err := config.Load(ctx, ".", config.Options{Env: co.env, Stderr: c.stderr})
+	switch {
+	case err != nil && !errors.Is(err, config.ErrNoConfig):
+		return fmt.Errorf("read the collection from the project configuration: %w", err)
+	case err == nil && p.Collection != "":
+		co.collection = p.Collection
+		return nil
 	}
 	return usagef("no collection: pass --collection=NAME, set KAZZLE_COLLECTION, or set collection in kazzle.config.ts")
 }

@@ -109,7 +109,6 @@ func (e *evaluator) run(req evalRequest) (json.RawMessage, error) {
 	if e.o.Stderr != nil && e.stderr.Len() > 0 && runErr == nil {
 		e.o.Stderr.Write(e.stderr.Bytes())
 	}
-	ctx := e.ctx
 	var resp evalResponse
 	if runErr == nil {
 		if err := json.Unmarshal(e.stdout.Bytes(), &resp); err != nil {
@@ -124,16 +123,15 @@ func (e *evaluator) run(req evalRequest) (json.RawMessage, error) {
 		}
 		return resp.Config, nil
 	}
-	stderr := e.stderr
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case errors.Is(e.ctx.Err(), context.DeadlineExceeded):
 		return nil, errorOf(Message{File: req.ScriptName, Text: fmt.Sprintf("the config did not finish within %v; look for a loop that never ends", time.Duration(req.TimeoutMS)*time.Millisecond)})
-	case ctx.Err() != nil:
-		return nil, fmt.Errorf("evaluate %s: %w", req.ScriptName, ctx.Err())
-	case strings.Contains(stderr.String(), "out of memory"):
+	case e.ctx.Err() != nil:
+		return nil, fmt.Errorf("evaluate %s: %w", req.ScriptName, e.ctx.Err())
+	case strings.Contains(e.stderr.String(), "out of memory"):
 		return nil, errorOf(Message{File: req.ScriptName, Text: fmt.Sprintf("the config used more than its %d MiB of memory and was stopped; look for a loop that keeps allocating", req.MemoryLimit>>20)})
 	}
-	first, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
+	first, _, _ := strings.Cut(strings.TrimSpace(e.stderr.String()), "\n")
 	return nil, fmt.Errorf("the config evaluator failed (%v): %s", runErr, first)
 }
 

@@ -84,7 +84,7 @@ func Load(ctx context.Context, dir string, o Options) (Project, error) {
 	}
 	var p Project
 	var msgs []Message
-	var sources map[string][]byte
+	var inputs []string // the TypeScript config's files, to locate messages in
 	if strings.HasSuffix(file, ".hcl") {
 		p, msgs, err = loadHCL(dir, file, o.Env)
 		if err != nil {
@@ -95,7 +95,8 @@ func Load(ctx context.Context, dir string, o Options) (Project, error) {
 		if err != nil {
 			return Project{}, err
 		}
-		script, inputs, err := bundle(dir, file)
+		var script string
+		script, inputs, err = bundle(dir, file)
 		if err != nil {
 			ev.stop()
 			return Project{}, err
@@ -115,10 +116,13 @@ func Load(ctx context.Context, dir string, o Options) (Project, error) {
 				msgs = p.validate()
 			}
 		}
-		sources = readSources(dir, inputs)
 	}
 	p.File = file
 	if len(msgs) > 0 {
+		var sources map[string][]byte
+		if inputs != nil {
+			sources = readSources(dir, inputs)
+		}
 		for i := range msgs {
 			if msgs[i].File == "" {
 				msgs[i].File = file

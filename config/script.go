@@ -92,7 +92,7 @@ func runScript(req evalRequest, stderr io.Writer) (json.RawMessage, *Message) {
 	if p, ok := value.Export().(*goja.Promise); ok {
 		switch p.State() {
 		case goja.PromiseStateRejected:
-			return nil, scriptError(req, thrown(rt, p.Result()))
+			return nil, scriptError(req, &rejection{value: p.Result()})
 		case goja.PromiseStatePending:
 			return nil, &Message{File: req.ScriptName, Text: "the config's promise never settled: with no timers or I/O, it waits on something that cannot happen"}
 		}
@@ -113,15 +113,8 @@ func runScript(req evalRequest, stderr io.Writer) (json.RawMessage, *Message) {
 	return out, nil
 }
 
-// thrown wraps a rejection value as the error scriptError understands.
-func thrown(rt *goja.Runtime, v goja.Value) error {
-	return &rejection{rt: rt, value: v}
-}
-
-type rejection struct {
-	rt    *goja.Runtime
-	value goja.Value
-}
+// rejection is the value a config's promise was rejected with, as an error.
+type rejection struct{ value goja.Value }
 
 func (r *rejection) Error() string { return r.value.String() }
 

@@ -372,15 +372,9 @@ func Resolve(view []Secret, src Source, now time.Time) ([]Var, error) {
 			break
 		}
 	}
-	var one [1]VarField
+	var buf [3]VarField // the most variables one secret exports
 	for _, s := range view {
-		vfs := one[:0]
-		if s.Type == TypeString { // the common case, without EnvVars' allocation
-			vfs = append(vfs, VarField{s.Name, FieldValue})
-		} else {
-			vfs = EnvVars(s.Name, s.Type)
-		}
-		for _, vf := range vfs {
+		for _, vf := range appendEnvVars(buf[:0], s.Name, s.Type) {
 			if s.Fields.Value(vf.Field) == "" && computedField(s.Type) != vf.Field {
 				continue
 			}

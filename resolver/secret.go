@@ -278,18 +278,20 @@ type VarField struct{ Var, Field string }
 //
 // A git secret exports NAME_USERNAME and NAME_PASSWORD like a login, and NAME_URL built
 // from host and path (https://host/path), so code that expects a login's variables works.
-func EnvVars(name string, t Type) []VarField {
+func EnvVars(name string, t Type) []VarField { return appendEnvVars(nil, name, t) }
+
+// appendEnvVars appends EnvVars(name, t) to dst, so that a resolve can reuse one buffer
+// for every secret.
+func appendEnvVars(dst []VarField, name string, t Type) []VarField {
 	switch t {
 	case TypeString:
-		return []VarField{{name, FieldValue}}
-	case TypeLogin:
-		return []VarField{{name + "_USERNAME", FieldUsername}, {name + "_PASSWORD", FieldPassword}, {name + "_URL", FieldURL}}
-	case TypeGit:
-		return []VarField{{name + "_USERNAME", FieldUsername}, {name + "_PASSWORD", FieldPassword}, {name + "_URL", FieldURL}}
+		return append(dst, VarField{name, FieldValue})
+	case TypeLogin, TypeGit:
+		return append(dst, VarField{name + "_USERNAME", FieldUsername}, VarField{name + "_PASSWORD", FieldPassword}, VarField{name + "_URL", FieldURL})
 	case TypeTOTP:
-		return []VarField{{name + "_CODE", FieldCode}}
+		return append(dst, VarField{name + "_CODE", FieldCode})
 	}
-	return nil
+	return dst
 }
 
 func sortedKeys(m map[string]string) []string {
