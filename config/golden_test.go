@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/txtar"
 )
@@ -16,7 +17,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the want section of each golden config")
 
 // TestGoldenConfigs loads each archive of fixtures/configs: its files are a project
-// folder, its comment may set "env: X", and its "want" file is the Project as JSON or
+// folder, its comment may set "env: X" and "timeout: D", and its "want" file is the Project as JSON or
 // the error's text. -update rewrites the want files.
 func TestGoldenConfigs(t *testing.T) {
 	paths, err := filepath.Glob("../fixtures/configs/*.txtar")
@@ -53,6 +54,11 @@ func TestGoldenConfigs(t *testing.T) {
 			for _, line := range strings.Split(string(ar.Comment), "\n") {
 				if env, ok := strings.CutPrefix(line, "env: "); ok {
 					opts.Env = strings.TrimSpace(env)
+				}
+				if limit, ok := strings.CutPrefix(line, "timeout: "); ok {
+					if opts.Timeout, err = time.ParseDuration(strings.TrimSpace(limit)); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			got := render(t, dir, opts)
