@@ -16,8 +16,11 @@ echo "$out" | awk '/^Benchmark/ {
 	if (name == "BenchmarkBuildFixture") note="fixtures/saas React UI in process: esbuild, the leak scan, the write"
 	if (name == "BenchmarkScan500Secrets") note="leak scan of a 1 MB bundle for 500 secrets, one pass"
 	if (name == "BenchmarkLoadFixture") note="fixtures/saas: esbuild bundle, goja in a child process (the test binary); target < 20 ms"
+	if (name == "BenchmarkApply/components=1") { note="one Lambda deploy on awsfake; its update takes 100 ms to finish"; one=ns }
+	if (name == "BenchmarkApply/components=20") { note="20 at once, 8 in parallel"; twenty=ns }
 	printf "%-28s %14.0f %14.0f %s\n", name, ns, 1e9/ns, note
-}'
+}
+END { if (one > 0 && twenty > 0) printf "deploy of 20 components: %.1fx one component (target: well under 20x)\n", twenty/one }'
 
 echo
 echo "end to end: a dev server on loopback, the kazzle binary, a load generator on the same 2 cores"

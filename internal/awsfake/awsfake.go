@@ -1,8 +1,9 @@
 // Package awsfake is an AWS endpoint on loopback for tests and the demo. It speaks the
-// real wire protocols (awsJson1_1 for KMS so far), verifies the SigV4 signature of every
-// request, keeps state, answers with AWS's error shapes, and counts calls per operation
-// so tests can assert how many calls a workload made. Point an aws-sdk-go-v2 client at
-// URL with BaseEndpoint and the static credentials of Credentials.
+// real wire protocols (awsJson1_1 for KMS, ECS and SSM; restJson1 for Lambda), verifies
+// the SigV4 signature of every request, keeps state per region, answers with AWS's error
+// shapes, and counts calls per operation so tests can assert how many calls a workload
+// made. Point an aws-sdk-go-v2 client at URL with BaseEndpoint and the static credentials
+// of Credentials; any well-formed region is served, each with its own resources.
 package awsfake
 
 import (
@@ -25,6 +26,9 @@ type Options struct {
 	SecretAccessKey string // default a fixed test secret
 	// Now is the clock for signature freshness checks; default time.Now.
 	Now func() time.Time
+	// UpdateDelay is how long a Lambda function stays LastUpdateStatus InProgress after
+	// an update, refusing other updates with ResourceConflictException; default 200ms.
+	UpdateDelay time.Duration
 }
 
 // Server is a running fake AWS endpoint.
@@ -36,9 +40,12 @@ type Server struct {
 	ln   net.Listener
 	srv  *http.Server
 
-	mu    sync.Mutex
-	calls map[string]int
-	kms   *kmsState
+	mu     sync.Mutex
+	calls  map[string]int
+	kms    *kmsState
+	lambda *lambdaState
+	ecs    *ecsState
+	ssm    *ssmState
 }
 
 // Start listens on a free loopback port and serves until Close.
@@ -58,11 +65,15 @@ func Start(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.UpdateDelay == 0 {
+		o.UpdateDelay = 200 * time.Millisecond
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("awsfake: listen: %w", err)
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), opts: o, ln: ln, calls: map[string]int{}, kms: newKMSState()}
+	s := &Server{URL: "http://" + ln.Addr().String(), opts: o, ln: ln, calls: map[string]int{},
+		kms: newKMSState(), lambda: newLambdaState(), ecs: newECSState(o.Account), ssm: newSSMState(o.Account)}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
 	return s, nil
@@ -71,7 +82,7 @@ func Start(o Options) (*Server, error) {
 // Close stops the server.
 func (s *Server) Close() error { return s.srv.Close() }
 
-// Region is the region the server signs for.
+// Region is the default region: the one the test helpers use when given none.
 func (s *Server) Region() string { return s.opts.Region }
 
 // Credentials returns the access key pair the server accepts.
@@ -121,19 +132,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", "request body too large or unreadable"))
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, lambdaPrefix) {
+		s.serveLambda(w, r, body)
+		return
+	}
 	target := r.Header.Get("X-Amz-Target")
 	service, op, _ := strings.Cut(target, ".")
+	var sigName, opPrefix string
+	var call func(region, op string, body []byte) (any, error)
 	switch service {
 	case "TrentService":
-		s.count("kms:" + op)
-		if err := s.verify(r, body, "kms"); err != nil {
-			writeJSONError(w, err)
-			return
-		}
-		s.serveJSON(w, func() (any, error) { return s.kms.call(s, op, body) })
+		sigName, opPrefix = "kms", "kms:"
+		call = func(_, op string, body []byte) (any, error) { return s.kms.call(s, op, body) }
+	case "AmazonEC2ContainerServiceV20141113":
+		sigName, opPrefix, call = "ecs", "ecs:", s.ecs.call
+	case "AmazonSSM":
+		sigName, opPrefix = "ssm", "ssm:"
+		call = func(region, op string, body []byte) (any, error) { return s.ssm.call(s, region, op, body) }
 	default:
 		writeJSONError(w, errorf(http.StatusBadRequest, "UnknownOperationException", "awsfake does not serve %q", target))
+		return
 	}
+	s.count(opPrefix + op)
+	region, err := s.verify(r, body, sigName)
+	if err != nil {
+		writeJSONError(w, err)
+		return
+	}
+	s.serveJSON(w, func() (any, error) { return call(region, op, body) })
 }
 
 // serveJSON writes an awsJson1_1 response.
