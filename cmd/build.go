@@ -69,21 +69,9 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
 	}
-	var built []builtComponent
-	for _, name := range names {
-		comp := p.Components[name]
-		inline, others, err := splitSecrets(name, comp.Secrets, vars, co)
-		if err != nil {
-			return err
-		}
-		res, err := bundler.Build(ctx, bundler.Options{
-			Dir: *dir, Entry: comp.Entry, OutDir: comp.OutDir, Mode: co.env,
-			Inline: inline, Others: others, NodeEnv: c.getenv("NODE_ENV"), Base: comp.Base,
-		})
-		if err != nil {
-			return fmt.Errorf("build %s: %w", name, err)
-		}
-		built = append(built, builtComponent{Component: name, Result: res})
+	built, err := c.buildUI(ctx, p, *dir, names, vars, co)
+	if err != nil {
+		return err
 	}
 	if co.json {
 		return c.printJSON(map[string]any{"components": built})
@@ -94,6 +82,28 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 		}
 	}
 	return nil
+}
+
+// buildUI builds the named UI components of p with the environment's vars: each
+// inlines its declared values and is scanned for the others.
+func (c *cli) buildUI(ctx context.Context, p config.Project, dir string, names []string, vars []api.Var, co common) ([]builtComponent, error) {
+	var built []builtComponent
+	for _, name := range names {
+		comp := p.Components[name]
+		inline, others, err := splitSecrets(name, comp.Secrets, vars, co)
+		if err != nil {
+			return nil, err
+		}
+		res, err := bundler.Build(ctx, bundler.Options{
+			Dir: dir, Entry: comp.Entry, OutDir: comp.OutDir, Mode: co.env,
+			Inline: inline, Others: others, NodeEnv: c.getenv("NODE_ENV"), Base: comp.Base,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", name, err)
+		}
+		built = append(built, builtComponent{Component: name, Result: res})
+	}
+	return built, nil
 }
 
 // uiComponents returns the UI components to build: those named, or all of them.

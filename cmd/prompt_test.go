@@ -105,3 +105,30 @@ func TestPromptDoesNotEcho(t *testing.T) {
 		t.Fatalf("the terminal echoed what was typed: %q", out)
 	}
 }
+
+// TestDeployAsksOnATerminalOnly: on a terminal deploy asks and applies only on y or yes;
+// without one it needs --yes.
+func TestDeployAsksOnATerminalOnly(t *testing.T) {
+	_, terminal := openPTY(t)
+	c := &cli{stdin: terminal, stderr: &bytes.Buffer{}}
+	if ask, err := c.canConfirm(false, false); !ask || err != nil {
+		t.Fatalf("on a terminal: ask=%v err=%v, want a question", ask, err)
+	}
+	if ask, err := c.canConfirm(false, true); ask || err != nil {
+		t.Fatalf("--yes on a terminal: ask=%v err=%v, want no question", ask, err)
+	}
+	c.stdin = strings.NewReader("")
+	if _, err := c.canConfirm(false, false); err == nil || !strings.Contains(err.Error(), "pass --yes") {
+		t.Fatalf("without a terminal: err=%v, want a request for --yes", err)
+	}
+	if ask, err := c.canConfirm(true, false); ask || err != nil {
+		t.Fatalf("--plan without a terminal: ask=%v err=%v", ask, err)
+	}
+	for answer, want := range map[string]bool{"y\n": true, "YES\n": true, "\n": false, "n\n": false, "sure\n": false, "": false} {
+		var stderr bytes.Buffer
+		c := &cli{stdin: strings.NewReader(answer), stderr: &stderr}
+		if got := c.confirm("Apply? [y/N] "); got != want || stderr.String() != "Apply? [y/N] " {
+			t.Errorf("answer %q: confirm = %v (asked %q), want %v", answer, got, stderr.String(), want)
+		}
+	}
+}

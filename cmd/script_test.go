@@ -53,6 +53,8 @@ func TestScripts(t *testing.T) {
 			"gencert":       cmdGenCert,
 			"startawsfake":  cmdStartAWSFake,
 			"awscalls":      cmdAWSCalls,
+			"awsput":        cmdAWSPut,
+			"awsshow":       cmdAWSShow,
 			"copyfixture":   cmdCopyFixture,
 		},
 	})

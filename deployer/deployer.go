@@ -56,6 +56,9 @@ type State struct {
 	Vars map[string]string
 	// Managed are the names kazzle set there, from the target's record.
 	Managed []string
+	// Taken are names the target sets some other way (an ECS container's secrets from
+	// SSM or Secrets Manager): declaring one is a conflict, as for others' variables.
+	Taken []string
 	// version is what Write compares to detect a concurrent change.
 	version any
 }
@@ -180,7 +183,7 @@ func diff(st State, desired map[string]string, target string) (changes []Change,
 	for _, k := range slices.Sorted(maps.Keys(desired)) {
 		old, present := st.Vars[k]
 		switch {
-		case present && !slices.Contains(st.Managed, k):
+		case present && !slices.Contains(st.Managed, k), slices.Contains(st.Taken, k):
 			foreign = append(foreign, k)
 		case !present:
 			changes = append(changes, Change{Key: k, Op: Add, New: resolver.Mask(desired[k])})

@@ -312,6 +312,7 @@ func TestECSRegistersARevisionThatChangesOnlyTheContainersEnvironment(t *testing
 				"portMappings": []any{map[string]any{"containerPort": 8080.0, "protocol": "tcp"}},
 				"environment":  []any{map[string]any{"name": "LOG_LEVEL", "value": "debug"}}},
 			map[string]any{"name": "sidecar", "image": "envoy:1.30", "essential": false,
+				"secrets":     []any{map[string]any{"name": "SENTRY_DSN", "valueFrom": "arn:aws:ssm:us-east-1:111122223333:parameter/sentry"}},
 				"environment": []any{map[string]any{"name": "OTHERS_TOKEN", "value": othersKey}}},
 		},
 		"tags": []any{map[string]any{"key": "team", "value": "payments"}},
@@ -356,8 +357,15 @@ func TestECSRegistersARevisionThatChangesOnlyTheContainersEnvironment(t *testing
 		t.Fatalf("the new revision changed more than the environment (-before +after):\n%s", diff)
 	}
 
+	// The worker takes SENTRY_DSN from Secrets Manager: declaring it is a conflict.
+	sidecar := config.AWSDeploy{ECS: &config.ECSTarget{Cluster: "prod", Service: "worker", Container: "sidecar"}}
+	plans := Plan(context.Background(), []Component{e.component(t, "worker", map[string]string{"SENTRY_DSN": stripeKey}, sidecar)}, 1)
+	if err := plans[0].Err(); err == nil || !strings.Contains(err.Error(), "SENTRY_DSN already set") {
+		t.Fatalf("declaring a name the container takes from its secrets: %v", err)
+	}
+
 	// A deploy by someone else between plan and apply is detected.
-	plans := Plan(context.Background(), []Component{e.component(t, "worker", map[string]string{"DATABASE_URL": dbURL + "2"}, d)}, 1)
+	plans = Plan(context.Background(), []Component{e.component(t, "worker", map[string]string{"DATABASE_URL": dbURL + "2"}, d)}, 1)
 	if _, err := e.fake.PutService("", "prod", "worker", taskDef); err != nil {
 		t.Fatal(err)
 	}
@@ -416,6 +424,19 @@ func TestSSMPagesThroughThePathAndKeepsOthersParameters(t *testing.T) {
 	again := Plan(context.Background(), []Component{e.component(t, "worker", vars, d)}, 1)
 	if !again[0].Empty() || again[0].Targets[0].Unchanged != 24 {
 		t.Fatalf("second plan: %+v", again[0].Targets[0])
+	}
+	// A parameter written under the path after the plan: the apply refuses.
+	vars["KEY_02"] = "changed-again-" + stripeKey
+	plans = Plan(context.Background(), []Component{e.component(t, "worker", vars, d)}, 1)
+	if err := e.fake.PutParameter("", "/app/prod/OTHERS_TOKEN", "SecureString", othersKey+"-rotated"); err != nil {
+		t.Fatal(err)
+	}
+	puts := e.fake.Calls("ssm:PutParameter")
+	if res := Apply(context.Background(), plans, 1, nil); res[0].Status != Failed || !res[0].Changed {
+		t.Fatalf("apply after a concurrent write: %+v", res[0])
+	}
+	if e.fake.Calls("ssm:PutParameter") != puts {
+		t.Fatal("the refused apply wrote parameters")
 	}
 	if e.fake.Calls("ssm:GetParametersByPath") < 3*3 {
 		t.Fatalf("GetParametersByPath was called %d times; 27 parameters take 3 pages a read", e.fake.Calls("ssm:GetParametersByPath"))

@@ -96,7 +96,11 @@ func (t *ecsTarget) Read(ctx context.Context) (State, error) {
 	for _, kv := range td.ContainerDefinitions[i].Environment {
 		env[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
 	}
-	return splitRecord(env, ecsVersion{taskDefinition: td, tags: out.Tags}), nil
+	st := splitRecord(env, ecsVersion{taskDefinition: td, tags: out.Tags})
+	for _, s := range td.ContainerDefinitions[i].Secrets {
+		st.Taken = append(st.Taken, aws.ToString(s.Name))
+	}
+	return st, nil
 }
 
 func (t *ecsTarget) containerIndex(td *types.TaskDefinition) int {

@@ -3,6 +3,7 @@
 # temporary folder on a free loopback port; a collection with dev and prod environments;
 # secrets from fixtures/demo (untagged, tagged, a login, a reference, a TOTP seed);
 # kazzle run with a command that reports what it received; export; the audit trail;
+# the fixture project built and deployed to a local AWS endpoint;
 # a clean stop. Then the vault's own demo: encryption at rest and KMS re-wrap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,11 @@ go build -o bin/kazzle ./cmd/kazzle
 export PATH="$PWD/bin:$PATH"
 data=$(mktemp -d)
 log="$data/server.log"
-cleanup() { [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null; rm -rf "$data"; }
+cleanup() {
+	[ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null
+	[ -n "${aws_pid:-}" ] && kill "$aws_pid" 2>/dev/null
+	rm -rf "$data"
+}
 trap cleanup EXIT
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -60,6 +65,40 @@ show kazzle audit --limit 8
 
 step "the project configuration: which component gets which secrets (fixtures/saas/kazzle.config.ts)"
 show kazzle config print --dir fixtures/saas --env prod
+
+step "the rest of the project's secrets"
+printf %s 'redis://cache.internal:6379/0'           | kazzle secrets set REDIS_URL >/dev/null
+printf %s 'sk-proj-demo-4Tq9wXe2Rb7Yu1Io'           | kazzle secrets set OPENAI_API_KEY >/dev/null
+printf %s 'SG.demo-sendgrid.k3y-8Jd7Hs6Ga5'          | kazzle secrets set SENDGRID_API_KEY >/dev/null
+printf %s 'pk_live_demo_7Hh6Gg5Ff4Dd3Ss2'           | kazzle secrets set VITE_STRIPE_PUBLISHABLE_KEY --env prod >/dev/null
+printf %s 'https://my-saas.example/api'             | kazzle secrets set VITE_API_URL --env prod >/dev/null
+show kazzle secrets list --env prod
+
+# A copy of the fixture project, so that its build output stays out of the repository.
+[ -d fixtures/saas/web/node_modules ] || (cd fixtures/saas/web && npm ci --no-audit --no-fund --silent)
+proj="$data/saas"
+(cd fixtures && tar cf - --exclude=node_modules --exclude=dist saas) | (cd "$data" && tar xf -)
+ln -s "$PWD/fixtures/saas/web/node_modules" "$proj/web/node_modules"
+
+step "kazzle build: the React UI with its two VITE_ values inlined, every other value scanned for"
+show kazzle build web --dir "$proj" --env prod
+
+step "a local AWS endpoint (internal/awsfake: real wire protocols, signatures checked), seeded with the app's function, service and parameters (fixtures/demo/aws.json)"
+go build -o bin/awsfake ./internal/awsfake/cmd/awsfake
+bin/awsfake -seed fixtures/demo/aws.json -update-delay 300ms >"$data/aws.env" 2>"$data/aws.log" &
+aws_pid=$!
+for _ in $(seq 100); do [ -s "$data/aws.env" ] && break; sleep 0.05; done
+. "$data/aws.env"
+echo "    AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"
+
+step "kazzle deploy --plan: what would change on each target, values masked"
+show kazzle deploy --dir "$proj" --env prod --plan
+
+step "kazzle deploy --yes: Lambda, a new ECS task definition revision, SSM parameters, and the UI"
+show kazzle deploy --dir "$proj" --env prod --yes
+
+step "deploy again: kazzle changed only its own keys, and there is nothing left to change"
+show kazzle deploy api worker --dir "$proj" --env prod --plan
 
 step "stop the server (SIGTERM: requests in flight finish first)"
 kill -TERM "$server_pid"; wait "$server_pid"; server_pid=

@@ -203,6 +203,6 @@ func run(ctx context.Context, out io.Writer, fixturePath string, keep bool) erro
 		t, _ := json.Marshal(events[0].Target)
 		fmt.Fprintf(out, "    newest: %s by %s from %s: %s\n", events[0].Action, events[0].ActorName, events[0].ClientAddr, t)
 	}
-	fmt.Fprintln(out, "\ndemo: done. The server, CLI (kazzle run) and deploy join this demo as they land.")
+	fmt.Fprintln(out, "\ndemo: done.")
 	return nil
 }

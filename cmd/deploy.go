@@ -1,0 +1,373 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"golang.org/x/term"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/config"
+	"github.com/kazzle/kazzle/deployer"
+)
+
+// deployCmd is `kazzle deploy [component…] --env=Y [--plan] [--yes]`: the secrets of
+// process components are pushed to their AWS targets, and UI components are built.
+func (c *cli) deployCmd(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("deploy", &co)
+	dir := fs.String("dir", ".", "the project folder")
+	planOnly := fs.Bool("plan", false, "show what would change, and change nothing")
+	yes := fs.Bool("yes", false, "apply without asking (required without a terminal)")
+	parallel := fs.Int("parallel", deployer.DefaultParallel, "how many components to deploy at once")
+	fs.Usage = func() {
+		fmt.Fprintln(c.stderr, "Usage: kazzle deploy [component…] --env=ENV [--plan] [--yes] [--dir=DIR] [--json]\n\nPushes the declared secrets of the process components of kazzle.config.ts (all, or\nthose named) to their AWS targets, and builds the UI components. kazzle changes only\nthe keys it set on a target; it shows the plan and asks before it changes anything.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case co.env == "":
+		return usagef("no environment: pass --env=NAME or set KAZZLE_ENV")
+	case *parallel < 1:
+		return usagef("--parallel must be at least 1")
+	}
+	confirm, err := c.canConfirm(*planOnly, *yes)
+	if err != nil {
+		return err
+	}
+	p, err := config.Load(ctx, *dir, config.Options{Env: co.env, Stderr: c.stderr})
+	if err != nil {
+		return err
+	}
+	procs, uis, err := deployComponents(p, fs.Args())
+	if err != nil {
+		return err
+	}
+	if co.collection == "" {
+		co.collection = p.Collection
+	}
+	if co.collection == "" {
+		return usagef("no collection: pass --collection=NAME, set KAZZLE_COLLECTION, or set collection in %s", p.File)
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	comps, err := c.deployTargets(ctx, client, p, procs, co)
+	if err != nil {
+		return err
+	}
+	plans := deployer.Plan(ctx, comps, *parallel)
+	if co.json && *planOnly {
+		return c.printJSON(map[string]any{"plan": planView(plans), "build": uis})
+	}
+	if !co.json {
+		c.printPlan(plans, uis, p)
+	}
+	if *planOnly {
+		return planErrors(plans)
+	}
+	if allEmpty(plans) && len(uis) == 0 {
+		if err := planErrors(plans); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, "Nothing to change.")
+		return nil
+	}
+	if confirm && !c.confirm(fmt.Sprintf("Apply to %s %s/%s? [y/N] ", countWord(len(plans)+len(uis), "component"), co.collection, co.env)) {
+		return errors.New("deploy cancelled: nothing was changed")
+	}
+	results := deployer.Apply(ctx, plans, *parallel, c.progressView(plans))
+	var built []builtComponent
+	var buildErr error
+	if len(uis) > 0 {
+		// The whole environment: every value but the declared VITE_ ones is scanned for.
+		vars, err := client.Resolve(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env})
+		if err != nil {
+			buildErr = fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
+		} else {
+			built, buildErr = c.buildUI(ctx, p, *dir, uis, vars, co)
+		}
+	}
+	if co.json {
+		if err := c.printJSON(map[string]any{"plan": planView(plans), "results": results, "build": built}); err != nil {
+			return err
+		}
+	} else {
+		c.printSummary(results, built)
+	}
+	return deployErrors(results, buildErr)
+}
+
+// canConfirm says whether deploy will ask before applying, or why it cannot go on.
+func (c *cli) canConfirm(planOnly, yes bool) (bool, error) {
+	if planOnly || yes {
+		return false, nil
+	}
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return true, nil
+	}
+	return false, usagef("kazzle deploy changes cloud resources and there is no terminal to confirm on: pass --yes to apply, or --plan to only see the plan")
+}
+
+func (c *cli) confirm(question string) bool {
+	fmt.Fprint(c.stderr, question)
+	line, _ := bufio.NewReader(c.stdin).ReadString('\n')
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "y" || answer == "yes"
+}
+
+// deployComponents splits the components to deploy into process and UI ones: those
+// named, or all of them.
+func deployComponents(p config.Project, named []string) (procs, uis []string, err error) {
+	all := len(named) == 0
+	if all {
+		named = p.ComponentNames()
+	}
+	for _, name := range named {
+		comp, ok := p.Components[name]
+		switch {
+		case !ok:
+			return nil, nil, fmt.Errorf("%s has no component %q; it has %s", p.File, name, strings.Join(p.ComponentNames(), ", "))
+		case comp.Kind == config.KindUI:
+			uis = append(uis, name)
+		case comp.Deploy == nil:
+			if !all {
+				return nil, nil, withHint(fmt.Errorf("component %s has no deploy targets", name), "add deploy: { aws: { lambda: { functionName: \"…\" } } } (or ecs, ssm) to it in %s", p.File)
+			}
+		default:
+			procs = append(procs, name)
+		}
+	}
+	if len(procs)+len(uis) == 0 {
+		return nil, nil, fmt.Errorf("%s declares nothing to deploy: no component has deploy targets or is a UI", p.File)
+	}
+	return procs, uis, nil
+}
+
+// deployTargets resolves each process component's declared secrets (one audited read
+// each) and makes its targets.
+func (c *cli) deployTargets(ctx context.Context, client *api.Client, p config.Project, names []string, co common) ([]deployer.Component, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws configuration: %w", err)
+	}
+	factory := deployer.NewAWS(awsCfg)
+	var comps []deployer.Component
+	for _, name := range names {
+		comp := p.Components[name]
+		targets, err := factory.Targets(comp.Deploy)
+		if err != nil {
+			return nil, fmt.Errorf("component %s: %w", name, err)
+		}
+		vars := map[string]string{}
+		if len(comp.Secrets) > 0 {
+			resolved, err := client.Resolve(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env, Names: comp.Secrets})
+			if err != nil {
+				return nil, withHint(fmt.Errorf("resolve the secrets of %s in %s/%s: %w", name, co.collection, co.env, err),
+					"each name in the component's secrets must be a secret of the environment: kazzle secrets list --env %s", co.env)
+			}
+			for _, v := range resolved {
+				vars[v.Name] = v.Value
+			}
+		}
+		comps = append(comps, deployer.Component{Name: name, Vars: vars, Targets: targets})
+	}
+	return comps, nil
+}
+
+// targetView is a target's plan as --json prints it.
+type targetView struct {
+	deployer.TargetPlan
+	Error string `json:"error,omitempty"`
+}
+
+func planView(plans []deployer.ComponentPlan) []map[string]any {
+	out := []map[string]any{}
+	for _, p := range plans {
+		var ts []targetView
+		for _, t := range p.Targets {
+			tv := targetView{TargetPlan: t}
+			if t.Err != nil {
+				tv.Error = t.Err.Error()
+			}
+			ts = append(ts, tv)
+		}
+		out = append(out, map[string]any{"component": p.Component, "targets": ts})
+	}
+	return out
+}
+
+func allEmpty(plans []deployer.ComponentPlan) bool {
+	for _, p := range plans {
+		if !p.Empty() {
+			return false
+		}
+	}
+	return true
+}
+
+// printPlan shows each target's changes with masked values, as terraform plan does.
+func (c *cli) printPlan(plans []deployer.ComponentPlan, uis []string, p config.Project) {
+	w := c.stdout
+	counts := map[deployer.Op]int{}
+	for _, cp := range plans {
+		for _, t := range cp.Targets {
+			fmt.Fprintf(w, "%s → %s\n", cp.Component, t.Target)
+			switch {
+			case t.Err != nil:
+				fmt.Fprintf(w, "  ! %v\n", t.Err)
+				continue
+			case len(t.Changes) == 0:
+				fmt.Fprintf(w, "  no changes (%d unchanged)\n", t.Unchanged)
+				continue
+			}
+			width := 0
+			for _, ch := range t.Changes {
+				width = max(width, len(ch.Key))
+			}
+			for _, ch := range t.Changes {
+				counts[ch.Op]++
+				switch ch.Op {
+				case deployer.Add:
+					fmt.Fprintf(w, "  + %-*s  %s\n", width, ch.Key, ch.New)
+				case deployer.Update:
+					fmt.Fprintf(w, "  ~ %-*s  %s → %s\n", width, ch.Key, ch.Old, ch.New)
+				case deployer.Remove:
+					fmt.Fprintf(w, "  - %-*s  was %s\n", width, ch.Key, ch.Old)
+				}
+			}
+			if t.Unchanged > 0 {
+				fmt.Fprintf(w, "  (%d unchanged)\n", t.Unchanged)
+			}
+		}
+	}
+	for _, name := range uis {
+		fmt.Fprintf(w, "%s → build %s\n", name, p.Components[name].OutDir)
+	}
+	fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to remove", counts[deployer.Add], counts[deployer.Update], counts[deployer.Remove])
+	if len(uis) > 0 {
+		fmt.Fprintf(w, "; %s to build", countWord(len(uis), "UI"))
+	}
+	fmt.Fprintln(w, ".")
+}
+
+func countWord(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// progressView returns the progress callback of an apply: on a terminal, one line per
+// component redrawn in place; otherwise a line per step, for logs.
+func (c *cli) progressView(plans []deployer.ComponentPlan) func(deployer.Progress) {
+	var mu sync.Mutex
+	f, ok := c.stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return func(p deployer.Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(c.stderr, "kazzle: %s: %s\n", p.Component, progressText(p))
+		}
+	}
+	var order []string
+	lines := map[string]string{}
+	for _, p := range plans {
+		if !p.Empty() || p.Err() != nil {
+			order = append(order, p.Component)
+			lines[p.Component] = "waiting"
+		}
+	}
+	drawn := 0
+	return func(p deployer.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines[p.Component] = progressText(p)
+		if drawn > 0 {
+			fmt.Fprintf(f, "\x1b[%dA", drawn) // back to the first line
+		}
+		for _, name := range order {
+			fmt.Fprintf(f, "\x1b[2K  %-20s %s\n", name, lines[name])
+		}
+		drawn = len(order)
+	}
+}
+
+func progressText(p deployer.Progress) string {
+	if p.Target == "" {
+		return p.Step
+	}
+	return p.Target + ": " + p.Step
+}
+
+func (c *cli) printSummary(results []deployer.Result, built []builtComponent) {
+	var applied, unchanged, failed int
+	for _, r := range results {
+		switch r.Status {
+		case deployer.Applied:
+			applied++
+			fmt.Fprintf(c.stdout, "%s: applied in %s\n", r.Component, r.Duration.Round(time.Millisecond))
+		case deployer.Unchanged:
+			unchanged++
+		case deployer.Failed:
+			failed++
+			fmt.Fprintf(c.stdout, "%s: FAILED: %s\n", r.Component, r.Error)
+		}
+	}
+	for _, b := range built {
+		fmt.Fprintf(c.stdout, "%s: built %s\n", b.Component, countWord(len(b.Files), "file"))
+	}
+	fmt.Fprintf(c.stdout, "Deploy: %d applied, %d unchanged, %d failed", applied, unchanged, failed)
+	if len(built) > 0 {
+		fmt.Fprintf(c.stdout, ", %d built", len(built))
+	}
+	fmt.Fprintln(c.stdout, ".")
+}
+
+func planErrors(plans []deployer.ComponentPlan) error {
+	var failed []string
+	for _, p := range plans {
+		if p.Err() != nil {
+			failed = append(failed, p.Component)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("the plan of %s failed (see above)", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+func deployErrors(results []deployer.Result, buildErr error) error {
+	var failed []string
+	changed := false
+	for _, r := range results {
+		if r.Status == deployer.Failed {
+			failed = append(failed, r.Component)
+			changed = changed || r.Changed
+		}
+	}
+	if len(failed) > 0 {
+		err := fmt.Errorf("%d of %d components failed: %s", len(failed), len(results), strings.Join(failed, ", "))
+		if buildErr != nil {
+			err = fmt.Errorf("%w; and %w", err, buildErr)
+		}
+		if changed {
+			return withHint(err, "a target changed after kazzle read it: run kazzle deploy again to see the new plan")
+		}
+		return err
+	}
+	return buildErr
+}
