@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kazzle/kazzle/deployer"
 	"github.com/kazzle/kazzle/resolver"
 )
 
@@ -130,5 +131,45 @@ func TestDeployAsksOnATerminalOnly(t *testing.T) {
 		if got := c.confirm("Apply? [y/N] "); got != want || stderr.String() != "Apply? [y/N] " {
 			t.Errorf("answer %q: confirm = %v (asked %q), want %v", answer, got, stderr.String(), want)
 		}
+	}
+}
+
+// TestDeployProgressRedrawsOneLinePerComponent: on a terminal each component keeps one
+// line, rewritten in place as its deploy goes on.
+func TestDeployProgressRedrawsOneLinePerComponent(t *testing.T) {
+	controller, terminal := openPTY(t)
+	c := &cli{stderr: terminal}
+	plans := []deployer.ComponentPlan{
+		{Component: "api", Targets: []deployer.TargetPlan{{Target: "aws.lambda api (us-east-1)", Changes: []deployer.Change{{Key: "A", Op: deployer.Add}}}}},
+		{Component: "idle", Targets: []deployer.TargetPlan{{Target: "aws.lambda idle (us-east-1)"}}},
+		{Component: "worker", Targets: []deployer.TargetPlan{{Target: "aws.ssm /w/ (us-east-1)", Changes: []deployer.Change{{Key: "B", Op: deployer.Add}}}}},
+	}
+	progress := c.progressView(plans)
+	progress(deployer.Progress{Component: "api", Target: "aws.lambda api (us-east-1)", Step: "writing"})
+	progress(deployer.Progress{Component: "worker", Target: "aws.ssm /w/ (us-east-1)", Step: "done"})
+	terminal.Close()
+	var out bytes.Buffer
+	buf := make([]byte, 4096)
+	for {
+		controller.SetReadDeadline(time.Now().Add(time.Second))
+		n, err := controller.Read(buf)
+		out.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	got := out.String()
+	for _, want := range []string{
+		"\x1b[2K  api                  aws.lambda api (us-east-1): writing",
+		"\x1b[2K  worker               waiting",
+		"\x1b[2A", // the second update goes back over the two lines
+		"\x1b[2K  worker               aws.ssm /w/ (us-east-1): done",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the terminal did not get %q; it got %q", want, got)
+		}
+	}
+	if strings.Contains(got, "idle") {
+		t.Errorf("a component with nothing to do has a progress line: %q", got)
 	}
 }

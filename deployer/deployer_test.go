@@ -447,10 +447,14 @@ func TestABadSignatureIsRefused(t *testing.T) {
 	e := start(t, time.Millisecond)
 	e.fake.PutFunction("", "api", nil)
 	e.aws = newAWS(e.fake, "not-the-secret-key")
-	plans := Plan(context.Background(), []Component{e.component(t, "api", map[string]string{"DATABASE_URL": dbURL}, lambdaDeploy("api"))}, 1)
-	err := plans[0].Err()
-	if err == nil || !strings.Contains(err.Error(), "InvalidSignatureException") {
-		t.Fatalf("plan error = %v; want the fake to refuse the signature", err)
+	d := lambdaDeploy("api")
+	d.ECS = &config.ECSTarget{Cluster: "prod", Service: "worker", Container: "worker"}
+	d.SSM = &config.SSMTarget{Path: "/app/"}
+	plans := Plan(context.Background(), []Component{e.component(t, "api", map[string]string{"DATABASE_URL": dbURL}, d)}, 1)
+	for _, tp := range plans[0].Targets {
+		if tp.Err == nil || !strings.Contains(tp.Err.Error(), "InvalidSignatureException") {
+			t.Errorf("%s: plan error = %v; want the fake to refuse the signature", tp.Target, tp.Err)
+		}
 	}
 }
 
