@@ -339,15 +339,21 @@ func (c *cli) printSummary(results []deployer.Result, built []builtComponent) {
 
 func planErrors(plans []deployer.ComponentPlan) error {
 	var failed []string
+	noCredentials := false
 	for _, p := range plans {
-		if p.Err() != nil {
+		if err := p.Err(); err != nil {
 			failed = append(failed, p.Component)
+			noCredentials = noCredentials || strings.Contains(err.Error(), "get credentials")
 		}
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("the plan of %s failed (see above)", strings.Join(failed, ", "))
+	if len(failed) == 0 {
+		return nil
 	}
-	return nil
+	err := fmt.Errorf("the plan of %s failed (see above)", strings.Join(failed, ", "))
+	if noCredentials {
+		return withHint(err, "the AWS SDK found no credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, as for the aws CLI")
+	}
+	return err
 }
 
 func deployErrors(results []deployer.Result, buildErr error) error {
