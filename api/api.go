@@ -147,9 +147,18 @@ type TemplatesRequest struct {
 	Templates []string `json:"templates"`
 }
 
-// TemplatesResponse holds the substituted templates, in order.
+// TemplatesResponse holds the substituted templates, in order, and every reference
+// the substitution followed, nested ones included, with its value: what a client must
+// redact from whatever the substituted templates reach.
 type TemplatesResponse struct {
-	Values []string `json:"values"`
+	Values []string    `json:"values"`
+	Used   []UsedValue `json:"used"`
+}
+
+// UsedValue is a reference, ${secret.<id>.<field>}, and its value.
+type UsedValue struct {
+	Ref   string `json:"ref"`
+	Value string `json:"value"`
 }
 
 // TOTPResponse is a TOTP code and how many seconds it stays valid.

@@ -184,9 +184,10 @@ func (c *Client) Resolve(ctx context.Context, req ResolveRequest) ([]Var, error)
 }
 
 // Templates substitutes ${secret.<id>.<field>} in each template.
-func (c *Client) Templates(ctx context.Context, templates []string) ([]string, error) {
+func (c *Client) Templates(ctx context.Context, templates []string) (TemplatesResponse, error) {
 	var out TemplatesResponse
-	return out.Values, c.do(ctx, "POST", "/v1/templates", TemplatesRequest{Templates: templates}, &out)
+	err := c.do(ctx, "POST", "/v1/templates", TemplatesRequest{Templates: templates}, &out)
+	return out, err
 }
 
 // GitCredential finds the credential of a git repository.

@@ -81,6 +81,7 @@ func commands() []command {
 		{"git.credential", "a git credential helper: credential.helper '!kazzle git.credential'", (*cli).gitCredentialCmd},
 		{"build", "build the UI components, inlining only their VITE_ secrets", (*cli).buildCmd},
 		{"deploy", "push secrets to the process components' AWS targets; build the UIs", (*cli).deployCmd},
+		{"mcp", "serve the AI-safe tools over the Model Context Protocol (stdio)", (*cli).mcpCmd},
 		{"config", "check or print the project's kazzle.config.ts (or kazzle.hcl)", (*cli).configCmd},
 		{"init", "write a starter kazzle.config.ts and its type declarations", (*cli).initCmd},
 		{"server", "run the vault server (--dev for a local one)", (*cli).serverCmd},

@@ -73,58 +73,25 @@ func (c *cli) runCmd(ctx context.Context, args []string) error {
 }
 
 // substituteArgs replaces ${secret.<id>.<field>} in the arguments, and returns what to
-// redact for them. Arguments without "${" are left exactly as they are.
+// redact for them: every reference followed, nested ones included. Arguments without
+// "${" are left exactly as they are.
 func substituteArgs(ctx context.Context, client *api.Client, argv []string) ([]string, []resolver.Replacement, error) {
-	parsed := make([][]resolver.Part, len(argv))
-	var refs []string
-	seen := map[resolver.Ref]bool{}
-	touched := false
-	for i, a := range argv {
-		if !strings.Contains(a, "${") {
-			continue
-		}
-		touched = true
-		parts, err := resolver.ParseTemplate(a)
-		if err != nil {
-			return nil, nil, usagef("argument %d: %v", i, err)
-		}
-		parsed[i] = parts
-		for _, p := range parts {
-			if p.Ref != nil && !seen[*p.Ref] {
-				seen[*p.Ref] = true
-				refs = append(refs, p.Ref.String())
-			}
-		}
+	var used []api.UsedValue
+	out, err := resolver.Substitute(argv, func(refs []string) ([]string, error) {
+		resp, err := client.Templates(ctx, refs)
+		used = resp.Used
+		return resp.Values, err
+	})
+	var te *resolver.TemplateError
+	switch {
+	case errors.As(err, &te):
+		return nil, nil, usagef("argument %d: %v", te.Index, te.Err)
+	case err != nil:
+		return nil, nil, fmt.Errorf("substitute references in the arguments: %w", err)
 	}
-	if !touched {
-		return argv, nil, nil
-	}
-	values := map[string]string{}
-	var reps []resolver.Replacement
-	if len(refs) > 0 {
-		vals, err := client.Templates(ctx, refs)
-		if err != nil {
-			return nil, nil, fmt.Errorf("substitute references in the arguments: %w", err)
-		}
-		for i, r := range refs {
-			values[r] = vals[i]
-			reps = append(reps, resolver.Replacement{Value: vals[i], With: r})
-		}
-	}
-	out := append([]string(nil), argv...)
-	for i, parts := range parsed {
-		if parts == nil {
-			continue
-		}
-		var b strings.Builder
-		for _, p := range parts {
-			if p.Ref != nil {
-				b.WriteString(values[p.Ref.String()])
-			} else {
-				b.WriteString(p.Literal)
-			}
-		}
-		out[i] = b.String()
+	reps := make([]resolver.Replacement, 0, len(used))
+	for _, u := range used {
+		reps = append(reps, resolver.Replacement{Value: u.Value, With: u.Ref})
 	}
 	return out, reps, nil
 }

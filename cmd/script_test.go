@@ -17,7 +17,8 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"kazzle": func() { os.Exit(Main(os.Args[1:])) },
+		"kazzle":     func() { os.Exit(Main(os.Args[1:])) },
+		"kzl-encode": encodeMain,
 	})
 }
 
@@ -38,24 +39,29 @@ func TestScripts(t *testing.T) {
 			env.Values[serverKey{}] = &serverSlot{}
 			env.Values[writersKey{}] = &writersSlot{}
 			env.Values[awsfakeKey{}] = &awsfakeSlot{}
+			env.Values[mcpKey{}] = &mcpSlot{}
 			return nil
 		},
 		Condition: toolsCondition,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"startserver":   cmdStartServer,
-			"stopserver":    cmdStopServer,
-			"killserver":    cmdKillServer,
-			"envfromstdout": cmdEnvFromStdout,
-			"startwriters":  cmdStartWriters,
-			"stopwriters":   cmdStopWriters,
-			"checkwrites":   cmdCheckWrites,
-			"checkdb":       cmdCheckDB,
-			"gencert":       cmdGenCert,
-			"startawsfake":  cmdStartAWSFake,
-			"awscalls":      cmdAWSCalls,
-			"awsput":        cmdAWSPut,
-			"awsshow":       cmdAWSShow,
-			"copyfixture":   cmdCopyFixture,
+			"startserver":    cmdStartServer,
+			"stopserver":     cmdStopServer,
+			"killserver":     cmdKillServer,
+			"envfromstdout":  cmdEnvFromStdout,
+			"startwriters":   cmdStartWriters,
+			"stopwriters":    cmdStopWriters,
+			"checkwrites":    cmdCheckWrites,
+			"checkdb":        cmdCheckDB,
+			"gencert":        cmdGenCert,
+			"startawsfake":   cmdStartAWSFake,
+			"awscalls":       cmdAWSCalls,
+			"awsput":         cmdAWSPut,
+			"startmcp":       cmdStartMCP,
+			"mcpcall":        cmdMCPCall,
+			"mcpnoleak":      cmdMCPNoLeak,
+			"startreflector": cmdStartReflector,
+			"awsshow":        cmdAWSShow,
+			"copyfixture":    cmdCopyFixture,
 		},
 	})
 }

@@ -1,36 +1,19 @@
 package deployer
 
 import (
-	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/kazzle/kazzle/resolver"
 )
 
-// replacements redacts each value of vars as it is and as a JSON string spells it:
-// AWS echoes values in some error messages, inside JSON (Lambda's 4 KB error).
+// replacements redacts each value of vars in the encodings resolver.EncodedForms
+// lists: AWS echoes values in some error messages, inside JSON (Lambda's 4 KB error).
 func replacements(vars map[string]string) []resolver.Replacement {
-	reps := make([]resolver.Replacement, 0, 2*len(vars))
+	var reps []resolver.Replacement
 	for name, v := range vars {
-		with := "[value of " + name + "]"
-		reps = append(reps, resolver.Replacement{Value: v, With: with})
-		quoted, _ := json.Marshal(v)
-		escaped := string(quoted[1 : len(quoted)-1])
-		if escaped != v {
-			reps = append(reps, resolver.Replacement{Value: escaped, With: with})
-		}
-		if html := htmlUnescaped(escaped); html != escaped {
-			reps = append(reps, resolver.Replacement{Value: html, With: with})
-		}
+		reps = append(reps, resolver.EncodedReplacements(v, "[value of "+name+"]")...)
 	}
 	return reps
-}
-
-// htmlUnescaped undoes encoding/json's \u003c-style escapes, which other JSON encoders
-// (AWS's among them) do not make.
-func htmlUnescaped(s string) string {
-	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&", `\u2028`, "\u2028", `\u2029`, "\u2029").Replace(s)
 }
 
 // redactedError is an error whose text has had every value replaced. It keeps only

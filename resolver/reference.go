@@ -211,8 +211,9 @@ type Expander struct {
 	src   Source
 	now   time.Time
 	done  map[Ref]string
-	stack []frame // the fields being expanded, to name a cycle
-	hops  int     // references followed to get here
+	used  map[Ref]string // every reference followed, nested ones included
+	stack []frame        // the fields being expanded, to name a cycle
+	hops  int            // references followed to get here
 }
 
 type frame struct {
@@ -223,8 +224,12 @@ type frame struct {
 // NewExpander returns an Expander that reads referenced secrets from src and computes
 // TOTP codes at now.
 func NewExpander(src Source, now time.Time) *Expander {
-	return &Expander{src: src, now: now, done: make(map[Ref]string)}
+	return &Expander{src: src, now: now, done: make(map[Ref]string), used: make(map[Ref]string)}
 }
+
+// Used returns every reference the expander has followed, nested ones included, with
+// its expanded value: what a caller must redact from anything the values reach.
+func (e *Expander) Used() map[Ref]string { return e.used }
 
 // Field returns field of s with every reference expanded; for a totp secret's code, the
 // code at the expander's time; for a git secret's url, https://host/path.
@@ -276,7 +281,11 @@ func (e *Expander) ref(r Ref, where string) (string, error) {
 		}
 		return "", fmt.Errorf("%s: look up %s: %w", where, r, err)
 	}
-	return e.field(s, r.Field)
+	v, err := e.field(s, r.Field)
+	if err == nil {
+		e.used[r] = v
+	}
+	return v, err
 }
 
 func (e *Expander) field(s Secret, field string) (string, error) {

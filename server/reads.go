@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/resolver"
@@ -64,11 +66,16 @@ func (s *Server) templates(w http.ResponseWriter, r *http.Request, p *principal)
 			}
 		}
 	}
-	values, err := s.v.ExpandTemplates(r.Context(), p.actor, p.key.SpaceID, req.Templates)
+	values, used, err := s.v.ExpandTemplates(r.Context(), p.actor, p.key.SpaceID, req.Templates)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, api.TemplatesResponse{Values: values})
+	resp := api.TemplatesResponse{Values: values, Used: make([]api.UsedValue, 0, len(used))}
+	for ref, v := range used {
+		resp.Used = append(resp.Used, api.UsedValue{Ref: ref.String(), Value: v})
+	}
+	slices.SortFunc(resp.Used, func(a, b api.UsedValue) int { return strings.Compare(a.Ref, b.Ref) })
+	return writeJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) totp(w http.ResponseWriter, r *http.Request, p *principal) error {

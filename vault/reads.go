@@ -12,14 +12,13 @@ import (
 // arguments, say) and records one audit event naming the secrets used. The caller checks
 // beforehand that it may read every secret the templates name; secrets those refer to in
 // turn are read with the vault's authority, as for a resolve.
-func (v *Vault) ExpandTemplates(ctx context.Context, actor Actor, spaceID string, templates []string) ([]string, error) {
+func (v *Vault) ExpandTemplates(ctx context.Context, actor Actor, spaceID string, templates []string) (out []string, used map[resolver.Ref]string, err error) {
 	known := map[string]resolver.Secret{}
 	e := resolver.NewExpander(v.source(ctx, spaceID, known), v.now())
-	out := make([]string, len(templates))
+	out = make([]string, len(templates))
 	for i, t := range templates {
-		var err error
 		if out[i], err = e.Expand(t); err != nil {
-			return nil, fmt.Errorf("template %d: %w", i+1, err)
+			return nil, nil, fmt.Errorf("template %d: %w", i+1, err)
 		}
 	}
 	target := AuditTarget{}
@@ -27,9 +26,9 @@ func (v *Vault) ExpandTemplates(ctx context.Context, actor Actor, spaceID string
 		target.Secrets = append(target.Secrets, s.Name)
 	}
 	if len(target.Secrets) == 0 {
-		return out, nil
+		return out, e.Used(), nil
 	}
-	return out, v.store.AppendAudit(ctx, v.event(actor, spaceID, "templates.expand", target))
+	return out, e.Used(), v.store.AppendAudit(ctx, v.event(actor, spaceID, "templates.expand", target))
 }
 
 // TOTPCode returns the current code of a totp secret and how long it stays valid, and

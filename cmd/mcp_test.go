@@ -1,0 +1,198 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// encodeMain is the kzl-encode command of the MCP scripts: it prints each argument in
+// every encoding kazzle mcp redacts, alone and inside longer encoded texts at each of
+// the three byte alignments, the way an AI's command could print a secret.
+func encodeMain() {
+	for _, v := range os.Args[1:] {
+		b := []byte(v)
+		quoted, _ := json.Marshal(v)
+		fmt.Printf("raw: %s\n", v)
+		fmt.Printf("json: {\"v\":%s}\n", quoted)
+		fmt.Printf("query: a=1&v=%s&b=2\n", url.QueryEscape(v))
+		fmt.Printf("query %%20: v=%s\n", strings.ReplaceAll(url.QueryEscape(v), "+", "%20"))
+		fmt.Printf("hex: %s\nHEX: %s\n", hex.EncodeToString(b), strings.ToUpper(hex.EncodeToString(b)))
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			fmt.Printf("base64: %s\n", enc.EncodeToString(b))
+			for shift := range 3 {
+				framed := append(append([]byte(strings.Repeat("k", shift)+"user:"), b...), "@end"...)
+				fmt.Printf("base64 at %d: Basic %s\n", shift, enc.EncodeToString(framed))
+			}
+		}
+	}
+}
+
+type mcpKey struct{}
+
+// mcpSlot holds the script's MCP session and the text of its last result.
+type mcpSlot struct {
+	session *sdk.ClientSession
+	last    string
+}
+
+// cmdStartMCP starts `kazzle mcp ARGS…` with the script's environment and connects the
+// go-sdk client to it over its stdin and stdout.
+func cmdStartMCP(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! startmcp")
+	}
+	slot := ts.Value(mcpKey{}).(*mcpSlot)
+	if slot.session != nil {
+		slot.session.Close()
+	}
+	kazzle, err := lookPathIn("kazzle", ts.Getenv("PATH"))
+	ts.Check(err)
+	cmd := exec.Command(kazzle, append([]string{"mcp"}, args...)...)
+	cmd.Dir = ts.MkAbs(".")
+	for _, name := range []string{"PATH", "HOME", "KAZZLE_SERVER", "KAZZLE_API_KEY", "KAZZLE_COLLECTION"} {
+		cmd.Env = append(cmd.Env, name+"="+ts.Getenv(name))
+	}
+	cmd.Stderr = os.Stderr
+	client := sdk.NewClient(&sdk.Implementation{Name: "kazzle-test", Version: "1"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	session, err := client.Connect(ctx, &sdk.CommandTransport{Command: cmd}, nil)
+	ts.Check(err)
+	slot.session = session
+	ts.Defer(func() { session.Close() })
+}
+
+// cmdMCPCall calls a tool with JSON arguments (in which ${NAME} is a variable of the
+// script) and prints its result: "error: true" for
+// a tool error, then the text content. ! mcpcall expects a tool error.
+func cmdMCPCall(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: mcpcall TOOL JSON-ARGUMENTS")
+	}
+	slot := ts.Value(mcpKey{}).(*mcpSlot)
+	if slot.session == nil {
+		ts.Fatalf("no MCP session: run startmcp first")
+	}
+	var arguments map[string]any
+	// ${NAME} of the script's environment is expanded; ${secret.…} is left for kazzle.
+	expanded := scriptVar.ReplaceAllStringFunc(args[1], func(m string) string { return ts.Getenv(m[2 : len(m)-1]) })
+	ts.Check(json.Unmarshal([]byte(expanded), &arguments))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := slot.session.CallTool(ctx, &sdk.CallToolParams{Name: args[0], Arguments: arguments})
+	ts.Check(err)
+	var out bytes.Buffer
+	if res.IsError {
+		out.WriteString("error: true\n")
+	}
+	for _, c := range res.Content {
+		if text, ok := c.(*sdk.TextContent); ok {
+			out.WriteString(text.Text + "\n")
+		}
+	}
+	// The whole result as the client received it, structured content included.
+	whole, err := json.Marshal(res)
+	ts.Check(err)
+	slot.last = out.String() + "\n" + string(whole)
+	fmt.Fprint(ts.Stdout(), out.String())
+	if res.IsError != neg {
+		ts.Fatalf("%s: tool error = %v, want %v", args[0], res.IsError, neg)
+	}
+}
+
+// cmdMCPNoLeak fails if the last MCP result carries the value in any of FILES (each
+// holds one value) in any encoding: raw, JSON-escaped, URL-encoded, hex, or base64 at
+// any alignment (found by decoding every run of base64 characters at each offset).
+func cmdMCPNoLeak(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: mcpnoleak VALUE-FILE…")
+	}
+	last := ts.Value(mcpKey{}).(*mcpSlot).last
+	for _, f := range args {
+		v := strings.TrimSuffix(ts.ReadFile(f), "\n")
+		if where := leakIn(last, v); where != "" {
+			ts.Fatalf("the result carries the value of %s %s", f, where)
+		}
+	}
+}
+
+var scriptVar = regexp.MustCompile(`\$\{[A-Z_][A-Z0-9_]*\}`)
+
+var base64Run = regexp.MustCompile(`[A-Za-z0-9+/_-]{8,}`)
+
+func leakIn(text, v string) string {
+	quoted, _ := json.Marshal(v)
+	doubly, _ := json.Marshal(string(quoted)) // inside JSON text inside JSON
+	forms := map[string]string{
+		"raw":            v,
+		"JSON-escaped":   string(quoted[1 : len(quoted)-1]),
+		"twice escaped":  string(doubly[3 : len(doubly)-3]),
+		"URL-encoded":    url.QueryEscape(v),
+		"URL-encoded 20": strings.ReplaceAll(url.QueryEscape(v), "+", "%20"),
+		"hex":            hex.EncodeToString([]byte(v)),
+		"HEX":            strings.ToUpper(hex.EncodeToString([]byte(v))),
+	}
+	names := make([]string, 0, len(forms))
+	for n := range forms {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if strings.Contains(text, forms[n]) {
+			return "as " + n
+		}
+	}
+	probe := []byte(v)
+	if len(probe) > 12 {
+		probe = probe[:12]
+	}
+	for _, run := range base64Run.FindAllString(text, -1) {
+		for off := range 4 {
+			s := run[off:]
+			s = s[:len(s)/4*4]
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+				if b, err := enc.DecodeString(s); err == nil && bytes.Contains(b, probe) {
+					return "in base64: " + run
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// cmdStartReflector starts an HTTP server on loopback that answers with everything it
+// was sent, as JSON and base64 in the body and in headers; /fail does so with a 500.
+// REFLECTOR is its URL.
+func cmdStartReflector(ts *testscript.TestScript, neg bool, args []string) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		echo, _ := json.Marshal(map[string]any{"method": r.Method, "url": r.URL.String(), "headers": r.Header, "body": string(body)})
+		w.Header().Set("X-Echo-Authorization", r.Header.Get("Authorization"))
+		w.Header().Set("X-Echo-Base64", base64.StdEncoding.EncodeToString(body))
+		status := http.StatusOK
+		if r.URL.Path == "/fail" {
+			status = http.StatusInternalServerError
+		}
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "%s\nbase64: %s\n", echo, base64.StdEncoding.EncodeToString(echo))
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv("REFLECTOR", srv.URL)
+}

@@ -1,0 +1,264 @@
+package mcp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os/exec"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/resolver"
+)
+
+// Time limits of run_command and http_request, in seconds.
+const (
+	defaultTimeout = 60
+	maxTimeout     = 600
+)
+
+// call is one tool call's substitution: the values it used, to redact from its result.
+type call struct {
+	reps []resolver.Replacement
+}
+
+// substitute replaces the references in texts, through the server's templates call:
+// one audited read naming every secret used. A reference the key may not read, or to
+// an unknown secret or field, is an error that carries no value.
+func (t *tools) substitute(ctx context.Context, texts []string) ([]string, *call, error) {
+	c := &call{}
+	if t.o.APIKey != "" {
+		c.reps = resolver.EncodedReplacements(t.o.APIKey, "[kazzle API key]")
+	}
+	out, err := resolver.Substitute(texts, func(refs []string) ([]string, error) {
+		resp, err := t.o.Client.Templates(ctx, refs)
+		for _, u := range resp.Used {
+			c.reps = append(c.reps, resolver.EncodedReplacements(u.Value, u.Ref)...)
+		}
+		return resp.Values, err
+	})
+	var te *resolver.TemplateError
+	switch {
+	case errors.As(err, &te):
+		return nil, c, fmt.Errorf("a malformed reference: %v", te.Err)
+	case err != nil:
+		var ae *api.Error
+		if errors.As(err, &ae) {
+			return nil, c, fmt.Errorf("substitute references: %s", ae.Message)
+		}
+		return nil, c, fmt.Errorf("substitute references: %w", err)
+	}
+	return out, c, nil
+}
+
+func (c *call) redact(s string) string { return resolver.Redact(s, c.reps) }
+
+// fail is the error a tool returns: redacted, since the text of an error from a command
+// or a connection may hold a substituted value.
+func (c *call) fail(format string, args ...any) error {
+	return errors.New(c.redact(fmt.Sprintf(format, args...)))
+}
+
+// limitedBuffer keeps the first max bytes written to it and notes that there were more.
+type limitedBuffer struct {
+	buf       bytes.Buffer
+	max       int
+	truncated bool
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if room := b.max - b.buf.Len(); room < len(p) {
+		b.truncated = true
+		b.buf.Write(p[:max(room, 0)])
+		return len(p), nil
+	}
+	return b.buf.Write(p)
+}
+
+// capture is a redacting sink for an output stream: the redactor sees every byte, so a
+// value is replaced even where the limit would have cut it.
+type capture struct {
+	lb *limitedBuffer
+	rw *resolver.Redactor
+}
+
+func (c *call) capture(limit int) *capture {
+	lb := &limitedBuffer{max: limit}
+	return &capture{lb: lb, rw: resolver.NewRedactor(lb, c.reps)}
+}
+
+func (c *capture) text() string {
+	c.rw.Close()
+	return c.lb.buf.String()
+}
+
+func timeout(seconds int) (time.Duration, error) {
+	switch {
+	case seconds == 0:
+		return defaultTimeout * time.Second, nil
+	case seconds < 0 || seconds > maxTimeout:
+		return 0, fmt.Errorf("timeout_seconds must be between 1 and %d", maxTimeout)
+	}
+	return time.Duration(seconds) * time.Second, nil
+}
+
+type runCommandInput struct {
+	Argv           []string          `json:"argv,omitempty" jsonschema:"the program and its arguments, run without a shell"`
+	Command        string            `json:"command,omitempty" jsonschema:"a shell command line, run with /bin/sh -c; give this or argv"`
+	Cwd            string            `json:"cwd,omitempty" jsonschema:"the working directory; default: kazzle mcp's"`
+	Env            map[string]string `json:"env,omitempty" jsonschema:"extra environment variables; values may hold references"`
+	Stdin          string            `json:"stdin,omitempty" jsonschema:"text given to the command on standard input"`
+	TimeoutSeconds int               `json:"timeout_seconds,omitempty" jsonschema:"the time limit, 60 by default, at most 600; the command and its children are killed after it"`
+}
+
+type runCommandOutput struct {
+	ExitCode  int    `json:"exit_code" jsonschema:"the exit status; -1 when the command was killed"`
+	Stdout    string `json:"stdout"`
+	Stderr    string `json:"stderr"`
+	TimedOut  bool   `json:"timed_out,omitempty"`
+	Truncated bool   `json:"truncated,omitempty" jsonschema:"stdout or stderr was longer than kazzle returns"`
+}
+
+// inherited are the variables of kazzle mcp's own environment a command gets: what
+// programs need to run, nothing that may hold a credential.
+var inherited = []string{"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM", "TMPDIR", "TZ"}
+
+func (t *tools) commandEnv(extra map[string]string) []string {
+	var env []string
+	for _, kv := range t.o.Environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if slices.Contains(inherited, name) || strings.HasPrefix(name, "LC_") {
+			if _, overridden := extra[name]; !overridden {
+				env = append(env, kv)
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		env = append(env, k+"="+extra[k])
+	}
+	return env
+}
+
+func (t *tools) runCommand(ctx context.Context, _ *sdk.CallToolRequest, in runCommandInput) (*sdk.CallToolResult, runCommandOutput, error) {
+	if (len(in.Argv) == 0) == (in.Command == "") {
+		return nil, runCommandOutput{}, errors.New("give either argv (a program and its arguments) or command (a shell line)")
+	}
+	limit, err := timeout(in.TimeoutSeconds)
+	if err != nil {
+		return nil, runCommandOutput{}, err
+	}
+	argv := in.Argv
+	if in.Command != "" {
+		argv = []string{"/bin/sh", "-c", in.Command}
+	}
+	envKeys := slices.Sorted(maps.Keys(in.Env))
+	texts := append(append([]string{in.Cwd, in.Stdin}, argv...), valuesOf(in.Env, envKeys)...)
+	texts, c, err := t.substitute(ctx, texts)
+	if err != nil {
+		return nil, runCommandOutput{}, err
+	}
+	cwd, stdin, argv := texts[0], texts[1], texts[2:2+len(argv)]
+	env := map[string]string{}
+	for i, k := range envKeys {
+		env[k] = texts[2+len(argv)+i]
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir, cmd.Env, cmd.Stdin = cwd, t.commandEnv(env), strings.NewReader(stdin)
+	// Its own process group, so the time limit kills what it started too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	stdout, stderr := c.capture(t.o.MaxOutput), c.capture(t.o.MaxOutput)
+	cmd.Stdout, cmd.Stderr = stdout.rw, stderr.rw
+	err = cmd.Run()
+	out := runCommandOutput{ExitCode: cmd.ProcessState.ExitCode(), Stdout: stdout.text(), Stderr: stderr.text(),
+		TimedOut: errors.Is(ctx.Err(), context.DeadlineExceeded)}
+	out.Truncated = stdout.lb.truncated || stderr.lb.truncated
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) && !out.TimedOut {
+		// It did not start; the error names the program, which may hold a value.
+		return nil, runCommandOutput{}, c.fail("run %s: %v", argv[0], err)
+	}
+	return nil, out, nil
+}
+
+func valuesOf(m map[string]string, keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
+
+type httpRequestInput struct {
+	Method         string            `json:"method,omitempty" jsonschema:"GET by default"`
+	URL            string            `json:"url" jsonschema:"an http or https URL; may hold references"`
+	Headers        map[string]string `json:"headers,omitempty" jsonschema:"request headers; values may hold references"`
+	Body           string            `json:"body,omitempty" jsonschema:"the request body; may hold references"`
+	TimeoutSeconds int               `json:"timeout_seconds,omitempty" jsonschema:"the time limit, 60 by default, at most 600"`
+}
+
+type httpRequestOutput struct {
+	Status    int               `json:"status"`
+	Headers   map[string]string `json:"headers" jsonschema:"response headers, several values joined by ', '"`
+	Body      string            `json:"body"`
+	Truncated bool              `json:"truncated,omitempty" jsonschema:"the body was longer than kazzle returns"`
+}
+
+var methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+func (t *tools) httpRequest(ctx context.Context, _ *sdk.CallToolRequest, in httpRequestInput) (*sdk.CallToolResult, httpRequestOutput, error) {
+	method := strings.ToUpper(in.Method)
+	if method == "" {
+		method = "GET"
+	}
+	if !slices.Contains(methods, method) {
+		return nil, httpRequestOutput{}, fmt.Errorf("method %q: use one of %s", in.Method, strings.Join(methods, ", "))
+	}
+	limit, err := timeout(in.TimeoutSeconds)
+	if err != nil {
+		return nil, httpRequestOutput{}, err
+	}
+	headerKeys := slices.Sorted(maps.Keys(in.Headers))
+	texts, c, err := t.substitute(ctx, append([]string{in.URL, in.Body}, valuesOf(in.Headers, headerKeys)...))
+	if err != nil {
+		return nil, httpRequestOutput{}, err
+	}
+	if !strings.HasPrefix(texts[0], "http://") && !strings.HasPrefix(texts[0], "https://") {
+		return nil, httpRequestOutput{}, c.fail("url %s: only http and https URLs", texts[0])
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, texts[0], strings.NewReader(texts[1]))
+	if err != nil {
+		return nil, httpRequestOutput{}, c.fail("%v", err)
+	}
+	for i, k := range headerKeys {
+		req.Header.Set(k, texts[2+i])
+	}
+	resp, err := t.o.HTTPClient.Do(req)
+	if err != nil {
+		return nil, httpRequestOutput{}, c.fail("%v", err)
+	}
+	defer resp.Body.Close()
+	body := c.capture(t.o.MaxOutput)
+	if _, err := io.Copy(body.rw, resp.Body); err != nil {
+		return nil, httpRequestOutput{}, c.fail("read the response: %v", err)
+	}
+	out := httpRequestOutput{Status: resp.StatusCode, Headers: map[string]string{}, Body: body.text(), Truncated: body.lb.truncated}
+	for k, vs := range resp.Header {
+		out.Headers[c.redact(k)] = c.redact(strings.Join(vs, ", "))
+	}
+	return nil, out, nil
+}

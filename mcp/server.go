@@ -1,0 +1,241 @@
+// Package mcp is kazzle's Model Context Protocol server: tools with which an AI assistant
+// works with the vault through references, ${secret.<id>.<field>}, and never sees a
+// plaintext value. list_secrets and describe_secret show metadata and masked previews;
+// run_command and http_request substitute references at execution (the server does it,
+// with the API key's permissions, and audits it) and pass every result through a
+// redactor for every value the call used, in the encodings a result is likely to carry.
+package mcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/resolver"
+)
+
+// Options configure the server.
+type Options struct {
+	Client *api.Client
+	// APIKey is the key Client uses: it is redacted from every result too.
+	APIKey string
+	// Collection and Environment are the defaults of tools that take them.
+	Collection, Environment string
+	// Environ is the environment kazzle mcp runs in; commands get only its harmless
+	// variables (PATH, HOME, locale, …), never KAZZLE_API_KEY or secrets it may hold.
+	Environ []string
+	// HTTPClient makes http_request's requests; default: one with no client timeout
+	// (each call has its own).
+	HTTPClient *http.Client
+	// MaxOutput bounds each of stdout, stderr and a response body; default 256 KiB.
+	MaxOutput int
+	Version   string
+}
+
+// Serve runs the server over r and w (stdin and stdout for kazzle mcp) until the client
+// disconnects or ctx ends.
+func Serve(ctx context.Context, o Options, r io.Reader, w io.Writer) error {
+	return New(o).Run(ctx, &sdk.IOTransport{Reader: io.NopCloser(r), Writer: nopWriteCloser{w}})
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+// New returns the MCP server with kazzle's tools.
+func New(o Options) *sdk.Server {
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{}
+	}
+	if o.MaxOutput == 0 {
+		o.MaxOutput = 256 << 10
+	}
+	t := &tools{o: o}
+	s := sdk.NewServer(&sdk.Implementation{Name: "kazzle", Title: "kazzle secrets", Version: o.Version}, &sdk.ServerOptions{
+		Instructions: "kazzle keeps secrets in a vault. You never see their values: refer to a secret's field as " +
+			"${secret.<id>.<field>} (list_secrets gives each field's reference) in the arguments of run_command and " +
+			"http_request, and kazzle substitutes the value when it runs the call. Values in results come back as their references.",
+	})
+	sdk.AddTool(s, &sdk.Tool{
+		Name: "list_secrets",
+		Description: "List the secrets of a collection (and environment): names, ids, types, masked previews of their fields, " +
+			"and for each field the reference ${secret.<id>.<field>} to use in run_command and http_request.",
+	}, t.listSecrets)
+	sdk.AddTool(s, &sdk.Tool{
+		Name:        "describe_secret",
+		Description: "Describe one secret, by id or name: its type, environment, note, version, times, masked previews and field references.",
+	}, t.describeSecret)
+	sdk.AddTool(s, &sdk.Tool{
+		Name: "run_command",
+		Description: "Run a command and return its exit code, stdout and stderr. Give argv (no shell) or command (a /bin/sh line). " +
+			"${secret.<id>.<field>} anywhere in argv, command, cwd, env values or stdin is replaced by the secret's value; " +
+			"any secret value in the output comes back as its reference. The command gets PATH, HOME and the locale, not kazzle's environment.",
+	}, t.runCommand)
+	sdk.AddTool(s, &sdk.Tool{
+		Name: "http_request",
+		Description: "Send an HTTP request and return the status, headers and body. ${secret.<id>.<field>} anywhere in the URL, " +
+			"header values or body is replaced by the secret's value (e.g. \"Authorization\": \"Bearer ${secret.<id>.value}\"); " +
+			"any secret value in the response comes back as its reference.",
+	}, t.httpRequest)
+	return s
+}
+
+type tools struct{ o Options }
+
+type listSecretsInput struct {
+	Collection  string `json:"collection,omitempty" jsonschema:"the collection's slug; default: the collection kazzle mcp was started with"`
+	Environment string `json:"environment,omitempty" jsonschema:"an environment slug: its own secrets and the untagged ones; empty: every secret of the collection"`
+}
+
+// secretInfo is what the tools tell of a secret: no value, only masked previews.
+type secretInfo struct {
+	Name        string            `json:"name"`
+	ID          string            `json:"id"`
+	Type        string            `json:"type"`
+	Environment string            `json:"environment" jsonschema:"the environment it belongs to; empty: untagged, part of every environment"`
+	Preview     map[string]string `json:"preview" jsonschema:"each stored field, masked"`
+	References  map[string]string `json:"references" jsonschema:"each field's reference, to use in run_command and http_request"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	UpdatedBy   string            `json:"updated_by"`
+}
+
+type listSecretsOutput struct {
+	Collection  string       `json:"collection"`
+	Environment string       `json:"environment,omitempty"`
+	Secrets     []secretInfo `json:"secrets"`
+}
+
+func info(s api.Secret) secretInfo {
+	si := secretInfo{Name: s.Name, ID: s.ID, Type: s.Type, Environment: s.Environment, Preview: map[string]string{},
+		References: map[string]string{}, UpdatedAt: s.UpdatedAt, UpdatedBy: s.UpdatedBy}
+	if !s.Masked {
+		return si // never show what is not a masked preview
+	}
+	for f, v := range s.Fields {
+		si.Preview[f] = v
+	}
+	for _, f := range fieldsOf(resolver.Type(s.Type), s.Fields) {
+		si.References[f] = resolver.Ref{ID: s.ID, Field: f}.String()
+	}
+	return si
+}
+
+// fieldsOf lists the fields a secret of type t can be referred to by: the stored ones
+// and the computed ones (a totp secret's code, a git secret's url).
+func fieldsOf(t resolver.Type, stored map[string]string) []string {
+	var fields []string
+	for f := range stored {
+		fields = append(fields, f)
+	}
+	for _, f := range []string{resolver.FieldCode, resolver.FieldURL} {
+		if t.HasField(f) && !slices.Contains(fields, f) {
+			fields = append(fields, f)
+		}
+	}
+	slices.Sort(fields)
+	return fields
+}
+
+func (t *tools) collection(c string) (string, error) {
+	if c == "" {
+		c = t.o.Collection
+	}
+	if c == "" {
+		return "", errors.New("no collection: pass collection (kazzle mcp was started without --collection)")
+	}
+	return c, nil
+}
+
+func (t *tools) listSecrets(ctx context.Context, _ *sdk.CallToolRequest, in listSecretsInput) (*sdk.CallToolResult, listSecretsOutput, error) {
+	coll, err := t.collection(in.Collection)
+	if err != nil {
+		return nil, listSecretsOutput{}, err
+	}
+	env := in.Environment
+	if env == "" && in.Collection == "" {
+		env = t.o.Environment
+	}
+	secrets, err := t.o.Client.Secrets(ctx, coll, env)
+	if err != nil {
+		return nil, listSecretsOutput{}, fmt.Errorf("list %s: %w", coll, err)
+	}
+	out := listSecretsOutput{Collection: coll, Environment: env, Secrets: []secretInfo{}}
+	for _, s := range secrets {
+		out.Secrets = append(out.Secrets, info(s))
+	}
+	return nil, out, nil
+}
+
+type describeSecretInput struct {
+	Secret      string `json:"secret" jsonschema:"the secret's id, or its name (then collection and environment say where to look)"`
+	Collection  string `json:"collection,omitempty" jsonschema:"for a name: the collection; default: kazzle mcp's"`
+	Environment string `json:"environment,omitempty" jsonschema:"for a name: the environment whose secret of that name is meant"`
+}
+
+type describeSecretOutput struct {
+	secretInfo
+	Collection string    `json:"collection"`
+	Note       string    `json:"note,omitempty"`
+	Version    int       `json:"version"`
+	CreatedAt  time.Time `json:"created_at"`
+	CreatedBy  string    `json:"created_by"`
+}
+
+func (t *tools) describeSecret(ctx context.Context, _ *sdk.CallToolRequest, in describeSecretInput) (*sdk.CallToolResult, describeSecretOutput, error) {
+	var s api.Secret
+	var err error
+	if resolver.IsUUID(in.Secret) {
+		s, err = t.o.Client.Secret(ctx, in.Secret)
+	} else {
+		s, err = t.byName(ctx, in)
+	}
+	if err != nil {
+		return nil, describeSecretOutput{}, err
+	}
+	return nil, describeSecretOutput{secretInfo: info(s), Collection: s.Collection, Note: s.Note, Version: s.Version,
+		CreatedAt: s.CreatedAt, CreatedBy: s.CreatedBy}, nil
+}
+
+// byName finds the secret a name means in an environment: the tagged one, or else
+// the untagged one, as resolution does.
+func (t *tools) byName(ctx context.Context, in describeSecretInput) (api.Secret, error) {
+	coll, err := t.collection(in.Collection)
+	if err != nil {
+		return api.Secret{}, err
+	}
+	env := in.Environment
+	if env == "" && in.Collection == "" {
+		env = t.o.Environment
+	}
+	secrets, err := t.o.Client.Secrets(ctx, coll, env)
+	if err != nil {
+		return api.Secret{}, fmt.Errorf("list %s: %w", coll, err)
+	}
+	var found []api.Secret
+	for _, s := range secrets {
+		if s.Name == in.Secret {
+			found = append(found, s)
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return api.Secret{}, fmt.Errorf("no secret named %q in %s: list_secrets shows the names", in.Secret, strings.TrimSuffix(coll+"/"+env, "/"))
+	case len(found) == 1:
+		return found[0], nil
+	case env != "":
+		for _, s := range found {
+			if s.Environment == env {
+				return s, nil
+			}
+		}
+	}
+	return api.Secret{}, fmt.Errorf("%q names %d secrets in %s (one per environment): pass environment, or the id", in.Secret, len(found), coll)
+}
