@@ -1,0 +1,54 @@
+package mcp
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/resolver"
+)
+
+const value = "sk_live_51HxZ2pLq8R7tY0uVunit"
+
+func TestCommandsGetOnlyHarmlessInheritedVariables(t *testing.T) {
+	tl := &tools{o: Options{Environ: []string{
+		"PATH=/usr/bin", "HOME=/home/a", "LC_ALL=C.UTF-8", "KAZZLE_API_KEY=kzl_x", "STRIPE_SECRET_KEY=" + value,
+		"AWS_SECRET_ACCESS_KEY=x", "LANG=C",
+	}}}
+	got := tl.commandEnv(map[string]string{"TOKEN": "t", "LANG": "de_DE.UTF-8"})
+	want := []string{"PATH=/usr/bin", "HOME=/home/a", "LC_ALL=C.UTF-8", "LANG=de_DE.UTF-8", "TOKEN=t"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("env = %q, want %q", got, want)
+	}
+}
+
+func TestAValueCutByTheOutputLimitIsStillRedacted(t *testing.T) {
+	ref := "${secret.00000000-0000-4000-8000-000000000001.value}"
+	c := &call{reps: resolver.EncodedReplacements(value, ref)}
+	for limit := 1; limit < 60; limit++ {
+		out := c.capture(limit)
+		out.rw.Write([]byte("12345678" + value[:10]))
+		out.rw.Write([]byte(value[10:] + " tail"))
+		text := out.text()
+		if len(text) > limit || !out.lb.truncated {
+			t.Fatalf("limit %d: %d bytes returned, truncated=%v", limit, len(text), out.lb.truncated)
+		}
+		if strings.Contains(text, value[:4]) {
+			t.Fatalf("limit %d: %q holds the start of the value", limit, text)
+		}
+	}
+}
+
+func TestOnlyMaskedPreviewsAreShown(t *testing.T) {
+	s := api.Secret{ID: "00000000-0000-4000-8000-000000000001", Name: "GH", Type: "git",
+		Fields: map[string]string{"host": "gith****.com", "password": "ghp_****0000"}, Masked: true}
+	si := info(s)
+	if si.Preview["password"] != "ghp_****0000" || si.References["url"] != "${secret.00000000-0000-4000-8000-000000000001.url}" {
+		t.Fatalf("info = %+v", si)
+	}
+	s.Masked, s.Fields = false, map[string]string{"password": value}
+	if si := info(s); len(si.Preview) != 0 {
+		t.Fatalf("an unmasked secret's fields were shown: %+v", si.Preview)
+	}
+}
