@@ -10,8 +10,9 @@ all: build test lint
 build:
 	$(GO) build ./...
 
+# With a throwaway PostgreSQL cluster when PostgreSQL is installed (scripts/test.sh).
 test:
-	$(GO) test -count=1 -race ./...
+	@GO=$(GO) bash scripts/test.sh
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt wants to change:"; echo "$$out"; exit 1; fi

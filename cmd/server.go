@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -21,6 +23,7 @@ import (
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/awskms"
 	"github.com/kazzle/kazzle/vault/localkms"
+	"github.com/kazzle/kazzle/vault/postgres"
 	"github.com/kazzle/kazzle/vault/sqlite"
 )
 
@@ -69,6 +72,25 @@ func (c *cli) serverCmd(ctx context.Context, args []string) error {
 	return c.serve(ctx, cfg)
 }
 
+// openStore opens the configured database.
+func (c *cli) openStore(ctx context.Context, st config.Storage) (vault.Store, error) {
+	if st.Type == "sqlite" {
+		return sqlite.Open(ctx, st.Path)
+	}
+	dsn := st.URL
+	if st.URLEnv != "" {
+		if dsn = c.getenv(st.URLEnv); dsn == "" {
+			return nil, fmt.Errorf("storage \"postgres\": url_env names %s, which is not set", st.URLEnv)
+		}
+	}
+	store, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		// Whatever pgx's errors repeat of the URL, they must not repeat its password.
+		return nil, fmt.Errorf("storage \"postgres\": %w", redactURLPassword(err, dsn))
+	}
+	return store, nil
+}
+
 func openKeyWrapper(ctx context.Context, k config.KMS) (vault.KeyWrapper, error) {
 	if k.Type == "local" {
 		return localkms.Open(k.KeyFile)
@@ -91,7 +113,7 @@ func (c *cli) serve(ctx context.Context, cfg config.Server) error {
 		// often buys throughput for a few megabytes.
 		debug.SetGCPercent(400)
 	}
-	store, err := sqlite.Open(ctx, cfg.Storage.Path)
+	store, err := c.openStore(ctx, cfg.Storage)
 	if err != nil {
 		return err
 	}
@@ -173,4 +195,16 @@ func pruneAudit(ctx context.Context, v *vault.Vault, retention time.Duration, lo
 		case <-t.C:
 		}
 	}
+}
+
+// redactURLPassword replaces the password of a database URL in err's text.
+func redactURLPassword(err error, raw string) error {
+	u, perr := url.Parse(raw)
+	if perr != nil {
+		return errors.New("the URL is malformed: expected postgres://user:password@host:5432/database")
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	}
+	return err
 }

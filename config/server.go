@@ -33,11 +33,14 @@ type Listener struct {
 	TLSDisable bool
 }
 
-// Storage is the database: "sqlite" with a path, or "postgres" with a URL.
+// Storage is the database: "sqlite" with a path, or "postgres" with a URL, given as
+// url or, to keep a password out of the file, as url_env: the name of an environment
+// variable that holds it.
 type Storage struct {
-	Type string
-	Path string
-	URL  string
+	Type   string
+	Path   string
+	URL    string
+	URLEnv string
 }
 
 // KMS is the key wrapper: "local" with a key file, or "awskms" with a key id and region.
@@ -107,7 +110,7 @@ func ParseServer(filename string, src []byte) (Server, error) {
 				"tls_key_file": &s.Listener.TLSKeyFile, "tls_disable": &s.Listener.TLSDisable})
 		case "storage":
 			s.Storage.Type = b.Labels[0]
-			d = decodeAttrs(b.Body, map[string]any{"path": &s.Storage.Path, "url": &s.Storage.URL})
+			d = decodeAttrs(b.Body, map[string]any{"path": &s.Storage.Path, "url": &s.Storage.URL, "url_env": &s.Storage.URLEnv})
 		case "kms":
 			s.KMS.Type = b.Labels[0]
 			d = decodeAttrs(b.Body, map[string]any{"key_file": &s.KMS.KeyFile, "key_id": &s.KMS.KeyID, "region": &s.KMS.Region})
@@ -191,9 +194,14 @@ func (s *Server) validate(filename string) error {
 			return bad(`storage "sqlite": set path`)
 		}
 	case "postgres":
-		return bad(`storage "postgres" is not available yet: use storage "sqlite"`)
+		if (s.Storage.URL == "") == (s.Storage.URLEnv == "") {
+			return bad(`storage "postgres": set url (postgres://user@host:5432/db) or url_env (the name of an environment variable that holds it), not both`)
+		}
+		if s.Storage.Path != "" {
+			return bad(`storage "postgres": path is for storage "sqlite"; set url or url_env`)
+		}
 	default:
-		return bad(`storage %q: use "sqlite"`, s.Storage.Type)
+		return bad(`storage %q: use "sqlite" or "postgres"`, s.Storage.Type)
 	}
 	switch s.KMS.Type {
 	case "local":

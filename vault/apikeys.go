@@ -200,17 +200,22 @@ func (v *Vault) RevokeAPIKey(ctx context.Context, actor Actor, spaceID, id strin
 // admin API key, and returns the key, which is shown this once. On a vault that has a
 // space already it does nothing and returns created false.
 func (v *Vault) Bootstrap(ctx context.Context, spaceName string) (space Space, token string, created bool, err error) {
-	spaces, err := v.store.Spaces(ctx)
-	if err != nil || len(spaces) > 0 {
-		return Space{}, "", false, err
-	}
-	actor := Actor{Name: "bootstrap"}
-	if space, err = v.CreateSpace(ctx, actor, spaceName); err != nil {
-		return Space{}, "", false, err
-	}
-	_, token, err = v.CreateAPIKey(ctx, actor, NewAPIKey{SpaceID: space.ID, Name: "admin", Role: RoleAdmin})
+	// Replicas starting together on one empty database: one of them creates the space.
+	err = v.store.Exclusively(ctx, func(ctx context.Context) error {
+		spaces, err := v.store.Spaces(ctx)
+		if err != nil || len(spaces) > 0 {
+			return err
+		}
+		actor := Actor{Name: "bootstrap"}
+		if space, err = v.CreateSpace(ctx, actor, spaceName); err != nil {
+			return err
+		}
+		_, token, err = v.CreateAPIKey(ctx, actor, NewAPIKey{SpaceID: space.ID, Name: "admin", Role: RoleAdmin})
+		created = err == nil
+		return err
+	})
 	if err != nil {
 		return Space{}, "", false, err
 	}
-	return space, token, true, nil
+	return space, token, created, nil
 }

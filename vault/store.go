@@ -71,5 +71,10 @@ type Store interface {
 	// PruneAudit deletes events older than before and reports how many.
 	PruneAudit(ctx context.Context, before time.Time) (int64, error)
 
+	// Exclusively runs fn while no other call of Exclusively on the same database runs,
+	// in this process or in another one (a replica): for what must happen once, such as
+	// creating the first space and its admin key.
+	Exclusively(ctx context.Context, fn func(context.Context) error) error
+
 	Close() error
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kazzle/kazzle/vault"
+	"github.com/kazzle/kazzle/vault/internal/rows"
 )
 
 // maxAuditBatch caps how many audit events share one transaction.
@@ -24,7 +25,7 @@ type auditReq struct {
 // a busy server pays for durability once per batch rather than once per read, and still
 // answers no request before its audit event is on disk.
 func (s *Store) AppendAudit(ctx context.Context, ev vault.AuditEvent) error {
-	req := auditReq{args: auditArgs(ev), done: make(chan error, 1)}
+	req := auditReq{args: rows.AuditArgs(ev), done: make(chan error, 1)}
 	select {
 	case s.audit <- req:
 	case <-s.quit:

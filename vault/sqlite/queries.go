@@ -4,12 +4,11 @@ import (
 	"context"
 	"crypto/subtle"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/kazzle/kazzle/vault"
+	"github.com/kazzle/kazzle/vault/internal/rows"
 )
 
 const insertAuditSQL = `INSERT INTO audit_events (space_id, time, actor_key_id, actor_name, client_addr, action, target, outcome)
@@ -28,13 +27,8 @@ func (t txExec) ExecContext(ctx context.Context, args ...any) (sql.Result, error
 }
 
 func insertAudit(ctx context.Context, ex execer, ev vault.AuditEvent) error {
-	_, err := ex.ExecContext(ctx, auditArgs(ev)...)
+	_, err := ex.ExecContext(ctx, rows.AuditArgs(ev)...)
 	return err
-}
-
-// auditArgs are the values of one audit_events row, in insertAuditSQL's order.
-func auditArgs(ev vault.AuditEvent) []any {
-	return []any{ev.SpaceID, ts(ev.Time), ev.ActorKeyID, ev.ActorName, ev.ClientAddr, ev.Action, string(ev.Target.AppendJSON(make([]byte, 0, ev.Target.JSONSize()))), ev.Outcome}
 }
 
 // change runs the statements of fn and the audit event in one transaction, and then
@@ -70,10 +64,10 @@ func notFound(format string, args ...any) error {
 
 func (s *Store) CreateSpace(ctx context.Context, sp vault.Space, key vault.WrappedKey, ev vault.AuditEvent) error {
 	return mapErr(s.change(ctx, ev, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO spaces (id, name, created_at) VALUES (?, ?, ?)`, sp.ID, sp.Name, ts(sp.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO spaces (id, name, created_at) VALUES (?, ?, ?)`, sp.ID, sp.Name, rows.Nanos(sp.CreatedAt)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO space_keys (space_id, key_id, wrapped, updated_at) VALUES (?, ?, ?, ?)`, sp.ID, key.KeyID, key.Blob, ts(sp.CreatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO space_keys (space_id, key_id, wrapped, updated_at) VALUES (?, ?, ?, ?)`, sp.ID, key.KeyID, key.Blob, rows.Nanos(sp.CreatedAt))
 		return err
 	}), "space "+sp.Name)
 }
@@ -82,27 +76,27 @@ func (s *Store) Space(ctx context.Context, id string) (vault.Space, error) {
 	var sp vault.Space
 	var created int64
 	err := s.queryRow(ctx, `SELECT id, name, created_at FROM spaces WHERE id = ?`, id).Scan(&sp.ID, &sp.Name, &created)
-	sp.CreatedAt = fromTS(created)
+	sp.CreatedAt = rows.Time(created)
 	return sp, mapErr(err, "space "+id)
 }
 
 func (s *Store) Spaces(ctx context.Context) ([]vault.Space, error) {
-	rows, err := s.query(ctx, `SELECT id, name, created_at FROM spaces ORDER BY created_at, id`)
+	rs, err := s.query(ctx, `SELECT id, name, created_at FROM spaces ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer rs.Close()
 	var out []vault.Space
-	for rows.Next() {
+	for rs.Next() {
 		var sp vault.Space
 		var created int64
-		if err := rows.Scan(&sp.ID, &sp.Name, &created); err != nil {
+		if err := rs.Scan(&sp.ID, &sp.Name, &created); err != nil {
 			return nil, err
 		}
-		sp.CreatedAt = fromTS(created)
+		sp.CreatedAt = rows.Time(created)
 		out = append(out, sp)
 	}
-	return out, rows.Err()
+	return out, rs.Err()
 }
 
 func (s *Store) SpaceKey(ctx context.Context, spaceID string) (vault.WrappedKey, error) {
@@ -121,7 +115,7 @@ func (s *Store) ReplaceSpaceKey(ctx context.Context, spaceID string, old, new va
 		if cur.KeyID != old.KeyID || subtle.ConstantTimeCompare(cur.Blob, old.Blob) != 1 {
 			return fmt.Errorf("data key of space %s: %w", spaceID, vault.ErrConflict)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE space_keys SET key_id = ?, wrapped = ?, updated_at = ? WHERE space_id = ?`, new.KeyID, new.Blob, ts(ev.Time), spaceID)
+		_, err = tx.ExecContext(ctx, `UPDATE space_keys SET key_id = ?, wrapped = ?, updated_at = ? WHERE space_id = ?`, new.KeyID, new.Blob, rows.Nanos(ev.Time), spaceID)
 		return err
 	})
 }
@@ -131,23 +125,13 @@ func (s *Store) ReplaceSpaceKey(ctx context.Context, spaceID string, old, new va
 func (s *Store) CreateCollection(ctx context.Context, c vault.Collection, ev vault.AuditEvent) error {
 	return mapErr(s.change(ctx, ev, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO collections (id, space_id, slug, name, created_at) VALUES (?, ?, ?, ?, ?)`,
-			c.ID, c.SpaceID, c.Slug, c.Name, ts(c.CreatedAt))
+			c.ID, c.SpaceID, c.Slug, c.Name, rows.Nanos(c.CreatedAt))
 		return err
 	}), "collection "+c.Slug)
 }
 
-const collectionCols = `id, space_id, slug, name, created_at, generation`
-
-func scanCollection(sc interface{ Scan(...any) error }) (vault.Collection, error) {
-	var c vault.Collection
-	var created int64
-	err := sc.Scan(&c.ID, &c.SpaceID, &c.Slug, &c.Name, &created, &c.Generation)
-	c.CreatedAt = fromTS(created)
-	return c, err
-}
-
 func (s *Store) Collection(ctx context.Context, spaceID, idOrSlug string) (vault.Collection, error) {
-	c, err := scanCollection(s.queryRow(ctx, `SELECT `+collectionCols+` FROM collections WHERE space_id = ? AND (id = ? OR slug = ?)`, spaceID, idOrSlug, idOrSlug))
+	c, err := rows.ScanCollection(s.queryRow(ctx, `SELECT `+rows.CollectionCols+` FROM collections WHERE space_id = ? AND (id = ? OR slug = ?)`, spaceID, idOrSlug, idOrSlug))
 	return c, mapErr(err, "collection "+idOrSlug)
 }
 
@@ -163,18 +147,18 @@ func (s *Store) collectionAndEnvironment(ctx context.Context, spaceID, collectio
 	if err != nil {
 		return c, e, mapErr(err, "collection "+collection)
 	}
-	c.CreatedAt = fromTS(cCreated)
+	c.CreatedAt = rows.Time(cCreated)
 	if env != "" {
 		if e.ID == "" {
 			return c, e, notFound("environment %s of %s", env, c.Slug)
 		}
-		e.SpaceID, e.CollectionID, e.CreatedAt = c.SpaceID, c.ID, fromTS(eCreated)
+		e.SpaceID, e.CollectionID, e.CreatedAt = c.SpaceID, c.ID, rows.Time(eCreated)
 	}
 	return c, e, nil
 }
 
 func (s *Store) Collections(ctx context.Context, spaceID string) ([]vault.Collection, error) {
-	return queryAll(ctx, s, scanCollection, `SELECT `+collectionCols+` FROM collections WHERE space_id = ? ORDER BY slug`, spaceID)
+	return queryAll(ctx, s, rows.ScanCollection, `SELECT `+rows.CollectionCols+` FROM collections WHERE space_id = ? ORDER BY slug`, spaceID)
 }
 
 func (s *Store) DeleteCollection(ctx context.Context, spaceID, id string, ev vault.AuditEvent) error {
@@ -187,29 +171,19 @@ func (s *Store) DeleteCollection(ctx context.Context, spaceID, id string, ev vau
 func (s *Store) CreateEnvironment(ctx context.Context, e vault.Environment, ev vault.AuditEvent) error {
 	return mapErr(s.change(ctx, ev, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO environments (id, space_id, collection_id, slug, created_at) VALUES (?, ?, ?, ?, ?)`,
-			e.ID, e.SpaceID, e.CollectionID, e.Slug, ts(e.CreatedAt))
+			e.ID, e.SpaceID, e.CollectionID, e.Slug, rows.Nanos(e.CreatedAt))
 		return err
 	}), "environment "+e.Slug)
 }
 
-const environmentCols = `id, space_id, collection_id, slug, created_at`
-
-func scanEnvironment(sc interface{ Scan(...any) error }) (vault.Environment, error) {
-	var e vault.Environment
-	var created int64
-	err := sc.Scan(&e.ID, &e.SpaceID, &e.CollectionID, &e.Slug, &created)
-	e.CreatedAt = fromTS(created)
-	return e, err
-}
-
 func (s *Store) Environment(ctx context.Context, spaceID, collectionID, idOrSlug string) (vault.Environment, error) {
-	e, err := scanEnvironment(s.queryRow(ctx, `SELECT `+environmentCols+` FROM environments
+	e, err := rows.ScanEnvironment(s.queryRow(ctx, `SELECT `+rows.EnvironmentCols+` FROM environments
 		WHERE space_id = ? AND collection_id = ? AND (id = ? OR slug = ?)`, spaceID, collectionID, idOrSlug, idOrSlug))
 	return e, mapErr(err, "environment "+idOrSlug)
 }
 
 func (s *Store) Environments(ctx context.Context, spaceID, collectionID string) ([]vault.Environment, error) {
-	return queryAll(ctx, s, scanEnvironment, `SELECT `+environmentCols+` FROM environments WHERE space_id = ? AND collection_id = ? ORDER BY slug`, spaceID, collectionID)
+	return queryAll(ctx, s, rows.ScanEnvironment, `SELECT `+rows.EnvironmentCols+` FROM environments WHERE space_id = ? AND collection_id = ? ORDER BY slug`, spaceID, collectionID)
 }
 
 func (s *Store) DeleteEnvironment(ctx context.Context, spaceID, id string, ev vault.AuditEvent) error {
@@ -224,68 +198,32 @@ func (s *Store) DeleteEnvironment(ctx context.Context, spaceID, id string, ev va
 	})
 }
 
-func queryAll[T any](ctx context.Context, s *Store, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := s.query(ctx, query, args...)
+func queryAll[T any](ctx context.Context, s *Store, scan func(rows.Scanner) (T, error), query string, args ...any) ([]T, error) {
+	rs, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer rs.Close()
 	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
+	for rs.Next() {
+		v, err := scan(rs)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, v)
 	}
-	return out, rows.Err()
+	return out, rs.Err()
 }
 
 // Audit.
 
 func (s *Store) Audit(ctx context.Context, q vault.AuditQuery) ([]vault.AuditEvent, error) {
-	var where []string
-	var args []any
-	add := func(cond string, arg any) { where = append(where, cond); args = append(args, arg) }
-	if q.SpaceID != "" {
-		add("space_id = ?", q.SpaceID)
-	}
-	if !q.Since.IsZero() {
-		add("time >= ?", ts(q.Since))
-	}
-	if !q.Until.IsZero() {
-		add("time < ?", ts(q.Until))
-	}
-	if q.Action != "" {
-		add("action = ?", q.Action)
-	}
-	if q.ActorKeyID != "" {
-		add("actor_key_id = ?", q.ActorKeyID)
-	}
-	query := `SELECT id, space_id, time, actor_key_id, actor_name, client_addr, action, target, outcome FROM audit_events`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	query += " ORDER BY id DESC LIMIT ?"
-	args = append(args, limit)
-	return queryAll(ctx, s, func(sc interface{ Scan(...any) error }) (vault.AuditEvent, error) {
-		var ev vault.AuditEvent
-		var at int64
-		var target string
-		if err := sc.Scan(&ev.ID, &ev.SpaceID, &at, &ev.ActorKeyID, &ev.ActorName, &ev.ClientAddr, &ev.Action, &target, &ev.Outcome); err != nil {
-			return ev, err
-		}
-		ev.Time = fromTS(at)
-		return ev, json.Unmarshal([]byte(target), &ev.Target)
-	}, query, args...)
+	query, args := rows.AuditQuery(q, func(int) string { return "?" })
+	return queryAll(ctx, s, rows.ScanAuditEvent, query, args...)
 }
 
 func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM audit_events WHERE time < ?`, ts(before))
+	res, err := s.w.ExecContext(ctx, `DELETE FROM audit_events WHERE time < ?`, rows.Nanos(before))
 	if err != nil {
 		return 0, err
 	}

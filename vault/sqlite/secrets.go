@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kazzle/kazzle/resolver"
 	"github.com/kazzle/kazzle/vault"
+	"github.com/kazzle/kazzle/vault/internal/rows"
 )
 
 // bumpGeneration marks a collection's secrets as changed, inside the change's transaction.
@@ -18,7 +18,7 @@ func bumpGeneration(ctx context.Context, tx *sql.Tx, collectionID string) error 
 
 func insertVersion(ctx context.Context, tx *sql.Tx, s vault.SealedSecret) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO secret_versions (secret_id, version, type, note, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
-		s.ID, s.Version, string(s.Type), s.Note, ts(s.UpdatedAt), s.UpdatedBy); err != nil {
+		s.ID, s.Version, string(s.Type), s.Note, rows.Nanos(s.UpdatedAt), s.UpdatedBy); err != nil {
 		return err
 	}
 	for field, sealed := range s.Fields {
@@ -34,8 +34,8 @@ func (s *Store) CreateSecret(ctx context.Context, sec vault.SealedSecret, ev vau
 	return mapErr(s.change(ctx, ev, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO secrets (id, space_id, collection_id, environment_id, name, type, note, version, created_at, created_by, updated_at, updated_by)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sec.ID, sec.SpaceID, sec.CollectionID, nullable(sec.EnvironmentID), sec.Name, string(sec.Type), sec.Note, sec.Version,
-			ts(sec.CreatedAt), sec.CreatedBy, ts(sec.UpdatedAt), sec.UpdatedBy)
+			sec.ID, sec.SpaceID, sec.CollectionID, rows.Nullable(sec.EnvironmentID), sec.Name, string(sec.Type), sec.Note, sec.Version,
+			rows.Nanos(sec.CreatedAt), sec.CreatedBy, rows.Nanos(sec.UpdatedAt), sec.UpdatedBy)
 		if err != nil {
 			return err
 		}
@@ -50,7 +50,7 @@ func (s *Store) UpdateSecret(ctx context.Context, sec vault.SealedSecret, ev vau
 	return s.change(ctx, ev, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE secrets SET note = ?, version = ?, updated_at = ?, updated_by = ?
 			WHERE space_id = ? AND id = ? AND version = ?`,
-			sec.Note, sec.Version, ts(sec.UpdatedAt), sec.UpdatedBy, sec.SpaceID, sec.ID, sec.Version-1)
+			sec.Note, sec.Version, rows.Nanos(sec.UpdatedAt), sec.UpdatedBy, sec.SpaceID, sec.ID, sec.Version-1)
 		if err != nil {
 			return err
 		}
@@ -92,39 +92,27 @@ func (s *Store) DeleteSecret(ctx context.Context, spaceID, id string, version in
 	})
 }
 
-const secretCols = `s.id, s.space_id, s.collection_id, coalesce(s.environment_id, ''), s.name, s.type, s.note, s.version, s.created_at, s.created_by, s.updated_at, s.updated_by`
-
-func scanMeta(sc interface{ Scan(...any) error }, extra ...any) (vault.SecretMeta, error) {
-	var m vault.SecretMeta
-	var typ string
-	var created, updated int64
-	dest := append([]any{&m.ID, &m.SpaceID, &m.CollectionID, &m.EnvironmentID, &m.Name, &typ, &m.Note, &m.Version, &created, &m.CreatedBy, &updated, &m.UpdatedBy}, extra...)
-	err := sc.Scan(dest...)
-	m.Type, m.CreatedAt, m.UpdatedAt = resolver.Type(typ), fromTS(created), fromTS(updated)
-	return m, err
-}
-
 // loadFields reads the sealed fields of one version.
 func (s *Store) loadFields(ctx context.Context, id string, version int) (map[string][]byte, error) {
-	rows, err := s.query(ctx, `SELECT field, sealed FROM secret_fields WHERE secret_id = ? AND version = ?`, id, version)
+	rs, err := s.query(ctx, `SELECT field, sealed FROM secret_fields WHERE secret_id = ? AND version = ?`, id, version)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer rs.Close()
 	fields := map[string][]byte{}
-	for rows.Next() {
+	for rs.Next() {
 		var f string
 		var b []byte
-		if err := rows.Scan(&f, &b); err != nil {
+		if err := rs.Scan(&f, &b); err != nil {
 			return nil, err
 		}
 		fields[f] = b
 	}
-	return fields, rows.Err()
+	return fields, rs.Err()
 }
 
 func (s *Store) Secret(ctx context.Context, spaceID, id string) (vault.SealedSecret, error) {
-	m, err := scanMeta(s.queryRow(ctx, `SELECT `+secretCols+` FROM secrets s WHERE s.space_id = ? AND s.id = ?`, spaceID, id))
+	m, err := rows.ScanMeta(s.queryRow(ctx, `SELECT `+rows.SecretCols+` FROM secrets s WHERE s.space_id = ? AND s.id = ?`, spaceID, id))
 	if err != nil {
 		return vault.SealedSecret{}, mapErr(err, "secret "+id)
 	}
@@ -132,12 +120,8 @@ func (s *Store) Secret(ctx context.Context, spaceID, id string) (vault.SealedSec
 	return vault.SealedSecret{SecretMeta: m, Fields: fields}, err
 }
 
-// versionCols are the columns of one version of a secret: the secret's identity with the
-// version's own type, note and time.
-const versionCols = `s.id, s.space_id, s.collection_id, coalesce(s.environment_id, ''), s.name, v.type, v.note, v.version, s.created_at, s.created_by, v.created_at, v.created_by`
-
 func (s *Store) SecretVersion(ctx context.Context, spaceID, id string, version int) (vault.SealedSecret, error) {
-	m, err := scanMeta(s.queryRow(ctx, `SELECT `+versionCols+` FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
+	m, err := rows.ScanMeta(s.queryRow(ctx, `SELECT `+rows.VersionCols+` FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
 		WHERE s.space_id = ? AND s.id = ? AND v.version = ?`, spaceID, id, version))
 	if err != nil {
 		return vault.SealedSecret{}, mapErr(err, fmt.Sprintf("secret %s version %d", id, version))
@@ -147,8 +131,8 @@ func (s *Store) SecretVersion(ctx context.Context, spaceID, id string, version i
 }
 
 func (s *Store) SecretVersions(ctx context.Context, spaceID, id string) ([]vault.SecretMeta, error) {
-	out, err := queryAll(ctx, s, func(sc interface{ Scan(...any) error }) (vault.SecretMeta, error) { return scanMeta(sc) },
-		`SELECT `+versionCols+` FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
+	out, err := queryAll(ctx, s, func(sc rows.Scanner) (vault.SecretMeta, error) { return rows.ScanMeta(sc) },
+		`SELECT `+rows.VersionCols+` FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
 		WHERE s.space_id = ? AND s.id = ? ORDER BY v.version DESC`, spaceID, id)
 	if err == nil && len(out) == 0 {
 		err = notFound("secret %s", id)
@@ -164,8 +148,8 @@ func (s *Store) Secrets(ctx context.Context, q vault.SecretQuery) ([]vault.Seale
 		args = append(args, q.ForEnvironment)
 	}
 	if !q.WithFields {
-		metas, err := queryAll(ctx, s, func(sc interface{ Scan(...any) error }) (vault.SecretMeta, error) { return scanMeta(sc) },
-			`SELECT `+secretCols+` FROM secrets s WHERE `+where+` ORDER BY s.name, s.id`, args...)
+		metas, err := queryAll(ctx, s, func(sc rows.Scanner) (vault.SecretMeta, error) { return rows.ScanMeta(sc) },
+			`SELECT `+rows.SecretCols+` FROM secrets s WHERE `+where+` ORDER BY s.name, s.id`, args...)
 		out := make([]vault.SealedSecret, len(metas))
 		for i, m := range metas {
 			out[i].SecretMeta = m
@@ -173,27 +157,18 @@ func (s *Store) Secrets(ctx context.Context, q vault.SecretQuery) ([]vault.Seale
 		return out, err
 	}
 	// One query for the secrets and the fields of their current versions.
-	rows, err := s.query(ctx, `SELECT `+secretCols+`, f.field, f.sealed FROM secrets s
+	rs, err := s.query(ctx, `SELECT `+rows.SecretCols+`, f.field, f.sealed FROM secrets s
 		JOIN secret_fields f ON f.secret_id = s.id AND f.version = s.version
 		WHERE `+where+` ORDER BY s.name, s.id`, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []vault.SealedSecret
-	for rows.Next() {
-		var field string
-		var sealed []byte
-		m, err := scanMeta(rows, &field, &sealed)
-		if err != nil {
-			return nil, err
-		}
-		if n := len(out); n == 0 || out[n-1].ID != m.ID {
-			out = append(out, vault.SealedSecret{SecretMeta: m, Fields: map[string][]byte{}})
-		}
-		out[len(out)-1].Fields[field] = sealed
+	defer rs.Close()
+	out, err := rows.SecretsWithFields(rs.Next, rs, nil)
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, rs.Err()
 }
 
 // API keys.
@@ -202,41 +177,29 @@ func (s *Store) CreateAPIKey(ctx context.Context, k vault.APIKey, ev vault.Audit
 	return mapErr(s.change(ctx, ev, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, space_id, name, role, prefix, hash, collection_id, environment_id, expires_at, created_at, last_used_at, revoked_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.ID, k.SpaceID, k.Name, string(k.Role), k.Prefix, k.Hash, nullable(k.CollectionID), nullable(k.EnvironmentID),
-			ts(k.ExpiresAt), ts(k.CreatedAt), ts(k.LastUsedAt), ts(k.RevokedAt))
+			k.ID, k.SpaceID, k.Name, string(k.Role), k.Prefix, k.Hash, rows.Nullable(k.CollectionID), rows.Nullable(k.EnvironmentID),
+			rows.Nanos(k.ExpiresAt), rows.Nanos(k.CreatedAt), rows.Nanos(k.LastUsedAt), rows.Nanos(k.RevokedAt))
 		return err
 	}), "API key "+k.Name)
 }
 
-const apiKeyCols = `id, space_id, name, role, prefix, hash, coalesce(collection_id, ''), coalesce(environment_id, ''), expires_at, created_at, last_used_at, revoked_at`
-
-func scanAPIKey(sc interface{ Scan(...any) error }) (vault.APIKey, error) {
-	var k vault.APIKey
-	var role string
-	var expires, created, used, revoked int64
-	err := sc.Scan(&k.ID, &k.SpaceID, &k.Name, &role, &k.Prefix, &k.Hash, &k.CollectionID, &k.EnvironmentID, &expires, &created, &used, &revoked)
-	k.Role = vault.Role(role)
-	k.ExpiresAt, k.CreatedAt, k.LastUsedAt, k.RevokedAt = fromTS(expires), fromTS(created), fromTS(used), fromTS(revoked)
-	return k, err
-}
-
 func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (vault.APIKey, error) {
-	k, err := scanAPIKey(s.queryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = ?`, hash))
+	k, err := rows.ScanAPIKey(s.queryRow(ctx, `SELECT `+rows.APIKeyCols+` FROM api_keys WHERE hash = ?`, hash))
 	return k, mapErr(err, "API key")
 }
 
 func (s *Store) APIKeys(ctx context.Context, spaceID string) ([]vault.APIKey, error) {
-	return queryAll(ctx, s, scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys WHERE space_id = ? ORDER BY created_at, id`, spaceID)
+	return queryAll(ctx, s, rows.ScanAPIKey, `SELECT `+rows.APIKeyCols+` FROM api_keys WHERE space_id = ? ORDER BY created_at, id`, spaceID)
 }
 
 func (s *Store) RevokeAPIKey(ctx context.Context, spaceID, id string, at time.Time, ev vault.AuditEvent) error {
 	return s.change(ctx, ev, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE space_id = ? AND id = ? AND revoked_at = 0`, ts(at), spaceID, id)
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE space_id = ? AND id = ? AND revoked_at = 0`, rows.Nanos(at), spaceID, id)
 		return expectOne(res, err, notFound("active API key %s", id))
 	})
 }
 
 func (s *Store) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, ts(at), id)
+	_, err := s.w.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, rows.Nanos(at), id)
 	return err
 }

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -37,6 +36,7 @@ type Store struct {
 	auditInsert *sql.Stmt
 	lookups     lookupCache
 	lock        *os.File
+	exclusive   sync.Mutex // see Exclusively
 }
 
 var _ vault.Store = (*Store)(nil)
@@ -206,23 +206,10 @@ func mapErr(err error, what string) error {
 	return err
 }
 
-func ts(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromTS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
+// Exclusively runs fn under the store's mutex: this process is the only one on the
+// database (see lockFile), so that is enough.
+func (s *Store) Exclusively(ctx context.Context, fn func(context.Context) error) error {
+	s.exclusive.Lock()
+	defer s.exclusive.Unlock()
+	return fn(ctx)
 }

@@ -230,57 +230,10 @@ func testInvalidInputChangesNothing(t *testing.T, f *Fixture) {
 func testConcurrentUpdates(t *testing.T, f *Fixture) {
 	ctx := context.Background()
 	m := f.Put(t, "", "COUNTER", "start")
-	const writers, each = 8, 6
+	const writers = 8
+	RaceUpdates(t, []*vault.Vault{f.Vault}, f.Actor, f.Space.ID, m.ID, writers, 6)
 	var mu sync.Mutex
-	accepted := map[int]string{} // version → value written
-	conflicts := 0
 	var wg sync.WaitGroup
-	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < each; {
-				cur, err := f.Store.Secret(ctx, f.Space.ID, m.ID)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				val := fmt.Sprintf("w%d-i%d", w, i)
-				got, err := f.Vault.UpdateSecret(ctx, f.Actor, vault.SecretUpdate{SpaceID: f.Space.ID, ID: m.ID, Version: cur.Version, Fields: map[string]string{"value": val}})
-				mu.Lock()
-				switch {
-				case err == nil:
-					if prev, dup := accepted[got.Version]; dup {
-						t.Errorf("version %d accepted twice (%s and %s)", got.Version, prev, val)
-					}
-					accepted[got.Version] = val
-					i++
-				case errors.Is(err, vault.ErrConflict):
-					conflicts++
-				default:
-					t.Error(err)
-					mu.Unlock()
-					return
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if len(accepted) != writers*each {
-		t.Fatalf("%d updates accepted, want %d", len(accepted), writers*each)
-	}
-	hist, err := f.Vault.History(ctx, f.Space.ID, m.ID)
-	if err != nil || len(hist) != 1+writers*each {
-		t.Fatalf("history has %d versions, want %d (%v)", len(hist), 1+writers*each, err)
-	}
-	for v, want := range accepted {
-		got, err := f.Vault.Secret(ctx, f.Space.ID, m.ID, v)
-		if err != nil || got.Fields["value"] != want {
-			t.Fatalf("version %d holds %q, want %q (%v)", v, got.Fields["value"], want, err)
-		}
-	}
-	t.Logf("%d accepted updates, %d conflicts", len(accepted), conflicts)
 
 	// All writers from the same version: exactly one wins.
 	cur, _ := f.Store.Secret(ctx, f.Space.ID, m.ID)
@@ -305,4 +258,73 @@ func testConcurrentUpdates(t *testing.T, f *Fixture) {
 	if wins != 1 || losses != writers-1 {
 		t.Fatalf("racing from one version: %d wins and %d conflicts, want 1 and %d", wins, losses, writers-1)
 	}
+}
+
+// RaceUpdates has writers goroutines each make each accepted updates of one secret,
+// through the vaults in turn (several replicas of one database), reading the current
+// version first and retrying on ErrConflict. It fails the test unless every accepted
+// update is a version of its own, readable through every vault with the value written.
+func RaceUpdates(t *testing.T, vaults []*vault.Vault, actor vault.Actor, spaceID, id string, writers, each int) {
+	t.Helper()
+	ctx := context.Background()
+	start, err := vaults[0].Secret(ctx, spaceID, id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	accepted := map[int]string{} // version → value written
+	conflicts := 0
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := vaults[w%len(vaults)]
+			for i := 0; i < each; {
+				cur, err := v.Secret(ctx, spaceID, id, 0)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				val := fmt.Sprintf("w%d-i%d", w, i)
+				got, err := v.UpdateSecret(ctx, actor, vault.SecretUpdate{SpaceID: spaceID, ID: id, Version: cur.Version, Fields: map[string]string{"value": val}})
+				mu.Lock()
+				switch {
+				case err == nil:
+					if prev, dup := accepted[got.Version]; dup {
+						t.Errorf("version %d accepted twice (%s and %s)", got.Version, prev, val)
+					}
+					accepted[got.Version] = val
+					i++
+				case errors.Is(err, vault.ErrConflict):
+					conflicts++
+				default:
+					t.Error(err)
+					mu.Unlock()
+					return
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	if len(accepted) != writers*each {
+		t.Fatalf("%d updates accepted, want %d", len(accepted), writers*each)
+	}
+	for _, v := range vaults {
+		hist, err := v.History(ctx, spaceID, id)
+		if err != nil || len(hist) != start.Version+writers*each {
+			t.Fatalf("history has %d versions, want %d (%v)", len(hist), start.Version+writers*each, err)
+		}
+		for version, want := range accepted {
+			got, err := v.Secret(ctx, spaceID, id, version)
+			if err != nil || got.Fields["value"] != want {
+				t.Fatalf("version %d holds %q, want %q (%v)", version, got.Fields["value"], want, err)
+			}
+		}
+	}
+	t.Logf("%d accepted updates, %d conflicts", len(accepted), conflicts)
 }

@@ -106,6 +106,46 @@ func Run(t *testing.T, open Opener) {
 			tc.fn(t, NewFixture(t, store, vault.Options{}))
 		})
 	}
+	t.Run("FirstStartCreatesOneSpace", func(t *testing.T) {
+		store := open(t)
+		t.Cleanup(func() { store.Close() })
+		testFirstStartCreatesOneSpace(t, store)
+	})
+}
+
+// testFirstStartCreatesOneSpace bootstraps an empty store from several goroutines at
+// once: one creates the space and its admin key, the others find it there.
+func testFirstStartCreatesOneSpace(t *testing.T, store vault.Store) {
+	w, err := localkms.Open(filepath.Join(t.TempDir(), "root.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := vault.New(store, w, vault.Options{})
+	var wg sync.WaitGroup
+	var created sync.Map
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, token, ok, err := v.Bootstrap(context.Background(), "default")
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				created.Store(i, token)
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	created.Range(func(_, _ any) bool { n++; return true })
+	spaces, err := store.Spaces(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || len(spaces) != 1 {
+		t.Fatalf("%d bootstraps created a space and %d spaces exist, want 1 and 1", n, len(spaces))
+	}
 }
 
 func wantErr(t *testing.T, err, target error, what string) {

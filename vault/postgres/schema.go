@@ -1,0 +1,100 @@
+package postgres
+
+// migrations are applied in order at open, all in one transaction; migrations[i] takes
+// the schema from version i to i+1 (kazzle_schema.version). Never edit one that has
+// shipped: add the next. The tables are those of the SQLite store, in PostgreSQL's types.
+var migrations = []string{
+	// 1: the vault.
+	`
+CREATE TABLE spaces (
+	id         TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	created_at BIGINT NOT NULL
+);
+CREATE TABLE space_keys (
+	space_id   TEXT PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,
+	key_id     TEXT NOT NULL,
+	wrapped    BYTEA NOT NULL,
+	updated_at BIGINT NOT NULL
+);
+CREATE TABLE collections (
+	id         TEXT PRIMARY KEY,
+	space_id   TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+	slug       TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	created_at BIGINT NOT NULL,
+	-- bumped by every secret change, in its transaction: readers cache sealed rows by it
+	generation BIGINT NOT NULL DEFAULT 0,
+	UNIQUE (space_id, slug)
+);
+CREATE TABLE environments (
+	id            TEXT PRIMARY KEY,
+	space_id      TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+	collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+	slug          TEXT NOT NULL,
+	created_at    BIGINT NOT NULL,
+	UNIQUE (collection_id, slug)
+);
+CREATE TABLE secrets (
+	id             TEXT PRIMARY KEY,
+	space_id       TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+	collection_id  TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+	environment_id TEXT REFERENCES environments(id) ON DELETE CASCADE,
+	name           TEXT NOT NULL,
+	type           TEXT NOT NULL,
+	note           TEXT NOT NULL,
+	version        INTEGER NOT NULL,
+	created_at     BIGINT NOT NULL,
+	created_by     TEXT NOT NULL,
+	updated_at     BIGINT NOT NULL,
+	updated_by     TEXT NOT NULL
+);
+-- NULL environments are distinct in a UNIQUE constraint, so untagged names need the expression.
+CREATE UNIQUE INDEX secrets_name ON secrets (collection_id, coalesce(environment_id, ''), name);
+CREATE INDEX secrets_collection ON secrets (space_id, collection_id, name);
+CREATE TABLE secret_versions (
+	secret_id  TEXT NOT NULL REFERENCES secrets(id) ON DELETE CASCADE,
+	version    INTEGER NOT NULL,
+	type       TEXT NOT NULL,
+	note       TEXT NOT NULL,
+	created_at BIGINT NOT NULL,
+	created_by TEXT NOT NULL,
+	PRIMARY KEY (secret_id, version)
+);
+CREATE TABLE secret_fields (
+	secret_id TEXT NOT NULL,
+	version   INTEGER NOT NULL,
+	field     TEXT NOT NULL,
+	sealed    BYTEA NOT NULL,
+	PRIMARY KEY (secret_id, version, field),
+	FOREIGN KEY (secret_id, version) REFERENCES secret_versions(secret_id, version) ON DELETE CASCADE
+);
+CREATE TABLE api_keys (
+	id             TEXT PRIMARY KEY,
+	space_id       TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+	name           TEXT NOT NULL,
+	role           TEXT NOT NULL,
+	prefix         TEXT NOT NULL,
+	hash           BYTEA NOT NULL UNIQUE,
+	collection_id  TEXT REFERENCES collections(id) ON DELETE CASCADE,
+	environment_id TEXT REFERENCES environments(id) ON DELETE CASCADE,
+	expires_at     BIGINT NOT NULL,
+	created_at     BIGINT NOT NULL,
+	last_used_at   BIGINT NOT NULL,
+	revoked_at     BIGINT NOT NULL
+);
+-- Audit events outlive what they name, so they hold no foreign keys.
+CREATE TABLE audit_events (
+	id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	space_id     TEXT NOT NULL,
+	time         BIGINT NOT NULL,
+	actor_key_id TEXT NOT NULL,
+	actor_name   TEXT NOT NULL,
+	client_addr  TEXT NOT NULL,
+	action       TEXT NOT NULL,
+	target       TEXT NOT NULL,
+	outcome      TEXT NOT NULL
+);
+CREATE INDEX audit_events_space_time ON audit_events (space_id, time);
+`,
+}
