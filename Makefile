@@ -10,9 +10,9 @@ all: build test lint
 build:
 	$(GO) build ./...
 
-# With a throwaway PostgreSQL cluster when PostgreSQL is installed (scripts/test.sh).
+# With a throwaway PostgreSQL cluster when PostgreSQL is installed (scripts/with-postgres.sh).
 test:
-	@GO=$(GO) bash scripts/test.sh
+	@bash scripts/with-postgres.sh $(GO) test -count=1 -race ./...
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt wants to change:"; echo "$$out"; exit 1; fi
@@ -22,7 +22,7 @@ lint:
 	@echo "lint: ok"
 
 bench:
-	@bash scripts/bench.sh $(BENCHTIME)
+	@bash scripts/with-postgres.sh bash scripts/bench.sh $(BENCHTIME)
 
 # Each fuzz target for FUZZTIME, starting from the committed seed corpora.
 fuzz:

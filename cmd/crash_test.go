@@ -14,6 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/internal/pgtest"
 )
 
 // writers write secrets through the API until stopped, remembering each write the server
@@ -123,4 +124,16 @@ func cmdCheckDB(ts *testscript.TestScript, neg bool, args []string) {
 	if rows.Next() {
 		ts.Fatalf("foreign_key_check found dangling rows")
 	}
+}
+
+// cmdPGDatabase sets the variable NAME to the URL of a new, empty PostgreSQL database
+// (internal/pgtest), dropped when the script ends.
+func cmdPGDatabase(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pgdatabase NAME")
+	}
+	url, drop, err := pgtest.Create(context.Background())
+	ts.Check(err)
+	ts.Defer(drop)
+	ts.Setenv(args[0], url)
 }

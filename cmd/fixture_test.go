@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/kazzle/kazzle/internal/pgtest"
 )
 
 // npmOnce installs each fixture's npm packages once per test binary.
@@ -81,10 +83,13 @@ func npmCI(ts *testscript.TestScript, dir string) error {
 	return runErr
 }
 
-// toolsCondition is the condition [tools:a,b]: true when every named program is on
-// PATH, and always under CI, so that there a missing one fails the script instead of
-// skipping it.
+// toolsCondition answers [tools:a,b] (those programs are on PATH; always true under CI,
+// where a missing one must fail the script) and [postgres] (a cluster to test on).
 func toolsCondition(cond string) (bool, error) {
+	if cond == "postgres" {
+		// Under CI the PostgreSQL scripts always run, and fail without a cluster.
+		return os.Getenv("CI") == "true" || os.Getenv(pgtest.EnvVar) != "", nil
+	}
 	names, ok := strings.CutPrefix(cond, "tools:")
 	if !ok {
 		return false, fmt.Errorf("unknown condition %q", cond)

@@ -60,6 +60,7 @@ func TestScripts(t *testing.T) {
 			"mcpcall":        cmdMCPCall,
 			"mcpnoleak":      cmdMCPNoLeak,
 			"startreflector": cmdStartReflector,
+			"pgdatabase":     cmdPGDatabase,
 			"awsshow":        cmdAWSShow,
 			"copyfixture":    cmdCopyFixture,
 		},
@@ -94,7 +95,7 @@ func cmdStartServer(ts *testscript.TestScript, neg bool, args []string) {
 	cmd := exec.Command(kazzle, append([]string{"server"}, args...)...)
 	cmd.Dir = ts.MkAbs(".")
 	cmd.Env = []string{"PATH=" + ts.Getenv("PATH"), "HOME=" + ts.Getenv("HOME")}
-	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"} {
+	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "KAZZLE_POSTGRES_URL"} {
 		if v := ts.Getenv(name); v != "" {
 			cmd.Env = append(cmd.Env, name+"="+v)
 		}

@@ -42,6 +42,15 @@ func TestParseServerErrors(t *testing.T) {
 		{"wrong type", strings.Replace(full, `tls_key_file  = "/etc/kazzle/tls.key"`, `tls_key_file = ["a"]`, 1), "tls_key_file must be a string"},
 		{"duplicate block", full + `kms "local" { key_file = "x" }`, "Duplicate kms block"},
 		{"missing block", strings.Replace(full, `storage "sqlite" { path = "/var/lib/kazzle/kazzle.db" }`, "", 1), "Missing storage block"},
+		{"postgres without a URL", strings.Replace(full, `storage "sqlite" { path = "/var/lib/kazzle/kazzle.db" }`, `storage "postgres" {}`, 1), `storage "postgres": set url`},
+		{"postgres with both", strings.Replace(full, `storage "sqlite" { path = "/var/lib/kazzle/kazzle.db" }`, `storage "postgres" {
+  url     = "postgres://db/kazzle"
+  url_env = "KAZZLE_DB"
+}`, 1), "not both"},
+		{"postgres with a path", strings.Replace(full, `storage "sqlite" { path = "/var/lib/kazzle/kazzle.db" }`, `storage "postgres" {
+  url  = "postgres://db/kazzle"
+  path = "/x"
+}`, 1), `path is for storage "sqlite"`},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			_, err := ParseServer("kazzle-server.hcl", []byte(tc.src))
@@ -49,6 +58,12 @@ func TestParseServerErrors(t *testing.T) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+	for _, storage := range []string{`storage "postgres" { url = "postgres://kazzle@db:5432/kazzle" }`, `storage "postgres" { url_env = "KAZZLE_DATABASE_URL" }`} {
+		s, err := ParseServer("x.hcl", []byte(strings.Replace(full, `storage "sqlite" { path = "/var/lib/kazzle/kazzle.db" }`, storage, 1)))
+		if err != nil || s.Storage.Type != "postgres" || s.Storage.URL+s.Storage.URLEnv == "" {
+			t.Fatalf("%s: %+v, %v", storage, s.Storage, err)
+		}
 	}
 	ok := strings.Replace(strings.Replace(full, `tls_cert_file = "/etc/kazzle/tls.crt"`, "tls_disable = true", 1), "0.0.0.0", "127.0.0.1", 1)
 	if _, err := ParseServer("x.hcl", []byte(ok)); err != nil {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -23,38 +24,52 @@ const EnvVar = "KAZZLE_TEST_POSTGRES"
 // its URL.
 func Database(t testing.TB) string {
 	t.Helper()
-	admin := os.Getenv(EnvVar)
-	if admin == "" {
+	if os.Getenv(EnvVar) == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is not set: under CI, .ci/run starts PostgreSQL (scripts/postgres.sh) and the PostgreSQL tests must run", EnvVar)
 		}
 		t.Skipf("no PostgreSQL: set %s (eval \"$(scripts/postgres.sh start /tmp/kazzle-pg)\"), or run make test, which starts one when PostgreSQL is installed", EnvVar)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	url, drop, err := Create(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	return url
+}
+
+// Create makes an empty database on the cluster of EnvVar and returns its URL and the
+// function that drops it.
+func Create(ctx context.Context) (string, func(), error) {
+	admin := os.Getenv(EnvVar)
+	if admin == "" {
+		return "", nil, fmt.Errorf("%s is not set", EnvVar)
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", EnvVar, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		t.Fatalf("connect to %s: %v", EnvVar, err)
+		return "", nil, fmt.Errorf("connect to %s: %w", EnvVar, err)
 	}
 	defer conn.Close(ctx)
 	suffix := make([]byte, 6)
 	rand.Read(suffix)
 	name := "kazzle_test_" + hex.EncodeToString(suffix)
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
+		return "", nil, fmt.Errorf("create database %s: %w", name, err)
 	}
-	t.Cleanup(func() {
+	drop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if conn, err := pgx.Connect(ctx, admin); err == nil {
 			conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 			conn.Close(ctx)
 		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("%s: %v", EnvVar, err)
 	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), drop, nil
 }

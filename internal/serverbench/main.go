@@ -44,7 +44,11 @@ type devServer struct {
 }
 
 func startServer(kazzle, dataDir string) (*devServer, error) {
-	cmd := exec.Command(kazzle, "server", "--dev", "--data", dataDir, "--listen", "127.0.0.1:0")
+	return startKazzleServer(exec.Command(kazzle, "server", "--dev", "--data", dataDir, "--listen", "127.0.0.1:0"))
+}
+
+// startKazzleServer starts cmd, a kazzle server, and waits until it listens.
+func startKazzleServer(cmd *exec.Cmd) (*devServer, error) {
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -81,26 +85,8 @@ func run(kazzle string, runs, clients int, duration time.Duration) error {
 		return err
 	}
 	defer func() { srv.cmd.Process.Signal(os.Interrupt); srv.cmd.Wait() }()
-	client, err := api.NewClient(srv.url, srv.key, nil)
-	if err != nil {
+	if err := seed(ctx, srv); err != nil {
 		return err
-	}
-	if _, err := client.CreateCollection(ctx, api.CreateCollectionRequest{Slug: "bench"}); err != nil {
-		return err
-	}
-	if _, err := client.CreateEnvironment(ctx, "bench", "dev"); err != nil {
-		return err
-	}
-	for i := 0; i < 50; i++ {
-		env := ""
-		if i%2 == 0 {
-			env = "dev"
-		}
-		_, err := client.CreateSecret(ctx, api.CreateSecretRequest{Collection: "bench", Environment: env, Name: fmt.Sprintf("SECRET_%02d", i),
-			Fields: map[string]string{"value": fmt.Sprintf("value-%02d-%s", i, strings.Repeat("x", 40))}})
-		if err != nil {
-			return err
-		}
 	}
 
 	direct, viaKazzle, err := startupOverhead(kazzle, srv, runs)
@@ -137,11 +123,39 @@ func run(kazzle string, runs, clients int, duration time.Duration) error {
 		fmt.Printf("%-44s %12s %12s %s\n", "resolve: p50 latency", ms(wrkLoad.p50), "", "(OpenBao: ~6 ms)")
 		fmt.Printf("%-44s %12s %12s %.2fx  (OpenBao: ~55 ms)\n", "resolve: p99 latency", ms(wrkLoad.p99), "< 20 ms", float64(wrkLoad.p99)/float64(20*time.Millisecond))
 	}
+	printPostgres(postgresThroughput(kazzle, clients, duration, dir))
 	fmt.Printf("%-44s %12.0f %12s %s\n", "same load from Go's net/http client: req/s", load.rps, "", fmt.Sprintf("(median of %d runs, %s)", rounds, loadRange))
 	fmt.Printf("%-44s %12s\n", "  Go client: p50 latency", ms(load.p50))
 	fmt.Printf("%-44s %12s\n", "  Go client: p99 latency", ms(load.p99))
 	if load.errors > 0 {
 		fmt.Printf("%-44s %12d\n", "  Go client: failed requests", load.errors)
+	}
+	return nil
+}
+
+// seed creates the benchmark's environment: collection bench, environment dev, and 50
+// secrets, half of them tagged dev.
+func seed(ctx context.Context, srv *devServer) error {
+	client, err := api.NewClient(srv.url, srv.key, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := client.CreateCollection(ctx, api.CreateCollectionRequest{Slug: "bench"}); err != nil {
+		return err
+	}
+	if _, err := client.CreateEnvironment(ctx, "bench", "dev"); err != nil {
+		return err
+	}
+	for i := 0; i < 50; i++ {
+		env := ""
+		if i%2 == 0 {
+			env = "dev"
+		}
+		_, err := client.CreateSecret(ctx, api.CreateSecretRequest{Collection: "bench", Environment: env, Name: fmt.Sprintf("SECRET_%02d", i),
+			Fields: map[string]string{"value": fmt.Sprintf("value-%02d-%s", i, strings.Repeat("x", 40))}})
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
