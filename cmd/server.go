@@ -154,6 +154,7 @@ func (c *cli) serve(ctx context.Context, cfg config.Server) error {
 		scheme = "http"
 	}
 	fmt.Fprintf(c.stderr, "kazzle: server listening on %s://%s\n", scheme, ln.Addr())
+	fmt.Fprintf(c.stderr, "kazzle: admin UI on %s://%s/ui/ (sign in with an API key)\n", scheme, ln.Addr())
 	if retention > 0 {
 		go pruneAudit(ctx, v, retention, log)
 	}

@@ -27,7 +27,7 @@ server_pid=$!
 for _ in $(seq 100); do grep -q 'server listening on' "$log" && break; sleep 0.05; done
 export KAZZLE_SERVER=$(sed -n 's/^kazzle: server listening on //p' "$log")
 export KAZZLE_API_KEY=$(sed -n 's/^kazzle: admin API key: //p' "$log")
-echo "    listening on $KAZZLE_SERVER; the first start printed an admin key: ${KAZZLE_API_KEY:0:8}…"
+echo "    listening on $KAZZLE_SERVER (admin UI: $KAZZLE_SERVER/ui/); the first start printed an admin key: ${KAZZLE_API_KEY:0:8}…"
 
 export KAZZLE_COLLECTION=my-saas
 step "a collection with two environments"

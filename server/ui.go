@@ -1,0 +1,316 @@
+package server
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/vault"
+)
+
+// The admin web UI under /ui/: server-rendered pages, no script, every asset embedded.
+// It is a client of the API in this process: each page makes the API calls its
+// session's key may make, so authorization, masking and auditing are the API's own.
+//
+// The session cookie holds the API key the person signed in with (HttpOnly,
+// SameSite=Strict, Secure and __Host- under TLS): replicas need no shared session
+// store, and signing out forgets it in the browser. A form's CSRF token is a hash of the
+// session, so an attacker who cannot read the cookie cannot make one.
+
+//go:embed ui
+var uiFiles embed.FS
+
+// uiCSP allows nothing but this origin's stylesheet and forms that post to it.
+const uiCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+const sessionLifetime = 12 * time.Hour
+
+// uiTemplates are parsed once, on first use: a kazzle run never needs them.
+var uiTemplates = sync.OnceValues(func() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
+	}
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(uiFiles, "ui/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	pages, err := fs.Glob(uiFiles, "ui/page_*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*template.Template{}
+	for _, p := range pages {
+		t, err := template.Must(base.Clone()).ParseFS(uiFiles, p)
+		if err != nil {
+			return nil, err
+		}
+		out[strings.TrimSuffix(strings.TrimPrefix(p, "ui/page_"), ".html")] = t
+	}
+	return out, nil
+})
+
+// uiPage is what every page's template gets.
+type uiPage struct {
+	Title    string
+	Key      *api.APIKey // who is signed in; nil on the sign-in page
+	CanWrite bool
+	IsAdmin  bool
+	CSRF     string
+	Error    string
+	Data     any
+}
+
+// uiSession is a signed-in request: its key, the API client acting as it, and its page.
+type uiSession struct {
+	client *api.Client
+	token  string
+	page   uiPage
+}
+
+func (s *Server) uiRoutes() {
+	s.mux.HandleFunc("GET /ui/{$}", s.ui(s.uiHome))
+	s.mux.HandleFunc("GET /ui/signin", s.uiSignInForm)
+	s.mux.HandleFunc("POST /ui/signin", s.uiSignIn)
+	s.mux.HandleFunc("POST /ui/signout", s.ui(s.uiSignOut))
+	s.mux.HandleFunc("GET /ui/style.css", s.uiStyle)
+	s.mux.HandleFunc("GET /ui/collections/{collection}", s.ui(s.uiSecrets))
+	s.mux.HandleFunc("GET /ui/collections/{collection}/new", s.ui(s.uiNewSecretForm))
+	s.mux.HandleFunc("POST /ui/collections/{collection}/new", s.ui(s.uiNewSecret))
+	s.mux.HandleFunc("GET /ui/secrets/{id}/edit", s.ui(s.uiEditSecretForm))
+	s.mux.HandleFunc("POST /ui/secrets/{id}/edit", s.ui(s.uiEditSecret))
+	s.mux.HandleFunc("GET /ui/secrets/{id}/delete", s.ui(s.uiDeleteSecretForm))
+	s.mux.HandleFunc("POST /ui/secrets/{id}/delete", s.ui(s.uiDeleteSecret))
+	s.mux.HandleFunc("GET /ui/secrets/{id}/versions", s.ui(s.uiVersions))
+	s.mux.HandleFunc("GET /ui/audit", s.ui(s.uiAudit))
+	s.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
+		uiHeaders(w, r)
+		http.NotFound(w, r)
+	})
+}
+
+// uiHeaders are the security headers of every UI response.
+func uiHeaders(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", uiCSP)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin") // no-referrer would make form posts say Origin: null
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", "max-age=63072000")
+	}
+}
+
+func sessionCookieName(r *http.Request) string {
+	if r.TLS != nil {
+		return "__Host-kazzle_session"
+	}
+	return "kazzle_session"
+}
+
+// csrfToken is the form token of a session: only who holds the session can compute it.
+func csrfToken(token string) string {
+	sum := sha256.Sum256([]byte("kazzle ui csrf\x00" + token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// uiHandler is a page of a signed-in person.
+type uiHandler func(w http.ResponseWriter, r *http.Request, sess *uiSession) error
+
+// ui wraps a page: it requires a session (else it sends the browser to sign in), checks
+// the CSRF token and Origin of every POST, and renders errors as pages.
+func (s *Server) ui(h uiHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		uiHeaders(w, r)
+		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
+		c, err := r.Cookie(sessionCookieName(r))
+		if err != nil || c.Value == "" {
+			http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
+			return
+		}
+		client, err := api.NewClient("http://127.0.0.1", c.Value, &http.Client{Transport: inProcess{s: s, from: r}})
+		if err != nil {
+			http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
+			return
+		}
+		sess := &uiSession{client: client, token: c.Value}
+		key, err := s.v.Authenticate(r.Context(), c.Value)
+		if err != nil {
+			s.clearSession(w, r)
+			http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
+			return
+		}
+		k := api.APIKey{ID: key.ID, Name: key.Name, Role: string(key.Role)}
+		sess.page = uiPage{Key: &k, CSRF: csrfToken(c.Value),
+			CanWrite: key.Role == vault.RoleWrite || key.Role == vault.RoleAdmin,
+			IsAdmin:  key.Role == vault.RoleAdmin && key.CollectionID == ""}
+		if r.Method == http.MethodPost {
+			if err := s.checkForm(r, sess); err != nil {
+				s.uiError(w, r, sess, err)
+				return
+			}
+		}
+		if err := h(w, r, sess); err != nil {
+			s.uiError(w, r, sess, err)
+		}
+	}
+}
+
+var errForgedForm = &api.Error{Status: http.StatusForbidden, Code: api.CodeForbidden, Message: "this form did not come from this page (bad or missing CSRF token, or another origin): reload the page and try again"}
+
+// checkForm refuses a POST that did not come from one of this origin's pages.
+func (s *Server) checkForm(r *http.Request, sess *uiSession) error {
+	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
+		return errForgedForm
+	}
+	if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(sess.page.CSRF)) != 1 {
+		s.v.Record(r.Context(), vault.Actor{KeyID: sess.page.Key.ID, Name: sess.page.Key.Name, ClientAddr: clientAddr(r)}, "",
+			"ui "+r.URL.Path, vault.OutcomeDenied, vault.AuditTarget{Reason: "bad CSRF token"})
+		return errForgedForm
+	}
+	return nil
+}
+
+func (s *Server) render(w http.ResponseWriter, status int, name string, page uiPage) error {
+	ts, err := uiTemplates()
+	if err != nil {
+		return err
+	}
+	t, ok := ts[name]
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", page); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// uiError shows an error page; API errors carry their status and message, which name
+// ids and names, never values.
+func (s *Server) uiError(w http.ResponseWriter, r *http.Request, sess *uiSession, err error) {
+	ae := toAPIError(err)
+	if ae.Status >= 500 {
+		s.log.Error("ui request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	page := uiPage{Title: "Error"}
+	if sess != nil {
+		page = sess.page
+		page.Title = "Error"
+	}
+	page.Error = ae.Message
+	if rerr := s.render(w, ae.Status, "error", page); rerr != nil {
+		http.Error(w, ae.Message, ae.Status)
+	}
+}
+
+func (s *Server) uiStyle(w http.ResponseWriter, r *http.Request) {
+	uiHeaders(w, r)
+	css, err := uiFiles.ReadFile("ui/style.css")
+	if err != nil {
+		http.Error(w, "no stylesheet", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Write(css)
+}
+
+func (s *Server) uiSignInForm(w http.ResponseWriter, r *http.Request) {
+	uiHeaders(w, r)
+	if err := s.render(w, http.StatusOK, "signin", uiPage{Title: "Sign in"}); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+}
+
+// uiSignIn checks the key and keeps it in the session cookie.
+func (s *Server) uiSignIn(w http.ResponseWriter, r *http.Request) {
+	uiHeaders(w, r)
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
+		s.render(w, http.StatusForbidden, "signin", uiPage{Title: "Sign in", Error: errForgedForm.Message})
+		return
+	}
+	token := strings.TrimSpace(r.PostFormValue("key"))
+	key, err := s.v.Authenticate(r.Context(), token)
+	actor := vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r)}
+	if err != nil {
+		s.v.Record(r.Context(), actor, key.SpaceID, "ui.signin", vault.OutcomeDenied, vault.AuditTarget{Reason: "unknown, revoked or expired key"})
+		s.render(w, http.StatusUnauthorized, "signin", uiPage{Title: "Sign in", Error: "that key is not valid (unknown, revoked or expired): kazzle keys create makes one"})
+		return
+	}
+	if err := s.v.Record(r.Context(), actor, key.SpaceID, "ui.signin", vault.OutcomeOK, vault.AuditTarget{KeyID: key.ID}); err != nil {
+		s.uiError(w, r, nil, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookieName(r), Value: token, Path: "/", MaxAge: int(sessionLifetime.Seconds()),
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+}
+
+func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookieName(r), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+}
+
+func (s *Server) uiSignOut(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+	s.clearSession(w, r)
+	http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
+	return nil
+}
+
+// inProcess carries the UI's API calls to this server without a network hop, as if
+// they came from the browser's own request: its address for the audit trail, its Host
+// for the loopback check.
+type inProcess struct {
+	s    *Server
+	from *http.Request
+}
+
+func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(t.from.Context())
+	req.RemoteAddr, req.Host, req.TLS = t.from.RemoteAddr, t.from.Host, t.from.TLS
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	t.s.ServeHTTP(rec, req)
+	return &http.Response{StatusCode: rec.status, Header: rec.header, Body: io.NopCloser(&rec.body), Request: req,
+		ContentLength: int64(rec.body.Len()), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}, nil
+}
+
+// recorder is the ResponseWriter of an in-process API call.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) Write(p []byte) (int, error) {
+	r.wrote = true
+	return r.body.Write(p)
+}
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+}
