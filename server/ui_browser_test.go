@@ -328,3 +328,27 @@ func TestForgedFormsAreRefused(t *testing.T) {
 	}
 	log.check(t, firstValue)
 }
+
+// TestSessionCookieUnderTLS: under TLS the session cookie is Secure and __Host-, and
+// every page says HSTS.
+func TestSessionCookieUnderTLS(t *testing.T) {
+	f, admin, _, _, _ := uiWorld(t)
+	srv := httptest.NewTLSServer(New(f.Vault, Options{}))
+	t.Cleanup(srv.Close)
+	client := srv.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.PostForm(srv.URL+"/ui/signin", url.Values{"key": {admin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookie := resp.Header.Get("Set-Cookie")
+	for _, want := range []string{"__Host-kazzle_session=", "Path=/", "HttpOnly", "Secure", "SameSite=Strict"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("Set-Cookie %q lacks %s", cookie, want)
+		}
+	}
+	if resp.Header.Get("Strict-Transport-Security") == "" || resp.Header.Get("Content-Security-Policy") != uiCSP {
+		t.Errorf("security headers: %v", resp.Header)
+	}
+}
