@@ -19,13 +19,15 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kazzle/kazzle/vault"
+	"github.com/kazzle/kazzle/vault/internal/groupcommit"
 	"github.com/kazzle/kazzle/vault/internal/rows"
 )
 
 // Store is the PostgreSQL implementation of vault.Store.
 type Store struct {
 	pool      *pgxpool.Pool
-	exclusive sync.Mutex // one connection per process waits for the advisory lock
+	audit     *groupcommit.Committer[[]any] // see AppendAudit
+	exclusive sync.Mutex                    // one connection per process waits for the advisory lock
 }
 
 var _ vault.Store = (*Store)(nil)
@@ -50,11 +52,13 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrate the postgres database: %w", err)
 	}
+	s.audit = groupcommit.New(auditBatch, s.commitAudit)
 	return s, nil
 }
 
-// Close closes the pool.
+// Close closes the pool, after the audit events being committed.
 func (s *Store) Close() error {
+	s.audit.Close()
 	s.pool.Close()
 	return nil
 }

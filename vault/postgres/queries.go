@@ -9,18 +9,33 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kazzle/kazzle/vault"
+	"github.com/kazzle/kazzle/vault/internal/groupcommit"
 	"github.com/kazzle/kazzle/vault/internal/rows"
 )
 
 const insertAuditSQL = `INSERT INTO audit_events (space_id, time, actor_key_id, actor_name, client_addr, action, target, outcome)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 
-// AppendAudit records an event: one INSERT, committed before it returns. PostgreSQL
-// flushes the WAL of concurrent commits together, which is the group commit the SQLite
-// store does by hand.
+// auditBatch bounds the group commit of audit events, as in the SQLite store.
+var auditBatch = groupcommit.Options{Max: 512, Linger: 250 * time.Microsecond}
+
+// AppendAudit records an event and returns once it is committed. Events appended at the
+// same time share one transaction: one round trip and one WAL flush per batch.
 func (s *Store) AppendAudit(ctx context.Context, ev vault.AuditEvent) error {
-	_, err := s.pool.Exec(ctx, insertAuditSQL, rows.AuditArgs(ev)...)
-	return err
+	return s.audit.Append(ctx, rows.AuditArgs(ev))
+}
+
+// commitAudit writes a batch of audit rows in one transaction.
+func (s *Store) commitAudit(batch [][]any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, args := range batch {
+			b.Queue(insertAuditSQL, args...)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
 }
 
 // Spaces and their keys.

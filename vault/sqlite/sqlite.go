@@ -21,6 +21,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/kazzle/kazzle/vault"
+	"github.com/kazzle/kazzle/vault/internal/groupcommit"
 )
 
 // Store is the SQLite implementation of vault.Store.
@@ -28,9 +29,7 @@ type Store struct {
 	w *sql.DB // one connection: every write
 	r *sql.DB // read-only pool
 
-	audit     chan auditReq // see AppendAudit
-	quit      chan struct{}
-	auditDone chan struct{}
+	audit *groupcommit.Committer[[]any] // see AppendAudit
 
 	stmts       sync.Map // query text → *sql.Stmt on the read pool
 	auditInsert *sql.Stmt
@@ -100,8 +99,7 @@ func open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	s.audit, s.quit, s.auditDone = make(chan auditReq), make(chan struct{}), make(chan struct{})
-	go s.auditLoop()
+	s.audit = groupcommit.New(auditBatch, s.commitAudit)
 	return s, nil
 }
 
@@ -143,8 +141,7 @@ func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Ro
 
 // Close closes the database, after the audit events being committed.
 func (s *Store) Close() error {
-	close(s.quit)
-	<-s.auditDone
+	s.audit.Close()
 	s.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	s.auditInsert.Close()
 	return errors.Join(s.r.Close(), s.w.Close(), s.lock.Close())
