@@ -301,6 +301,24 @@ func TestAnUpdateInProgressIsWaitedFor(t *testing.T) {
 	}
 }
 
+func TestAChangeRightAfterKazzlesUpdateIsReported(t *testing.T) {
+	e := start(t, 300*time.Millisecond)
+	e.fake.PutFunction("", "api", map[string]string{"LOG_LEVEL": "debug"})
+	plans := Plan(context.Background(), []Component{e.component(t, "api", map[string]string{"DATABASE_URL": dbURL}, lambdaDeploy("api"))}, 1)
+	// While kazzle waits for its update to finish, someone changes the function.
+	go func() {
+		for e.fake.Calls("lambda:UpdateFunctionConfiguration") == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		e.fake.PutFunction("", "api", map[string]string{"LOG_LEVEL": "info"})
+	}()
+	res := Apply(context.Background(), plans, 1, nil)
+	if res[0].Status != Failed || !strings.Contains(res[0].Error, "was changed again") {
+		t.Fatalf("result = %+v; want the change after the update reported", res[0])
+	}
+	noValues(t, "the error", res[0].Error)
+}
+
 func TestECSRegistersARevisionThatChangesOnlyTheContainersEnvironment(t *testing.T) {
 	e := start(t, time.Millisecond)
 	taskDef := map[string]any{

@@ -160,8 +160,20 @@ func (t *lambdaTarget) Write(ctx context.Context, st State, desired map[string]s
 		switch code := apiErrorCode(err); {
 		case err == nil:
 			progress("waiting for the update")
-			_, err := t.waitUpdated(ctx)
-			return err
+			conf, err := t.waitUpdated(ctx)
+			if err != nil {
+				return err
+			}
+			// The configuration read after the update ends: the environment kazzle wrote,
+			// unless someone changed it again in between.
+			var now map[string]string
+			if conf.Environment != nil {
+				now = conf.Environment.Variables
+			}
+			if !maps.Equal(now, env) {
+				return fmt.Errorf("right after kazzle's update (RevisionId %s) the function's environment was changed again: run the deploy again to see the new plan", aws.ToString(conf.RevisionId))
+			}
+			return nil
 		case code == "PreconditionFailedException":
 			return fmt.Errorf("%w: its RevisionId is no longer %s; nothing was written, run the deploy again to see the new plan", ErrChanged, st.version)
 		case code == "ResourceConflictException" && attempt < maxConflictRetries:
