@@ -1,14 +1,11 @@
 package bundler
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/kazzle/kazzle/resolver"
 )
 
 // MinScanLength is the shortest value the leak scan looks for: shorter ones ("true",
@@ -59,7 +56,7 @@ func newMatcher(secrets []Secret) *matcher {
 		if len(s.Value) < MinScanLength {
 			continue
 		}
-		for _, form := range literalForms(s.Value) {
+		for _, form := range resolver.LiteralForms(s.Value) {
 			k := prefixKey([]byte(form))
 			word, bit := filterSlot(k)
 			m.filter[word] |= bit
@@ -96,42 +93,4 @@ func (m *matcher) find(data []byte) (Secret, bool) {
 		}
 	}
 	return Secret{}, false
-}
-
-// literalForms are the spellings of v that a bundle or source map can hold: itself, and
-// escaped inside a string literal, with non-ASCII characters as they are or as \uXXXX.
-func literalForms(v string) []string {
-	forms := []string{v}
-	add := func(f string) {
-		if !slices.Contains(forms, f) {
-			forms = append(forms, f)
-		}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
-	escaped := strings.TrimSuffix(buf.String(), "\n")
-	escaped = escaped[1 : len(escaped)-1]
-	add(escaped)
-	add(asciiEscape(escaped))
-	return forms
-}
-
-// asciiEscape writes the non-ASCII characters of s as \uXXXX (surrogate pairs beyond the
-// basic plane), as esbuild does with charset=ascii.
-func asciiEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r < utf8.RuneSelf:
-			b.WriteRune(r)
-		case r > 0xFFFF:
-			r -= 0x10000
-			fmt.Fprintf(&b, `\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-	}
-	return b.String()
 }

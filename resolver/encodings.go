@@ -1,21 +1,70 @@
 package resolver
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // minEncodedLen is the shortest encoded form EncodedForms returns for a value of at
 // least this length: a shorter fragment of base64 or hex turns up in any output.
 const minEncodedLen = 6
 
+// LiteralForms are the spellings of v inside a string literal of JavaScript or JSON:
+// itself, escaped (without HTML escapes, as JavaScript and most encoders write it), and
+// escaped with non-ASCII characters as \uXXXX (surrogate pairs beyond the basic plane),
+// as esbuild's charset=ascii and Python's json.dumps write it.
+func LiteralForms(v string) []string {
+	forms := []string{v}
+	add := func(f string) {
+		if !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	escaped := jsonEscape(v, false)
+	add(escaped)
+	add(asciiEscape(escaped))
+	return forms
+}
+
+// jsonEscape is the body of v as a JSON string; escapeHTML adds Go's \u003c-style
+// escapes of <, > and &, which encoding/json.Marshal makes.
+func jsonEscape(v string, escapeHTML bool) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(escapeHTML)
+	enc.Encode(v)
+	quoted := strings.TrimSuffix(buf.String(), "\n")
+	return quoted[1 : len(quoted)-1]
+}
+
+// asciiEscape writes the non-ASCII characters of s as \uXXXX (surrogate pairs beyond the
+// basic plane).
+func asciiEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case r > 0xFFFF:
+			hi, lo := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, `\u%04x\u%04x`, hi, lo)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
+}
+
 // EncodedForms returns v as text that carries it is likely to spell it: as it is;
-// JSON-escaped (as Go, JavaScript and, with \u escapes for non-ASCII, Python write it);
+// the LiteralForms, and JSON-escaped as Go's json.Marshal writes it (also with \u escapes);
 // URL-encoded with %20 or + for a space, and as a path segment; base64 in the standard
 // and URL alphabets, whole (with and without padding) and as the characters that only
 // v's bytes determine at each of the three byte alignments it can have inside a longer
@@ -25,19 +74,20 @@ func EncodedForms(v string) []string {
 	if v == "" {
 		return nil
 	}
-	forms := []string{v}
-	seen := map[string]bool{v: true}
+	var forms []string
+	seen := map[string]bool{}
 	add := func(f string) {
-		if !seen[f] && len(f) >= min(len(v), minEncodedLen) {
+		if !seen[f] && (len(forms) == 0 || len(f) >= min(len(v), minEncodedLen)) {
 			seen[f] = true
 			forms = append(forms, f)
 		}
 	}
-	quoted, _ := json.Marshal(v)
-	jsonForm := string(quoted[1 : len(quoted)-1])
-	add(jsonForm)
-	add(strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(jsonForm))
-	add(jsonASCII(v))
+	for _, f := range LiteralForms(v) {
+		add(f)
+	}
+	goJSON := jsonEscape(v, true)
+	add(goJSON)
+	add(asciiEscape(goJSON))
 	query := url.QueryEscape(v)
 	add(query)
 	add(strings.ReplaceAll(query, "+", "%20"))
@@ -57,25 +107,6 @@ func EncodedForms(v string) []string {
 	add(hex.EncodeToString(b))
 	add(strings.ToUpper(hex.EncodeToString(b)))
 	return forms
-}
-
-// jsonASCII is the JSON string body of v with every non-ASCII character as \u escapes
-// (UTF-16 surrogate pairs beyond the BMP), as Python's json.dumps writes it.
-func jsonASCII(v string) string {
-	var b strings.Builder
-	quoted, _ := json.Marshal(v)
-	for _, r := range string(quoted[1 : len(quoted)-1]) {
-		switch {
-		case r < 0x80:
-			b.WriteRune(r)
-		case r > 0xFFFF:
-			hi, lo := utf16.EncodeRune(r)
-			fmt.Fprintf(&b, `\u%04x\u%04x`, hi, lo)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-	}
-	return b.String()
 }
 
 // EncodedReplacements returns the replacements of every encoded form of value by with.

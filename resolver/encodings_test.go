@@ -23,12 +23,11 @@ func TestEncodedFormsAreRedactedWhereverTheyAppear(t *testing.T) {
 	for _, v := range values {
 		reps := EncodedReplacements(v, ref)
 		quoted, _ := json.Marshal(v)
-		var pyJSON bytes.Buffer
-		pyJSON.WriteString(jsonASCII(v))
+		pyJSON := asciiEscape(jsonEscape(v, false)) // Python's json.dumps: no HTML escapes, ASCII only
 		texts := map[string]string{
 			"raw":         "token=" + v + ";",
 			"json":        `{"token":` + string(quoted) + `}`,
-			"python json": `{"token": "` + pyJSON.String() + `"}`,
+			"python json": `{"token": "` + pyJSON + `"}`,
 			"query +":     "a=1&token=" + url.QueryEscape(v) + "&b=2",
 			"query %20":   "token=" + strings.ReplaceAll(url.QueryEscape(v), "+", "%20"),
 			"path":        "/tokens/" + url.PathEscape(v) + "/x",
