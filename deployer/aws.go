@@ -80,14 +80,14 @@ func (a *AWS) region(r string) (string, error) {
 }
 
 // client returns the shared client of service in region, making it on first use.
-func client[C any, O any](a *AWS, service, region string, make func(func(*O)) C, opt func(*O)) C {
+func client[C any, O any](a *AWS, service, region string, newClient func(func(*O)) C, opt func(*O)) C {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	key := service + "/" + region
 	if c, ok := a.clients[key]; ok {
 		return c.(C)
 	}
-	c := make(opt)
+	c := newClient(opt)
 	a.clients[key] = c
 	return c
 }

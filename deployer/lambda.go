@@ -98,11 +98,15 @@ func (t *lambdaTarget) Read(ctx context.Context) (State, error) {
 	if err != nil {
 		return State{}, fmt.Errorf("read the function's configuration: %w", err)
 	}
-	var vars map[string]string
-	if out.Environment != nil {
-		vars = out.Environment.Variables
+	return splitRecord(variables(out.Environment), aws.ToString(out.RevisionId)), nil
+}
+
+// variables are the variables of a function's environment; nil when it has none.
+func variables(e *types.EnvironmentResponse) map[string]string {
+	if e == nil {
+		return nil
 	}
-	return splitRecord(vars, aws.ToString(out.RevisionId)), nil
+	return e.Variables
 }
 
 // splitRecord makes the State of an environment that keeps its record in ManagedVar.
@@ -166,11 +170,7 @@ func (t *lambdaTarget) Write(ctx context.Context, st State, desired map[string]s
 			}
 			// The configuration read after the update ends: the environment kazzle wrote,
 			// unless someone changed it again in between.
-			var now map[string]string
-			if conf.Environment != nil {
-				now = conf.Environment.Variables
-			}
-			if !maps.Equal(now, env) {
+			if !maps.Equal(variables(conf.Environment), env) {
 				return fmt.Errorf("right after kazzle's update (RevisionId %s) the function's environment was changed again: run the deploy again to see the new plan", aws.ToString(conf.RevisionId))
 			}
 			return nil
@@ -185,11 +185,7 @@ func (t *lambdaTarget) Write(ctx context.Context, st State, desired map[string]s
 			if err != nil {
 				return err
 			}
-			var now map[string]string
-			if conf.Environment != nil {
-				now = conf.Environment.Variables
-			}
-			if !maps.Equal(now, recordOf(st)) {
+			if !maps.Equal(variables(conf.Environment), recordOf(st)) {
 				return fmt.Errorf("%w: an update made while kazzle waited changed its environment; nothing was written, run the deploy again to see the new plan", ErrChanged)
 			}
 			in.RevisionId = conf.RevisionId
