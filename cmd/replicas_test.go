@@ -17,6 +17,7 @@ import (
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/internal/pgtest"
 	"github.com/kazzle/kazzle/vault"
+	"github.com/kazzle/kazzle/vault/storetest"
 )
 
 // replica is a kazzle server process.
@@ -199,41 +200,18 @@ func TestTwoReplicasServeOneVault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var mu sync.Mutex
-		accepted := map[int]string{}
-		conflicts := 0
-		var wg sync.WaitGroup
-		for w := range 6 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c := []*api.Client{a, b}[w%2]
-				for i := 0; i < 4; {
-					cur, err := c.Secret(ctx, s.ID)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					val := fmt.Sprintf("w%d-i%d", w, i)
-					got, err := c.UpdateSecret(ctx, s.ID, api.UpdateSecretRequest{Version: cur.Version, Fields: map[string]string{"value": val}})
-					var ae *api.Error
-					mu.Lock()
-					switch {
-					case err == nil:
-						accepted[got.Version] = val
-						i++
-					case errors.As(err, &ae) && ae.Status == http.StatusConflict:
-						conflicts++
-					default:
-						t.Error(err)
-						mu.Unlock()
-						return
-					}
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
+		accepted, conflicts := storetest.Race(t, 6, 4, func(w int, val string) (int, error) {
+			c := []*api.Client{a, b}[w%2]
+			cur, err := c.Secret(ctx, s.ID)
+			if err != nil {
+				return 0, err
+			}
+			got, err := c.UpdateSecret(ctx, s.ID, api.UpdateSecretRequest{Version: cur.Version, Fields: map[string]string{"value": val}})
+			return got.Version, err
+		}, func(err error) bool {
+			var ae *api.Error
+			return errors.As(err, &ae) && ae.Status == http.StatusConflict
+		})
 		history, err := b.History(ctx, s.ID)
 		if err != nil || len(history) != 1+len(accepted) || len(accepted) != 24 {
 			t.Fatalf("%d accepted, %d versions in history (%v); want 24 and 25", len(accepted), len(history), err)

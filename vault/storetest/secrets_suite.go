@@ -260,43 +260,32 @@ func testConcurrentUpdates(t *testing.T, f *Fixture) {
 	}
 }
 
-// RaceUpdates has writers goroutines each make each accepted updates of one secret,
-// through the vaults in turn (several replicas of one database), reading the current
-// version first and retrying on ErrConflict. It fails the test unless every accepted
-// update is a version of its own, readable through every vault with the value written.
-func RaceUpdates(t *testing.T, vaults []*vault.Vault, actor vault.Actor, spaceID, id string, writers, each int) {
+// Race has writers goroutines each make each accepted updates through update, which
+// reads the current version of one secret and writes val over it, returning the new
+// version. An error for which conflict is true is counted and retried. Race fails the
+// test on any other error and on a version accepted twice, and returns the value each
+// accepted version was written with.
+func Race(t *testing.T, writers, each int, update func(w int, val string) (int, error), conflict func(error) bool) (accepted map[int]string, conflicts int) {
 	t.Helper()
-	ctx := context.Background()
-	start, err := vaults[0].Secret(ctx, spaceID, id, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
-	accepted := map[int]string{} // version → value written
-	conflicts := 0
+	accepted = map[int]string{} // version → value written
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v := vaults[w%len(vaults)]
 			for i := 0; i < each; {
-				cur, err := v.Secret(ctx, spaceID, id, 0)
-				if err != nil {
-					t.Error(err)
-					return
-				}
 				val := fmt.Sprintf("w%d-i%d", w, i)
-				got, err := v.UpdateSecret(ctx, actor, vault.SecretUpdate{SpaceID: spaceID, ID: id, Version: cur.Version, Fields: map[string]string{"value": val}})
+				version, err := update(w, val)
 				mu.Lock()
 				switch {
 				case err == nil:
-					if prev, dup := accepted[got.Version]; dup {
-						t.Errorf("version %d accepted twice (%s and %s)", got.Version, prev, val)
+					if prev, dup := accepted[version]; dup {
+						t.Errorf("version %d accepted twice (%s and %s)", version, prev, val)
 					}
-					accepted[got.Version] = val
+					accepted[version] = val
 					i++
-				case errors.Is(err, vault.ErrConflict):
+				case conflict(err):
 					conflicts++
 				default:
 					t.Error(err)
@@ -311,6 +300,28 @@ func RaceUpdates(t *testing.T, vaults []*vault.Vault, actor vault.Actor, spaceID
 	if t.Failed() {
 		t.FailNow()
 	}
+	return accepted, conflicts
+}
+
+// RaceUpdates races updates of one secret through the vaults in turn (several replicas
+// of one database), with Race. It fails the test unless every accepted update is a
+// version of its own, readable through every vault with the value written.
+func RaceUpdates(t *testing.T, vaults []*vault.Vault, actor vault.Actor, spaceID, id string, writers, each int) {
+	t.Helper()
+	ctx := context.Background()
+	start, err := vaults[0].Secret(ctx, spaceID, id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted, conflicts := Race(t, writers, each, func(w int, val string) (int, error) {
+		v := vaults[w%len(vaults)]
+		cur, err := v.Secret(ctx, spaceID, id, 0)
+		if err != nil {
+			return 0, err
+		}
+		got, err := v.UpdateSecret(ctx, actor, vault.SecretUpdate{SpaceID: spaceID, ID: id, Version: cur.Version, Fields: map[string]string{"value": val}})
+		return got.Version, err
+	}, func(err error) bool { return errors.Is(err, vault.ErrConflict) })
 	if len(accepted) != writers*each {
 		t.Fatalf("%d updates accepted, want %d", len(accepted), writers*each)
 	}
