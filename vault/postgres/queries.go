@@ -50,21 +50,13 @@ func (s *Store) CreateSpace(ctx context.Context, sp vault.Space, key vault.Wrapp
 	}), "space "+sp.Name)
 }
 
-func scanSpace(sc rows.Scanner) (vault.Space, error) {
-	var sp vault.Space
-	var created int64
-	err := sc.Scan(&sp.ID, &sp.Name, &created)
-	sp.CreatedAt = rows.Time(created)
-	return sp, err
-}
-
 func (s *Store) Space(ctx context.Context, id string) (vault.Space, error) {
-	sp, err := scanSpace(s.pool.QueryRow(ctx, `SELECT id, name, created_at FROM spaces WHERE id = $1`, id))
+	sp, err := rows.ScanSpace(s.pool.QueryRow(ctx, `SELECT `+rows.SpaceCols+` FROM spaces WHERE id = $1`, id))
 	return sp, mapErr(err, "space "+id)
 }
 
 func (s *Store) Spaces(ctx context.Context) ([]vault.Space, error) {
-	return queryAll(ctx, s, scanSpace, `SELECT id, name, created_at FROM spaces ORDER BY created_at, id`)
+	return queryAll(ctx, s, rows.ScanSpace, `SELECT `+rows.SpaceCols+` FROM spaces ORDER BY created_at, id`)
 }
 
 func (s *Store) SpaceKey(ctx context.Context, spaceID string) (vault.WrappedKey, error) {
@@ -174,13 +166,9 @@ func queryAll[T any](ctx context.Context, s *Store, scan func(rows.Scanner) (T, 
 		return nil, err
 	}
 	defer rs.Close()
-	var out []T
-	for rs.Next() {
-		v, err := scan(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
+	out, err := rows.Collect(rs.Next, rs, scan)
+	if err != nil {
+		return nil, err
 	}
 	return out, rs.Err()
 }

@@ -73,30 +73,12 @@ func (s *Store) CreateSpace(ctx context.Context, sp vault.Space, key vault.Wrapp
 }
 
 func (s *Store) Space(ctx context.Context, id string) (vault.Space, error) {
-	var sp vault.Space
-	var created int64
-	err := s.queryRow(ctx, `SELECT id, name, created_at FROM spaces WHERE id = ?`, id).Scan(&sp.ID, &sp.Name, &created)
-	sp.CreatedAt = rows.Time(created)
+	sp, err := rows.ScanSpace(s.queryRow(ctx, `SELECT `+rows.SpaceCols+` FROM spaces WHERE id = ?`, id))
 	return sp, mapErr(err, "space "+id)
 }
 
 func (s *Store) Spaces(ctx context.Context) ([]vault.Space, error) {
-	rs, err := s.query(ctx, `SELECT id, name, created_at FROM spaces ORDER BY created_at, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	var out []vault.Space
-	for rs.Next() {
-		var sp vault.Space
-		var created int64
-		if err := rs.Scan(&sp.ID, &sp.Name, &created); err != nil {
-			return nil, err
-		}
-		sp.CreatedAt = rows.Time(created)
-		out = append(out, sp)
-	}
-	return out, rs.Err()
+	return queryAll(ctx, s, rows.ScanSpace, `SELECT `+rows.SpaceCols+` FROM spaces ORDER BY created_at, id`)
 }
 
 func (s *Store) SpaceKey(ctx context.Context, spaceID string) (vault.WrappedKey, error) {
@@ -204,13 +186,9 @@ func queryAll[T any](ctx context.Context, s *Store, scan func(rows.Scanner) (T, 
 		return nil, err
 	}
 	defer rs.Close()
-	var out []T
-	for rs.Next() {
-		v, err := scan(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
+	out, err := rows.Collect(rs.Next, rs, scan)
+	if err != nil {
+		return nil, err
 	}
 	return out, rs.Err()
 }

@@ -47,6 +47,7 @@ type Scanner interface{ Scan(...any) error }
 
 // The column lists the scanners below read, the same in both stores' schemas.
 const (
+	SpaceCols       = `id, name, created_at`
 	CollectionCols  = `id, space_id, slug, name, created_at, generation`
 	EnvironmentCols = `id, space_id, collection_id, slug, created_at`
 	// SecretCols are a secret's current metadata, from secrets s.
@@ -57,6 +58,15 @@ const (
 	APIKeyCols  = `id, space_id, name, role, prefix, hash, coalesce(collection_id, ''), coalesce(environment_id, ''), expires_at, created_at, last_used_at, revoked_at`
 	AuditCols   = `id, space_id, time, actor_key_id, actor_name, client_addr, action, target, outcome`
 )
+
+// ScanSpace reads SpaceCols.
+func ScanSpace(sc Scanner) (vault.Space, error) {
+	var sp vault.Space
+	var created int64
+	err := sc.Scan(&sp.ID, &sp.Name, &created)
+	sp.CreatedAt = Time(created)
+	return sp, err
+}
 
 // ScanCollection reads CollectionCols.
 func ScanCollection(sc Scanner) (vault.Collection, error) {
@@ -162,4 +172,17 @@ func AuditQuery(q vault.AuditQuery, param func(n int) string) (string, []any) {
 	}
 	args = append(args, limit)
 	return query + " ORDER BY id DESC LIMIT " + param(len(args)), args
+}
+
+// Collect scans every remaining row with scan.
+func Collect[T any](next func() bool, sc Scanner, scan func(Scanner) (T, error)) ([]T, error) {
+	var out []T
+	for next() {
+		v, err := scan(sc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
