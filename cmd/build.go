@@ -53,13 +53,7 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if co.collection == "" {
-		co.collection = p.Collection
-	}
-	if co.collection == "" { // the config is loaded: needCollection would only load it again
-		return usagef("no collection: pass --collection=NAME, set KAZZLE_COLLECTION, or set collection in %s", p.File)
-	}
-	client, err := c.client(&co)
+	client, err := c.projectClient(p, &co)
 	if err != nil {
 		return err
 	}
@@ -104,6 +98,18 @@ func (c *cli) buildUI(ctx context.Context, p config.Project, dir string, names [
 		built = append(built, builtComponent{Component: name, Result: res})
 	}
 	return built, nil
+}
+
+// projectClient returns the API client of a command run on a loaded project, whose
+// collection it takes when co names none (needCollection would load the config again).
+func (c *cli) projectClient(p config.Project, co *common) (*api.Client, error) {
+	if co.collection == "" {
+		co.collection = p.Collection
+	}
+	if co.collection == "" {
+		return nil, usagef("no collection: pass --collection=NAME, set KAZZLE_COLLECTION, or set collection in %s", p.File)
+	}
+	return c.client(co)
 }
 
 // uiComponents returns the UI components to build: those named, or all of them.

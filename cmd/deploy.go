@@ -52,13 +52,7 @@ func (c *cli) deployCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if co.collection == "" {
-		co.collection = p.Collection
-	}
-	if co.collection == "" {
-		return usagef("no collection: pass --collection=NAME, set KAZZLE_COLLECTION, or set collection in %s", p.File)
-	}
-	client, err := c.client(&co)
+	client, err := c.projectClient(p, &co)
 	if err != nil {
 		return err
 	}

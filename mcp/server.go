@@ -144,24 +144,26 @@ func fieldsOf(t resolver.Type, stored map[string]string) []string {
 	return fields
 }
 
-func (t *tools) collection(c string) (string, error) {
-	if c == "" {
-		c = t.o.Collection
+// where is the collection and environment a call names, with kazzle mcp's defaults:
+// the default environment belongs to the default collection, so it applies only when the
+// call names no collection either.
+func (t *tools) where(collection, env string) (string, string, error) {
+	if collection == "" {
+		collection = t.o.Collection
+		if env == "" {
+			env = t.o.Environment
+		}
 	}
-	if c == "" {
-		return "", errors.New("no collection: pass collection (kazzle mcp was started without --collection)")
+	if collection == "" {
+		return "", "", errors.New("no collection: pass collection (kazzle mcp was started without --collection)")
 	}
-	return c, nil
+	return collection, env, nil
 }
 
 func (t *tools) listSecrets(ctx context.Context, _ *sdk.CallToolRequest, in listSecretsInput) (*sdk.CallToolResult, listSecretsOutput, error) {
-	coll, err := t.collection(in.Collection)
+	coll, env, err := t.where(in.Collection, in.Environment)
 	if err != nil {
 		return nil, listSecretsOutput{}, err
-	}
-	env := in.Environment
-	if env == "" && in.Collection == "" {
-		env = t.o.Environment
 	}
 	secrets, err := t.o.Client.Secrets(ctx, coll, env)
 	if err != nil {
@@ -207,13 +209,9 @@ func (t *tools) describeSecret(ctx context.Context, _ *sdk.CallToolRequest, in d
 // byName finds the secret a name means in an environment: the tagged one, or else
 // the untagged one, as resolution does.
 func (t *tools) byName(ctx context.Context, in describeSecretInput) (api.Secret, error) {
-	coll, err := t.collection(in.Collection)
+	coll, env, err := t.where(in.Collection, in.Environment)
 	if err != nil {
 		return api.Secret{}, err
-	}
-	env := in.Environment
-	if env == "" && in.Collection == "" {
-		env = t.o.Environment
 	}
 	secrets, err := t.o.Client.Secrets(ctx, coll, env)
 	if err != nil {
