@@ -28,7 +28,8 @@ const (
 
 // call is one tool call's substitution: the values it used, to redact from its result.
 type call struct {
-	reps []resolver.Replacement
+	reps     []resolver.Replacement
+	replacer *resolver.Replacer // of reps, built on first use, once reps are complete
 }
 
 // substitute replaces the references in texts, through the server's templates call:
@@ -60,7 +61,14 @@ func (t *tools) substitute(ctx context.Context, texts []string) ([]string, *call
 	return out, c, nil
 }
 
-func (c *call) redact(s string) string { return resolver.Redact(s, c.reps) }
+func (c *call) redactor() *resolver.Replacer {
+	if c.replacer == nil {
+		c.replacer = resolver.NewReplacer(c.reps)
+	}
+	return c.replacer
+}
+
+func (c *call) redact(s string) string { return c.redactor().Replace(s) }
 
 // fail is the error a tool returns: redacted, since the text of an error from a command
 // or a connection may hold a substituted value.
@@ -93,7 +101,7 @@ type capture struct {
 
 func (c *call) capture(limit int) *capture {
 	lb := &limitedBuffer{max: limit}
-	return &capture{lb: lb, rw: resolver.NewRedactor(lb, c.reps)}
+	return &capture{lb: lb, rw: c.redactor().Writer(lb)}
 }
 
 func (c *capture) text() string {

@@ -76,10 +76,23 @@ scan:
 }
 
 // Redact returns s with every value replaced, leftmost and longest first.
-func Redact(s string, reps []Replacement) string {
-	out, _ := newMatcher(reps).scan(nil, []byte(s), true)
+func Redact(s string, reps []Replacement) string { return NewReplacer(reps).Replace(s) }
+
+// Replacer redacts a set of values from strings and streams, its matcher built once. It
+// is safe for concurrent use; the Redactors it makes are not.
+type Replacer struct{ m *matcher }
+
+// NewReplacer returns the Replacer of reps.
+func NewReplacer(reps []Replacement) *Replacer { return &Replacer{m: newMatcher(reps)} }
+
+// Replace returns s with every value replaced, leftmost and longest first.
+func (r *Replacer) Replace(s string) string {
+	out, _ := r.m.scan(nil, []byte(s), true)
 	return string(out)
 }
+
+// Writer returns a Redactor writing to w.
+func (r *Replacer) Writer(w io.Writer) *Redactor { return &Redactor{w: w, m: r.m} }
 
 // Redactor is an io.WriteCloser that replaces every secret value in what passes through it,
 // also when a value is split across writes: bytes that may begin a value are held back
@@ -94,9 +107,7 @@ type Redactor struct {
 }
 
 // NewRedactor returns a Redactor writing to w.
-func NewRedactor(w io.Writer, reps []Replacement) *Redactor {
-	return &Redactor{w: w, m: newMatcher(reps)}
-}
+func NewRedactor(w io.Writer, reps []Replacement) *Redactor { return NewReplacer(reps).Writer(w) }
 
 // Write redacts p. It reports len(p) on success: the caller's bytes were all taken, even
 // though fewer or more may reach the underlying writer.
