@@ -36,10 +36,23 @@ func scan(files map[string][]byte, inline, others []Secret) *LeakError {
 // values sharing a beginning (postgres://…) cost one lookup per length.
 type matcher struct {
 	filter  [1 << 16 / 64]uint64
-	buckets map[uint64]map[int]map[string]Secret // first 6 bytes → length → pattern → secret
+	buckets map[uint64][]sameLength // first 6 bytes → the patterns that begin so
 }
 
+// sameLength are patterns of one length, with the secret each spells.
+type sameLength struct {
+	n        int
+	patterns map[string]Secret
+}
+
+// prefixMask keeps the first MinScanLength bytes of a little-endian 8-byte load.
+const prefixMask = 1<<(8*MinScanLength) - 1
+
+// prefixKey is the first MinScanLength bytes of b as a number; b has at least that many.
 func prefixKey(b []byte) uint64 {
+	if len(b) >= 8 { // one load instead of a copy: this runs for every byte of a bundle
+		return binary.LittleEndian.Uint64(b) & prefixMask
+	}
 	var buf [8]byte
 	copy(buf[:], b[:MinScanLength])
 	return binary.LittleEndian.Uint64(buf[:])
@@ -51,7 +64,7 @@ func filterSlot(k uint64) (int, uint64) {
 }
 
 func newMatcher(secrets []Secret) *matcher {
-	m := &matcher{buckets: map[uint64]map[int]map[string]Secret{}}
+	m := &matcher{buckets: map[uint64][]sameLength{}}
 	for _, s := range secrets {
 		if len(s.Value) < MinScanLength {
 			continue
@@ -60,15 +73,14 @@ func newMatcher(secrets []Secret) *matcher {
 			k := prefixKey([]byte(form))
 			word, bit := filterSlot(k)
 			m.filter[word] |= bit
-			byLen := m.buckets[k]
-			if byLen == nil {
-				byLen = map[int]map[string]Secret{}
-				m.buckets[k] = byLen
+			groups := m.buckets[k]
+			i := slices.IndexFunc(groups, func(g sameLength) bool { return g.n == len(form) })
+			if i < 0 {
+				i = len(groups)
+				groups = append(groups, sameLength{n: len(form), patterns: map[string]Secret{}})
+				m.buckets[k] = groups
 			}
-			if byLen[len(form)] == nil {
-				byLen[len(form)] = map[string]Secret{}
-			}
-			byLen[len(form)][form] = s
+			groups[i].patterns[form] = s
 		}
 	}
 	return m
@@ -84,9 +96,9 @@ func (m *matcher) find(data []byte) (Secret, bool) {
 		if word, bit := filterSlot(k); m.filter[word]&bit == 0 {
 			continue
 		}
-		for n, patterns := range m.buckets[k] {
-			if i+n <= len(data) {
-				if s, ok := patterns[string(data[i:i+n])]; ok {
+		for _, g := range m.buckets[k] {
+			if i+g.n <= len(data) {
+				if s, ok := g.patterns[string(data[i:i+g.n])]; ok {
 					return s, true
 				}
 			}
