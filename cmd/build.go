@@ -1,11 +1,8 @@
 package cmd
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -63,7 +60,7 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
 	}
-	built, err := c.buildUI(ctx, p, *dir, names, vars, co)
+	built, err := c.buildUI(ctx, p, *dir, names, vars, co, true)
 	if err != nil {
 		return err
 	}
@@ -71,16 +68,15 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 		return c.printJSON(map[string]any{"components": built})
 	}
 	for _, b := range built {
-		if err := c.printSizes(*dir, b); err != nil {
-			return err
-		}
+		c.printSizes(*dir, b)
 	}
 	return nil
 }
 
 // buildUI builds the named UI components of p with the environment's vars: each
-// inlines its declared values and is scanned for the others.
-func (c *cli) buildUI(ctx context.Context, p config.Project, dir string, names []string, vars []api.Var, co common) ([]builtComponent, error) {
+// inlines its declared values and is scanned for the others. reportSizes adds the
+// gzipped sizes that kazzle build prints.
+func (c *cli) buildUI(ctx context.Context, p config.Project, dir string, names []string, vars []api.Var, co common, reportSizes bool) ([]builtComponent, error) {
 	var built []builtComponent
 	for _, name := range names {
 		comp := p.Components[name]
@@ -91,6 +87,7 @@ func (c *cli) buildUI(ctx context.Context, p config.Project, dir string, names [
 		res, err := bundler.Build(ctx, bundler.Options{
 			Dir: dir, Entry: comp.Entry, OutDir: comp.OutDir, Mode: co.env,
 			Inline: inline, Others: others, NodeEnv: c.getenv("NODE_ENV"), Base: comp.Base,
+			ReportCompressedSize: reportSizes,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", name, err)
@@ -160,30 +157,18 @@ func splitSecrets(component string, declared []string, vars []api.Var, co common
 }
 
 // printSizes prints a component's output files with their sizes, as Vite does.
-func (c *cli) printSizes(dir string, b builtComponent) error {
+func (c *cli) printSizes(dir string, b builtComponent) {
 	fmt.Fprintf(c.stdout, "%s → %s\n", b.Component, filepath.ToSlash(filepath.Join(dir, b.OutDir)))
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  FILE\tSIZE\tGZIP")
 	for _, f := range b.Files {
 		gz := "-"
-		if !strings.HasSuffix(f.Path, ".map") {
-			data, err := os.ReadFile(filepath.Join(dir, b.OutDir, filepath.FromSlash(f.Path)))
-			if err != nil {
-				return err
-			}
-			gz = kb(gzipSize(data))
+		if f.Gzip > 0 {
+			gz = kb(f.Gzip)
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Path, kb(f.Size), gz)
 	}
-	return tw.Flush()
-}
-
-func gzipSize(data []byte) int {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
-	zw.Write(data)
-	zw.Close()
-	return buf.Len()
+	tw.Flush()
 }
 
 func kb(n int) string { return fmt.Sprintf("%.2f kB", float64(n)/1000) }

@@ -89,7 +89,7 @@ func (c *cli) deployCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			buildErr = fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
 		} else {
-			built, buildErr = c.buildUI(ctx, p, *dir, uis, vars, co)
+			built, buildErr = c.buildUI(ctx, p, *dir, uis, vars, co, false)
 		}
 	}
 	if co.json {
