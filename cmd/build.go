@@ -37,15 +37,16 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 	if co.env == "" {
 		return usagef("no environment: pass --env=NAME or set KAZZLE_ENV")
 	}
-	// A build allocates a lot and then the process ends: collecting garbage on the way
-	// is wasted work, as esbuild's own CLI knows (it turns the GC off for one entry).
-	// The memory limit brings the collector back should a project be huge.
-	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(1 << 30)
 	p, err := config.Load(ctx, *dir, config.Options{Env: co.env, Stderr: c.stderr})
 	if err != nil {
 		return err
 	}
+	// A build allocates a lot and then the process ends: collecting garbage on the way
+	// is wasted work, as esbuild's own CLI knows (it turns the GC off for one entry).
+	// The memory limit brings the collector back should a project be huge. (Not before
+	// the config has run: its memory limit is measured on the heap.)
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(1 << 30)
 	names, err := uiComponents(p, fs.Args())
 	if err != nil {
 		return err

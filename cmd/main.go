@@ -104,9 +104,6 @@ func (c *cli) main(ctx context.Context, args []string) int {
 		}
 		return exitOK
 	}
-	if args[0] == config.EvaluatorArg {
-		return config.ServeEvaluator(c.stdin, c.stdout, c.stderr)
-	}
 	if args[0] == "version" || args[0] == "--version" {
 		fmt.Fprintln(c.stdout, "kazzle", version())
 		return exitOK

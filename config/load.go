@@ -29,9 +29,6 @@ type Options struct {
 	MemoryLimit int64
 	// MaxCallStack caps the config's call stack depth (default 2,000 frames).
 	MaxCallStack int
-	// Evaluator is the command that evaluates a bundled config (default: this executable
-	// with EvaluatorArg).
-	Evaluator []string
 	// Stderr receives what the config writes with console.log; nil discards it.
 	Stderr io.Writer
 }
@@ -67,9 +64,9 @@ func Find(dir string) (string, error) {
 }
 
 // Load reads the project configuration in dir: kazzle.config.ts (or .mts, .js, .mjs),
-// bundled with esbuild and evaluated in goja in a child process with no file system,
-// network, process or timers, under Options' time and memory limits; or kazzle.hcl. The
-// result is decoded strictly and validated. A problem with the configuration is an
+// bundled with esbuild and evaluated in goja with no file system, network, process or
+// timers, under Options' time and memory limits; or kazzle.hcl. The result is decoded
+// strictly and validated. A problem with the configuration is an
 // *Error listing every problem found, located by file, line and column where that can
 // be known.
 func Load(ctx context.Context, dir string, o Options) (Project, error) {
@@ -91,26 +88,25 @@ func Load(ctx context.Context, dir string, o Options) (Project, error) {
 			return Project{}, err
 		}
 	} else {
-		ev, err := startEvaluator(ctx, o)
-		if err != nil {
-			return Project{}, err
-		}
 		var script string
 		script, inputs, err = bundle(dir, file)
 		if err != nil {
-			ev.stop()
 			return Project{}, err
 		}
-		value, err := ev.run(evalRequest{
+		value, msg, err := evaluate(ctx, evalRequest{
 			Script: script, ScriptName: file, Env: o.Env,
-			TimeoutMS: o.Timeout.Milliseconds(), MemoryLimit: o.MemoryLimit, MaxStack: o.MaxCallStack,
-		})
-		var scriptErr *Error
-		switch {
-		case errors.As(err, &scriptErr):
-			msgs = scriptErr.Messages
-		case err != nil:
+			Timeout: o.Timeout, MemoryLimit: o.MemoryLimit, MaxStack: o.MaxCallStack,
+		}, o.Stderr)
+		if err != nil {
 			return Project{}, err
+		}
+		switch {
+		case msg != nil:
+			if msg.Path != "" { // a value that is not data: locate it by its key
+				key := msg.Path[strings.LastIndex(msg.Path, ".")+1:]
+				msg.find, msg.findKey = strings.SplitN(key, "[", 2)[0], true
+			}
+			msgs = []Message{*msg}
 		default:
 			if p, msgs = decodeTree(value); len(msgs) == 0 {
 				msgs = p.validate()

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
@@ -20,10 +18,12 @@ var (
 	errMemoryLimit = errors.New("memory limit")
 )
 
-// stringLimits gives the string methods that build a long result at once the limit
-// V8 has (Node's "Invalid string length"): goja has none, and such a call runs in Go
-// without yielding to the time limit, allocating all it is asked for.
-const stringLimits = `(() => {
+// allocationLimits stops, with V8's errors, the built-ins that allocate a large result at
+// once, since such a call runs in Go without yielding to an interrupt: the string
+// methods get V8's length limit (Node's "Invalid string length"), and buffers and typed
+// arrays may not be larger than the config's memory limit (an allocation larger than the
+// machine would end the process).
+const allocationLimits = `((maxBytes) => {
   const max = 536870888;
   const guard = (name, length) => {
     const original = String.prototype[name];
@@ -38,7 +38,30 @@ const stringLimits = `(() => {
   guard("repeat", (s, n) => s.length * Math.max(0, Math.floor(Number(n)) || 0));
   guard("padStart", (s, n) => Number(n));
   guard("padEnd", (s, n) => Number(n));
-})();`
+
+  // A wrapper rather than a Proxy, which goja's instanceof refuses: it shares the
+  // original's prototype, so every buffer is an instance of it, however made.
+  const sized = (name, bytesPer) => {
+    const original = globalThis[name];
+    const wrapper = function (...args) {
+      if (!new.target) throw new TypeError("Constructor " + name + " requires 'new'");
+      if (typeof args[0] === "number" && args[0] * bytesPer > maxBytes) {
+        throw new RangeError("Array buffer allocation failed");
+      }
+      return Reflect.construct(original, args, new.target === wrapper ? original : new.target);
+    };
+    Object.setPrototypeOf(wrapper, original);
+    Object.defineProperty(wrapper, "name", { value: name });
+    Object.defineProperty(wrapper, "prototype", { value: original.prototype });
+    Object.defineProperty(original.prototype, "constructor", { value: wrapper, writable: true, configurable: true });
+    globalThis[name] = wrapper;
+  };
+  sized("ArrayBuffer", 1);
+  for (const name of ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
+    "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"]) {
+    if (globalThis[name]) sized(name, globalThis[name].BYTES_PER_ELEMENT);
+  }
+})`
 
 // maxDepth bounds how deeply a config's value may nest, which also stops a cycle.
 const maxDepth = 32
@@ -46,18 +69,12 @@ const maxDepth = 32
 // runScript runs a bundled config in goja, with nothing but the language and a console:
 // no file system, network, process or timers. It returns the default export's value
 // (called with { env } if it is a function, awaited if it is a promise) as JSON.
-func runScript(req evalRequest, stderr io.Writer) (json.RawMessage, *Message) {
-	rt := goja.New()
+func runScript(rt *goja.Runtime, req evalRequest, stderr io.Writer) (json.RawMessage, *Message) {
 	rt.SetMaxCallStackSize(req.MaxStack)
 	installConsole(rt, stderr)
-	if _, err := rt.RunString(stringLimits); err != nil {
+	if _, err := rt.RunString(fmt.Sprintf("%s(%d);", allocationLimits, max(req.MemoryLimit, 1<<20))); err != nil {
 		return nil, &Message{Text: "set up the config runtime: " + err.Error()}
 	}
-
-	limit := time.AfterFunc(time.Duration(req.TimeoutMS)*time.Millisecond, func() { rt.Interrupt(errTimeLimit) })
-	defer limit.Stop()
-	stopWatch := watchMemory(rt, req.MemoryLimit)
-	defer stopWatch()
 
 	ast, err := goja.Parse(req.ScriptName, req.Script, parser.WithSourceMapLoader(func(string) ([]byte, error) {
 		return nil, errors.New("the config's source map is inline")
@@ -123,17 +140,11 @@ func (r *rejection) Error() string { return r.value.String() }
 func scriptError(req evalRequest, err error) *Message {
 	var interrupted *goja.InterruptedError
 	if errors.As(err, &interrupted) {
-		m := &Message{File: req.ScriptName}
-		switch interrupted.Value() {
-		case errTimeLimit:
-			m.Text = fmt.Sprintf("the config did not finish within %v; look for a loop that never ends", time.Duration(req.TimeoutMS)*time.Millisecond)
-		case errMemoryLimit:
-			// Not located: where the allocation that crossed the limit happened is
-			// chance, and the address-space limit, which can stop it first, cannot say.
-			m.Text = fmt.Sprintf("the config used more than its %d MiB of memory and was stopped; look for a loop that keeps allocating", req.MemoryLimit>>20)
+		why, _ := interrupted.Value().(error)
+		m := limitMessage(req, why)
+		if why == errMemoryLimit {
+			// Not located: where the allocation that crossed the limit happened is chance.
 			return m
-		default:
-			m.Text = fmt.Sprint(interrupted.Value())
 		}
 		locate(m, interrupted.Stack())
 		return m
@@ -206,37 +217,27 @@ func locateFromStackText(m *Message, stack string) {
 	}
 }
 
-// watchMemory interrupts the script when the heap passes limit, checking often enough
-// that a config growing its data stops near the limit; the address-space limit catches
-// one allocation too large to wait for. (runtime.ReadMemStats rather than
-// runtime/metrics, whose package init every kazzle command would pay.)
-func watchMemory(rt *goja.Runtime, limit int64) (stop func()) {
-	if limit <= 0 {
-		return func() {}
+// limitMessage says why evaluate stopped a config: its time limit, its memory limit, or
+// the end of the command's context.
+func limitMessage(req evalRequest, why error) *Message {
+	m := &Message{File: req.ScriptName}
+	switch why {
+	case errTimeLimit:
+		m.Text = fmt.Sprintf("the config did not finish within %v; look for a loop that never ends", req.Timeout)
+	case errMemoryLimit:
+		m.Text = fmt.Sprintf("the config used more than its %d MiB of memory and was stopped; look for a loop that keeps allocating", req.MemoryLimit>>20)
+	default:
+		m.Text = fmt.Sprintf("the config was stopped: %v", why)
 	}
-	done := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				runtime.ReadMemStats(&ms)
-				if ms.HeapAlloc > uint64(limit) {
-					rt.Interrupt(errMemoryLimit)
-					return
-				}
-			}
-		}
-	}()
-	return func() { close(done) }
+	return m
 }
 
 // installConsole gives the config console.log and friends, writing to stderr.
 func installConsole(rt *goja.Runtime, stderr io.Writer) {
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	stderr = &capped{w: stderr, room: maxConsoleOutput}
 	console := rt.NewObject()
 	print := func(call goja.FunctionCall) goja.Value {
 		parts := make([]string, len(call.Arguments))
@@ -250,6 +251,25 @@ func installConsole(rt *goja.Runtime, stderr io.Writer) {
 		console.Set(name, print)
 	}
 	rt.Set("console", console)
+}
+
+// maxConsoleOutput bounds what a config may print, so that one logging in a loop until
+// its time limit does not flood the terminal.
+const maxConsoleOutput = 64 << 10
+
+// capped passes on the first room bytes written to w and drops the rest.
+type capped struct {
+	w    io.Writer
+	room int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if c.room > 0 {
+		n := min(len(p), c.room)
+		c.room -= n
+		c.w.Write(p[:n])
+	}
+	return len(p), nil
 }
 
 // pathError is a value of the config that cannot be configuration data.

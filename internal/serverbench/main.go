@@ -110,7 +110,7 @@ func run(kazzle string, runs, clients int, duration time.Duration) error {
 	fmt.Printf("%-44s %12s %12s %.2fx  (true alone: %v, under kazzle: %v, medians of %d)\n",
 		"kazzle run -- true: median overhead", ms(overhead), "< 10 ms", float64(overhead)/float64(10*time.Millisecond), ms(direct), ms(viaKazzle), runs)
 	configLoad := configCheck - bare
-	fmt.Printf("%-44s %12s %12s %.2fx  (kazzle config check %v over kazzle --version %v: esbuild, the evaluator child, goja; medians of %d)\n",
+	fmt.Printf("%-44s %12s %12s %.2fx  (kazzle config check %v over kazzle --version %v: esbuild, then goja in process; medians of %d)\n",
 		"loading fixtures/saas/kazzle.config.ts", ms(configLoad), "< 20 ms", float64(configLoad)/float64(20*time.Millisecond), ms(configCheck), ms(bare), runs)
 	printUITimes(ui, uiErr)
 	// The target is judged with wrk, a load generator in C: Go's HTTP client, below,
