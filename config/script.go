@@ -45,7 +45,11 @@ const allocationLimits = `((maxBytes) => {
     const original = globalThis[name];
     const wrapper = function (...args) {
       if (!new.target) throw new TypeError("Constructor " + name + " requires 'new'");
-      if (typeof args[0] === "number" && args[0] * bytesPer > maxBytes) {
+      // A length, or the length of an array-like the result is sized by at once.
+      const first = args[0];
+      const isObject = first !== null && (typeof first === "object" || typeof first === "function");
+      const length = !isObject || name === "ArrayBuffer" ? Number(first) : Number(first.length);
+      if (length * bytesPer > maxBytes) {
         throw new RangeError("Array buffer allocation failed");
       }
       return Reflect.construct(original, args, new.target === wrapper ? original : new.target);
