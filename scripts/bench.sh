@@ -15,7 +15,7 @@ echo "$out" | awk '/^Benchmark/ {
 	if (name == "BenchmarkResolveHTTP") note="50 secrets over HTTP, 32 parallel clients in the same process"
 	if (name == "BenchmarkBuildFixture") note="fixtures/saas React UI in process: esbuild, the leak scan, the write"
 	if (name == "BenchmarkScan500Secrets") note="leak scan of a 1 MB bundle for 500 secrets, one pass"
-	if (name == "BenchmarkLoadFixture") note="fixtures/saas: esbuild bundle, goja in a child process (the test binary); target < 20 ms"
+	if (name == "BenchmarkLoadFixture") note="fixtures/saas: esbuild bundle, then goja, in process; target < 20 ms"
 	if (name == "BenchmarkApply/components=1") { note="one Lambda deploy on awsfake; its update takes 100 ms to finish"; one=ns }
 	if (name == "BenchmarkApply/components=20") { note="20 at once, 8 in parallel"; twenty=ns }
 	printf "%-28s %14.0f %14.0f %s\n", name, ns, 1e9/ns, note
