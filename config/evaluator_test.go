@@ -57,3 +57,20 @@ func TestRunawayBuiltinsAreGivenUpOn(t *testing.T) {
 		})
 	}
 }
+
+// TestConsoleOutputIsCapped: a config that logs in a loop prints its first 64 KiB and
+// no more.
+func TestConsoleOutputIsCapped(t *testing.T) {
+	dir := t.TempDir()
+	script := "for (let i = 0; i < 100000; i++) console.log(\"line \" + i);\nexport default { components: { api: { kind: \"process\", secrets: [] } } };\n"
+	if err := os.WriteFile(filepath.Join(dir, "kazzle.config.ts"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	if _, err := Load(context.Background(), dir, Options{Stderr: &stderr}); err != nil {
+		t.Fatal(err)
+	}
+	if got := stderr.Len(); got != maxConsoleOutput || !strings.HasPrefix(stderr.String(), "line 0\nline 1\n") {
+		t.Errorf("printed %d bytes starting %.20q, want the first %d", got, stderr.String(), maxConsoleOutput)
+	}
+}
