@@ -164,19 +164,20 @@ func (c *cli) printSizes(dir string, b builtComponent) {
 	fmt.Fprintf(c.stdout, "%s → %s\n", b.Component, filepath.ToSlash(filepath.Join(dir, b.OutDir)))
 	gzipped := slices.ContainsFunc(b.Files, func(f bundler.File) bool { return f.Gzip > 0 })
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	row := func(cols ...string) { fmt.Fprintf(tw, "  %s\n", strings.Join(cols, "\t")) }
 	if gzipped {
-		fmt.Fprintln(tw, "  FILE\tSIZE\tGZIP")
+		row("FILE", "SIZE", "GZIP")
 	} else {
-		fmt.Fprintln(tw, "  FILE\tSIZE")
+		row("FILE", "SIZE")
 	}
 	for _, f := range b.Files {
 		switch {
 		case !gzipped:
-			fmt.Fprintf(tw, "  %s\t%s\n", f.Path, kb(f.Size))
+			row(f.Path, kb(f.Size))
 		case f.Gzip > 0:
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Path, kb(f.Size), kb(f.Gzip))
+			row(f.Path, kb(f.Size), kb(f.Gzip))
 		default: // a source map
-			fmt.Fprintf(tw, "  %s\t%s\t-\n", f.Path, kb(f.Size))
+			row(f.Path, kb(f.Size), "-")
 		}
 	}
 	tw.Flush()

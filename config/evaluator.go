@@ -80,13 +80,17 @@ func evaluate(ctx context.Context, req evalRequest, stderr io.Writer) (json.RawM
 			giveUp = time.After(giveUpAfter)
 		}
 	}
+	// ended returns r, or ctx's error when that is what stopped the script.
+	ended := func(r result) (json.RawMessage, *Message, error) {
+		if stoppedBy != nil && stoppedBy == ctx.Err() {
+			return nil, nil, fmt.Errorf("evaluate %s: %w", req.ScriptName, stoppedBy)
+		}
+		return r.value, r.msg, nil
+	}
 	for {
 		select {
 		case r := <-done:
-			if stoppedBy != nil && ctx.Err() == stoppedBy {
-				return nil, nil, fmt.Errorf("evaluate %s: %w", req.ScriptName, stoppedBy)
-			}
-			return r.value, r.msg, nil
+			return ended(r)
 		case <-ctxDone:
 			ctxDone = nil
 			stop(ctx.Err())
@@ -98,10 +102,7 @@ func evaluate(ctx context.Context, req evalRequest, stderr io.Writer) (json.RawM
 				stop(errMemoryLimit)
 			}
 		case <-giveUp:
-			if ctx.Err() == stoppedBy {
-				return nil, nil, fmt.Errorf("evaluate %s: %w", req.ScriptName, stoppedBy)
-			}
-			return nil, limitMessage(req, stoppedBy), nil
+			return ended(result{msg: limitMessage(req, stoppedBy)})
 		}
 	}
 }

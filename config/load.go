@@ -66,9 +66,8 @@ func Find(dir string) (string, error) {
 // Load reads the project configuration in dir: kazzle.config.ts (or .mts, .js, .mjs),
 // bundled with esbuild and evaluated in goja with no file system, network, process or
 // timers, under Options' time and memory limits; or kazzle.hcl. The result is decoded
-// strictly and validated. A problem with the configuration is an
-// *Error listing every problem found, located by file, line and column where that can
-// be known.
+// strictly and validated. A problem with the configuration is an *Error listing every
+// problem found, located by file, line and column where that can be known.
 func Load(ctx context.Context, dir string, o Options) (Project, error) {
 	o = o.withDefaults()
 	dir, err := filepath.Abs(dir)
@@ -100,17 +99,14 @@ func Load(ctx context.Context, dir string, o Options) (Project, error) {
 		if err != nil {
 			return Project{}, err
 		}
-		switch {
-		case msg != nil:
+		if msg != nil {
 			if msg.Path != "" { // a value that is not data: locate it by its key
 				key := msg.Path[strings.LastIndex(msg.Path, ".")+1:]
 				msg.find, msg.findKey = strings.SplitN(key, "[", 2)[0], true
 			}
 			msgs = []Message{*msg}
-		default:
-			if p, msgs = decodeTree(value); len(msgs) == 0 {
-				msgs = p.validate()
-			}
+		} else if p, msgs = decodeTree(value); len(msgs) == 0 {
+			msgs = p.validate()
 		}
 	}
 	p.File = file
