@@ -17,6 +17,7 @@ const (
 	CodeNotFound        = "not_found"         // 404
 	CodeConflict        = "conflict"          // 409
 	CodeTooLarge        = "request_too_large" // 413
+	CodeReservedName    = "reserved_name"     // 422: a stored secret exports a reserved variable
 	CodeInternal        = "internal"          // 500
 )
 
@@ -140,6 +141,23 @@ type VersionList struct {
 type RollbackRequest struct {
 	To      int `json:"to"`
 	Version int `json:"version"`
+}
+
+// Problem is a stored secret that a write would refuse now; Rule is one of
+// reserved_name, value and reference. Message names fields and limits, never a value.
+type Problem struct {
+	SecretID    string `json:"secret_id"`
+	Name        string `json:"name"`
+	Collection  string `json:"collection"`
+	Environment string `json:"environment,omitempty"`
+	Version     int    `json:"version"`
+	Rule        string `json:"rule"`
+	Message     string `json:"message"`
+}
+
+// CheckResponse lists the problems of a collection's stored secrets.
+type CheckResponse struct {
+	Problems []Problem `json:"problems"`
 }
 
 // TemplatesRequest asks for ${secret.<id>.<field>} to be substituted in each template.

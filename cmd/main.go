@@ -187,6 +187,8 @@ func apiHint(err error) string {
 		return "this key's role or its collection/environment limits do not allow this; ask an admin for a key that does"
 	case api.CodeConflict:
 		return "someone changed it since you read it: read it again and retry"
+	case api.CodeReservedName:
+		return "kazzle secrets check lists every stored secret that breaks a rule"
 	}
 	return ""
 }

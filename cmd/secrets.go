@@ -23,9 +23,10 @@ func (c *cli) secretsCmd(ctx context.Context, args []string) error {
 	subs := map[string]func(context.Context, []string) error{
 		"list": c.secretsList, "export": c.secretsExport, "set": c.secretsSet, "get": c.secretsGet,
 		"delete": c.secretsDelete, "history": c.secretsHistory, "rollback": c.secretsRollback,
+		"check": c.secretsCheck,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
-		return usagef("usage: kazzle secrets list|export|set|get|delete|history|rollback [flags]")
+		return usagef("usage: kazzle secrets list|export|set|get|delete|history|rollback|check [flags]")
 	}
 	return subs[args[0]](ctx, args[1:])
 }
@@ -185,6 +186,9 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 	}
 	if !resolver.Type(*typ).Valid() {
 		return usagef("unknown type %q: use string, login, git or totp", *typ)
+	}
+	if err := resolver.ValidateExports(name, resolver.Type(*typ)); err != nil {
+		return usagef("%v", err)
 	}
 	if err := c.needCollection(ctx, &co); err != nil {
 		return err

@@ -169,6 +169,13 @@ func (t *tools) runCommand(ctx context.Context, _ *sdk.CallToolRequest, in runCo
 		argv = []string{"/bin/sh", "-c", in.Command}
 	}
 	envKeys := slices.Sorted(maps.Keys(in.Env))
+	for _, k := range envKeys {
+		// A secret may never set a variable that changes how the command loads code or
+		// where it sends requests, whichever way it arrives.
+		if resolver.IsReservedVar(k) && resolver.HasReferences(in.Env[k]) {
+			return nil, runCommandOutput{}, fmt.Errorf("env %s: a secret may not set this variable (it changes where programs find code, proxies or certificates); pass the reference in another variable", k)
+		}
+	}
 	texts := append(append([]string{in.Cwd, in.Stdin}, argv...), valuesOf(in.Env, envKeys)...)
 	texts, c, err := t.substitute(ctx, texts)
 	if err != nil {

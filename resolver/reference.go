@@ -368,7 +368,8 @@ type Var struct {
 
 // Resolve turns the view of an environment (see View: each name once) into environment
 // variables, with references expanded through src and TOTP codes computed at now. Empty
-// optional fields export nothing. Two secrets that would export the same variable are an error.
+// optional fields export nothing. Two secrets that would export the same variable are an
+// error, and so is a secret that would export a reserved one (ErrReservedName).
 func Resolve(view []Secret, src Source, now time.Time) ([]Var, error) {
 	e := NewExpander(src, now)
 	vars := make([]Var, 0, len(view))
@@ -384,6 +385,10 @@ func Resolve(view []Secret, src Source, now time.Time) ([]Var, error) {
 	var buf [3]VarField // the most variables one secret exports
 	for _, s := range view {
 		for _, vf := range appendEnvVars(buf[:0], s.Name, s.Type) {
+			// Writes refuse these names; a row stored before that rule must not reach a process.
+			if IsReservedVar(vf.Var) {
+				return nil, ReservedError(s.Name, vf.Var)
+			}
 			if s.Fields.Value(vf.Field) == "" && computedField(s.Type) != vf.Field {
 				continue
 			}

@@ -167,6 +167,10 @@ func ValidateName(name string) error {
 	if len(name) > MaxNameLen {
 		return fmt.Errorf("%w secret name: %d characters, the limit is %d", ErrInvalid, len(name), MaxNameLen)
 	}
+	// NAME=value is a common slip: what follows = is a value, so it is never repeated.
+	if before, _, found := strings.Cut(name, "="); found {
+		return fmt.Errorf("%w secret name %q…: a name cannot hold =; the value comes from stdin or a prompt (kazzle secrets set %s, then type or pipe the value)", ErrInvalid, before, before)
+	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		ok := c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (i > 0 && c >= '0' && c <= '9')

@@ -140,6 +140,8 @@ func toAPIError(err error) *api.Error {
 	case errors.Is(err, vault.ErrInvalid), errors.As(err, &cycle), errors.Is(err, resolver.ErrUnknownSecret),
 		errors.Is(err, resolver.ErrUnknownField), errors.Is(err, resolver.ErrTooDeep), errors.Is(err, resolver.ErrSyntax):
 		return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: err.Error()}
+	case errors.Is(err, resolver.ErrReservedName):
+		return &api.Error{Status: http.StatusUnprocessableEntity, Code: api.CodeReservedName, Message: err.Error()}
 	case errors.Is(err, vault.ErrNotFound):
 		return &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: err.Error()}
 	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrConflict):

@@ -148,6 +148,9 @@ func (v *Vault) CreateSecret(ctx context.Context, actor Actor, in SecretInput) (
 	if err := resolver.ValidateName(in.Name); err != nil {
 		return SecretMeta{}, err
 	}
+	if err := resolver.ValidateExports(in.Name, in.Type); err != nil {
+		return SecretMeta{}, err
+	}
 	if err := resolver.ValidateFields(in.Type, in.Fields); err != nil {
 		return SecretMeta{}, fmt.Errorf("secret %s: %w", in.Name, err)
 	}

@@ -1,0 +1,110 @@
+package resolver
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The names a secret may not set, as a process would read them: each must be refused
+// whatever its case, and through any variable a secret exports.
+func TestReservedVariablesAreRefusedAtWrite(t *testing.T) {
+	refused := []string{
+		"PATH", "HOME", "SHELL", "USER", "IFS", "PS4", "PROMPT_COMMAND", "SHELLOPTS", "BASH_ENV", "ENV",
+		"LD_PRELOAD", "LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES", "GCONV_PATH", "NODE_OPTIONS", "NODE_PATH",
+		"NODE_EXTRA_CA_CERTS", "NODE_USE_ENV_PROXY", "PYTHONPATH", "PYTHONSTARTUP", "PERL5OPT", "PERL5LIB",
+		"RUBYOPT", "RUBYLIB", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "GIT_SSH_COMMAND",
+		"GIT_CONFIG_GLOBAL", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE",
+		"SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "KAZZLE_API_KEY", "KAZZLE_SERVER",
+		// Case does not matter: curl reads http_proxy, and some systems fold case.
+		"path", "http_proxy", "Ld_Preload", "kazzle_api_key", "node_options",
+	}
+	for _, name := range refused {
+		t.Run(name, func(t *testing.T) {
+			err := ValidateExports(name, TypeString)
+			if !errors.Is(err, ErrInvalid) || !errors.Is(err, ErrReservedName) {
+				t.Fatalf("ValidateExports(%s) = %v, want ErrInvalid and ErrReservedName", name, err)
+			}
+			if !strings.Contains(err.Error(), name) {
+				t.Errorf("the error does not name the secret: %v", err)
+			}
+		})
+	}
+	// A login or git secret exports NAME_USERNAME, NAME_PASSWORD and NAME_URL.
+	for _, tc := range []struct {
+		name string
+		typ  Type
+	}{{"GIT", TypeGit}, {"LD", TypeLogin}, {"KAZZLE", TypeLogin}, {"DYLD", TypeGit}, {"PYTHON", TypeTOTP}} {
+		t.Run(string(tc.typ)+"/"+tc.name, func(t *testing.T) {
+			err := ValidateExports(tc.name, tc.typ)
+			if !errors.Is(err, ErrReservedName) {
+				t.Fatalf("ValidateExports(%s, %s) = %v, want ErrReservedName", tc.name, tc.typ, err)
+			}
+			if !strings.Contains(err.Error(), tc.name+"_") {
+				t.Errorf("the error does not name the variable: %v", err)
+			}
+		})
+	}
+	allowed := []struct {
+		name string
+		typ  Type
+	}{
+		{"STRIPE_SECRET_KEY", TypeString}, {"PATHNAME", TypeString}, {"NODE_ENV", TypeString},
+		{"GITHUB_TOKEN", TypeString}, {"DB", TypeLogin}, {"PATH", TypeLogin}, {"HOMEPAGE_URL", TypeString},
+		{"APP_HTTP_PROXY", TypeString}, {"MY_LD_PRELOAD", TypeString}, {"ENVIRONMENT", TypeString},
+	}
+	for _, tc := range allowed {
+		t.Run("allowed/"+tc.name, func(t *testing.T) {
+			if err := ValidateExports(tc.name, tc.typ); err != nil {
+				t.Fatalf("ValidateExports(%s, %s) = %v, want nil", tc.name, tc.typ, err)
+			}
+		})
+	}
+}
+
+func TestReservedNameCheckHandlesEveryLength(t *testing.T) {
+	for _, name := range []string{"", "P", strings.Repeat("A", MaxNameLen), strings.Repeat("A", MaxNameLen) + "_USERNAME", strings.Repeat("K", 1000)} {
+		if IsReservedVar(name) {
+			t.Errorf("IsReservedVar(%d bytes) = true", len(name))
+		}
+	}
+	if !IsReservedVar("KAZZLE_" + strings.Repeat("A", MaxNameLen)) {
+		t.Error("a long KAZZLE_ name is not reserved")
+	}
+}
+
+// A row stored before writes refused reserved names must not reach a process.
+func TestResolveRefusesAStoredSecretWithAReservedName(t *testing.T) {
+	view := []Secret{
+		{ID: "00000000-0000-4000-8000-000000000001", Name: "API_KEY", Type: TypeString, Fields: Fields{{FieldValue, "sk-1234567890"}}},
+		{ID: "00000000-0000-4000-8000-000000000002", Name: "NODE_OPTIONS", Type: TypeString, Fields: Fields{{FieldValue, "--require=/tmp/evil.js"}}},
+	}
+	_, err := Resolve(view, SourceFunc(func(string) (Secret, error) { return Secret{}, ErrUnknownSecret }), time.Now())
+	if !errors.Is(err, ErrReservedName) || errors.Is(err, ErrInvalid) {
+		t.Fatalf("Resolve = %v, want ErrReservedName (not ErrInvalid: the request was fine, the row is not)", err)
+	}
+	for _, want := range []string{"NODE_OPTIONS", "another name", "kazzle secrets delete NODE_OPTIONS"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "evil") {
+		t.Errorf("error %q holds the value", err)
+	}
+}
+
+func TestANameErrorNeverRepeatsWhatFollowsAnEqualsSign(t *testing.T) {
+	for _, name := range []string{"FOO=bar-secret-value", "FOO=", "=bar-secret-value", "A B=bar-secret-value"} {
+		err := ValidateName(name)
+		if err == nil {
+			t.Fatalf("ValidateName accepted a name with =")
+		}
+		if strings.Contains(err.Error(), "bar-secret-value") {
+			t.Errorf("error %q repeats the text after =", err)
+		}
+		if !strings.Contains(err.Error(), "stdin") {
+			t.Errorf("error %q does not say where the value goes", err)
+		}
+	}
+}
