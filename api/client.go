@@ -183,6 +183,12 @@ func (c *Client) Resolve(ctx context.Context, req ResolveRequest) ([]Var, error)
 	return out.Vars, c.do(ctx, "POST", "/v1/resolve", req, &out)
 }
 
+// Check lists the stored secrets of a collection that a write would refuse now.
+func (c *Client) Check(ctx context.Context, collection string) ([]Problem, error) {
+	var out CheckResponse
+	return out.Problems, c.do(ctx, "POST", "/v1/collections/"+esc(collection)+"/check", nil, &out)
+}
+
 // Templates substitutes ${secret.<id>.<field>} in each template.
 func (c *Client) Templates(ctx context.Context, templates []string) (TemplatesResponse, error) {
 	var out TemplatesResponse

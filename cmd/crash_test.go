@@ -126,6 +126,26 @@ func cmdCheckDB(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// cmdSQLExec runs SQL statements on a stopped server's SQLite file: how a script plants
+// a row that no write would accept today, as an older kazzle may have stored it.
+func cmdSQLExec(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: sqlexec FILE STATEMENT...")
+	}
+	db, err := sql.Open("sqlite", "file:"+ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer db.Close()
+	for _, stmt := range args[1:] {
+		res, err := db.Exec(stmt)
+		ts.Check(err)
+		n, err := res.RowsAffected()
+		ts.Check(err)
+		if n == 0 {
+			ts.Fatalf("%s: no row changed", stmt)
+		}
+	}
+}
+
 // cmdPGDatabase sets the variable NAME to the URL of a new, empty PostgreSQL database
 // (internal/pgtest), dropped when the script ends.
 func cmdPGDatabase(ts *testscript.TestScript, neg bool, args []string) {

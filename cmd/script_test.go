@@ -52,6 +52,7 @@ func TestScripts(t *testing.T) {
 			"stopwriters":    cmdStopWriters,
 			"checkwrites":    cmdCheckWrites,
 			"checkdb":        cmdCheckDB,
+			"sqlexec":        cmdSQLExec,
 			"gencert":        cmdGenCert,
 			"startawsfake":   cmdStartAWSFake,
 			"awscalls":       cmdAWSCalls,

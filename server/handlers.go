@@ -16,6 +16,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/collections/{collection}/environments", s.listEnvironments)
 	s.handle("POST /v1/collections/{collection}/environments", s.createEnvironment)
 	s.handle("GET /v1/collections/{collection}/secrets", s.listSecrets)
+	s.handle("POST /v1/collections/{collection}/check", s.checkCollection)
 	s.handle("POST /v1/secrets", s.createSecret)
 	s.handle("GET /v1/secrets/{id}", s.getSecret)
 	s.handle("PUT /v1/secrets/{id}", s.updateSecret)

@@ -1,0 +1,75 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/kazzle/kazzle/api"
+)
+
+// secretsCheck lists the stored secrets that a write would refuse now: of one collection,
+// or, when none is named anywhere, of every collection the key can see. It exits 1 when
+// it finds any, so a CI job can run it.
+func (c *cli) secretsCheck(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("secrets check", &co)
+	fs.Usage = func() {
+		fmt.Fprintln(c.stderr, "Usage: kazzle secrets check [--collection=NAME] [--json]\n\nLists the stored secrets that break a rule writes enforce: reserved variable\nnames, values that are not UTF-8 text or hold NUL bytes, fields past their\nsize limits, and references that do not expand. Without a collection, every\ncollection the key can see is checked. Exits 1 when any secret breaks a rule.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	collections := []string{co.collection}
+	if co.collection == "" {
+		if err := c.needCollection(ctx, &co); err == nil {
+			collections = []string{co.collection}
+		} else {
+			all, err := client.Collections(ctx)
+			if err != nil {
+				return err
+			}
+			collections = collections[:0]
+			for _, coll := range all {
+				collections = append(collections, coll.Slug)
+			}
+		}
+	}
+	problems := []api.Problem{}
+	for _, coll := range collections {
+		found, err := client.Check(ctx, coll)
+		if err != nil {
+			return fmt.Errorf("check %s: %w", coll, err)
+		}
+		problems = append(problems, found...)
+	}
+	if co.json {
+		if err := c.printJSON(api.CheckResponse{Problems: problems}); err != nil {
+			return err
+		}
+	} else if len(problems) == 0 {
+		fmt.Fprintf(c.stdout, "no problems in %d collection(s)\n", len(collections))
+	} else {
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "COLLECTION\tNAME\tENV\tRULE\tID\tPROBLEM")
+		for _, p := range problems {
+			env := p.Environment
+			if env == "" {
+				env = "(all)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Collection, p.Name, env, p.Rule, p.SecretID, p.Message)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(problems) > 0 {
+		return &exitStatus{code: exitError}
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package vault
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/kazzle/kazzle/resolver"
+)
+
+// Problem is a stored secret that breaks a rule a write enforces today: a row written
+// before the rule, or put in the store by other means. Message names the rule, fields
+// and limits, never a value.
+type Problem struct {
+	Secret  SecretMeta
+	Rule    string
+	Message string
+}
+
+// The rules Check reports.
+const (
+	RuleReservedName = "reserved_name" // the secret exports a reserved variable
+	RuleValue        = "value"         // a field breaks a value rule (encoding, size, shape)
+	RuleReference    = "reference"     // a reference does not expand (unknown, cycle, too deep, too large)
+)
+
+// Check opens every secret of a collection and reports those that a write would
+// refuse now, so that they can be fixed before a resolve trips over them. It reads
+// plaintext without returning any, and records that it did.
+func (v *Vault) Check(ctx context.Context, actor Actor, spaceID, collection string) ([]Problem, error) {
+	c, _, err := v.collectionAndEnv(ctx, spaceID, collection, "")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := v.store.Secrets(ctx, SecretQuery{SpaceID: spaceID, CollectionID: c.ID, WithFields: true})
+	if err != nil {
+		return nil, err
+	}
+	aead, err := v.aead(ctx, spaceID)
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]resolver.Secret, len(rows))
+	secrets := make([]Secret, len(rows))
+	for i, ss := range rows {
+		if secrets[i], err = openWith(aead, ss); err != nil {
+			return nil, err
+		}
+		known[secrets[i].ID] = secrets[i].forResolver()
+	}
+	src := v.source(ctx, spaceID, known)
+	var problems []Problem
+	for _, s := range secrets {
+		if p, bad := checkSecret(s, src, v); bad {
+			problems = append(problems, p)
+		}
+	}
+	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, Secrets: make([]string, len(secrets))}
+	for i, s := range secrets {
+		target.Secrets[i] = s.Name
+	}
+	if err := v.store.AppendAudit(ctx, v.event(actor, spaceID, "secrets.check", target)); err != nil {
+		return nil, err
+	}
+	return problems, nil
+}
+
+// checkSecret reports the first rule s breaks, in the order a write checks them.
+func checkSecret(s Secret, src resolver.Source, v *Vault) (Problem, bool) {
+	fail := func(rule string, err error) (Problem, bool) {
+		return Problem{Secret: s.SecretMeta, Rule: rule, Message: err.Error()}, true
+	}
+	if err := resolver.ValidateExports(s.Name, s.Type); err != nil {
+		return fail(RuleReservedName, err)
+	}
+	if err := resolver.ValidateFields(s.Type, s.Fields); err != nil {
+		return fail(RuleValue, err)
+	}
+	// A fresh expander per secret, so that a field's size is measured on its own.
+	e := resolver.NewExpander(src, v.now())
+	rs := s.forResolver()
+	for _, f := range slices.Sorted(maps.Keys(s.Fields)) {
+		if _, err := e.Field(rs, f); err != nil {
+			return fail(RuleReference, err)
+		}
+	}
+	return Problem{}, false
+}
