@@ -51,7 +51,7 @@ func ReservedNames() []string {
 // IsReservedVar reports whether a secret may not set the environment variable name.
 // It allocates nothing: a resolve asks it for every variable.
 func IsReservedVar(name string) bool {
-	if len(name) > MaxNameLen+len("_USERNAME") {
+	if name == "" || len(name) > MaxNameLen+len("_USERNAME") {
 		return false
 	}
 	var buf [MaxNameLen + len("_USERNAME")]byte
@@ -66,9 +66,13 @@ func IsReservedVar(name string) bool {
 	if reservedVars[string(upper)] {
 		return true
 	}
-	for _, p := range reservedPrefixes {
-		if len(upper) >= len(p) && string(upper[:len(p)]) == p {
-			return true
+	// Every prefix starts with one of these letters: most names stop here.
+	switch upper[0] {
+	case 'L', 'D', 'P', 'G', 'K':
+		for _, p := range reservedPrefixes {
+			if len(upper) >= len(p) && string(upper[:len(p)]) == p {
+				return true
+			}
 		}
 	}
 	return false
