@@ -23,7 +23,10 @@ type Client struct {
 }
 
 // NewClient returns a client of the server at serverURL. It refuses http:// to anything
-// but a loopback address: the API key would cross the network in clear text.
+// but a loopback address: the API key would cross the network in clear text. The client
+// never follows a redirect, whatever hc says: the key goes only to the address it was
+// given, never to one a response names (an https server that redirects to http:// would
+// otherwise receive it in clear text). A 3xx answer is a *RedirectError.
 func NewClient(serverURL, key string, hc *http.Client) (*Client, error) {
 	u, err := url.Parse(serverURL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
@@ -38,8 +41,41 @@ func NewClient(serverURL, key string, hc *http.Client) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
+	hc = NoRedirects(hc)
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	return &Client{base: u, key: key, hc: hc}, nil
+}
+
+// NoRedirects returns a copy of hc that never follows a redirect: Do returns the 3xx
+// response itself. A request that carries a credential (an API key, a substituted secret)
+// must reach only the address it was made for.
+func NoRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// RedirectError is a 3xx answer of the server, which the client does not follow.
+type RedirectError struct {
+	Status int
+	// Origin is the scheme, host and port of the redirect's target: never its path or
+	// query, which may carry data.
+	Origin string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("the server answered %d %s with a redirect to %s, which kazzle does not follow so that the API key goes only to the address it was given: point --server or KAZZLE_SERVER at the final address",
+		e.Status, http.StatusText(e.Status), e.Origin)
+}
+
+// origin is the scheme://host[:port] of a redirect's target, without user info, path or
+// query; "an unnamed address" when the answer has no usable Location.
+func origin(resp *http.Response) string {
+	loc, err := resp.Location()
+	if err != nil || loc.Host == "" {
+		return "an unnamed address"
+	}
+	return loc.Scheme + "://" + loc.Host
 }
 
 // IsLoopback reports whether host is localhost or a loopback IP address.
@@ -75,6 +111,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("%s %s: %w", method, c.base.Redacted(), errors.Unwrap(err))
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "" {
+		return &RedirectError{Status: resp.StatusCode, Origin: origin(resp)}
+	}
 	if resp.StatusCode >= 300 {
 		var eb ErrorBody
 		if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&eb) != nil || eb.Error == nil {
