@@ -33,7 +33,9 @@ type Options struct {
 	// variables (PATH, HOME, locale, …), never KAZZLE_API_KEY or secrets it may hold.
 	Environ []string
 	// HTTPClient makes http_request's requests; default: one with no client timeout
-	// (each call has its own).
+	// (each call has its own). Its copy never follows a redirect: a request may carry
+	// substituted secrets, which must reach only the URL the assistant named, so a 3xx
+	// comes back as it is, Location included (redacted like every header).
 	HTTPClient *http.Client
 	// MaxOutput bounds each of stdout, stderr and a response body; default 256 KiB.
 	MaxOutput int
@@ -52,13 +54,7 @@ func (nopWriteCloser) Close() error { return nil }
 
 // New returns the MCP server with kazzle's tools.
 func New(o Options) *sdk.Server {
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{}
-	}
-	if o.MaxOutput == 0 {
-		o.MaxOutput = 256 << 10
-	}
-	t := &tools{o: o}
+	t := newTools(o)
 	s := sdk.NewServer(&sdk.Implementation{Name: "kazzle", Title: "kazzle secrets", Version: o.Version}, &sdk.ServerOptions{
 		Instructions: "kazzle keeps secrets in a vault. You never see their values: refer to a secret's field as " +
 			"${secret.<id>.<field>} (list_secrets gives each field's reference) in the arguments of run_command and " +
@@ -83,12 +79,25 @@ func New(o Options) *sdk.Server {
 		Name: "http_request",
 		Description: "Send an HTTP request and return the status, headers and body. ${secret.<id>.<field>} anywhere in the URL, " +
 			"header values or body is replaced by the secret's value (e.g. \"Authorization\": \"Bearer ${secret.<id>.value}\"); " +
-			"any secret value in the response comes back as its reference.",
+			"any secret value in the response comes back as its reference. Redirects are not followed: a 3xx comes back " +
+			"with its Location header, to request again if that address should get the secrets.",
 	}, t.httpRequest)
 	return s
 }
 
 type tools struct{ o Options }
+
+// newTools fills in o's defaults.
+func newTools(o Options) *tools {
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{}
+	}
+	o.HTTPClient = api.NoRedirects(o.HTTPClient)
+	if o.MaxOutput == 0 {
+		o.MaxOutput = 256 << 10
+	}
+	return &tools{o: o}
+}
 
 type listSecretsInput struct {
 	Collection  string `json:"collection,omitempty" jsonschema:"the collection's slug; default: the collection kazzle mcp was started with"`

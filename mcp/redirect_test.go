@@ -1,0 +1,80 @@
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kazzle/kazzle/api"
+)
+
+// fakeVault answers the templates call with one secret's value, as the server does.
+func fakeVault(t *testing.T, ref, val string) *api.Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req api.TemplatesRequest
+		if r.URL.Path != "/v1/templates" || json.NewDecoder(r.Body).Decode(&req) != nil {
+			http.Error(w, "unexpected", http.StatusBadRequest)
+			return
+		}
+		resp := api.TemplatesResponse{Values: make([]string, len(req.Templates))}
+		for i, tpl := range req.Templates {
+			resp.Values[i] = strings.ReplaceAll(tpl, ref, val)
+		}
+		resp.Used = []api.UsedValue{{Ref: ref, Value: val}}
+		json.NewEncoder(w).Encode(resp)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := api.NewClient(srv.URL, "kzl_mcpTestKeyThatIsLongEnough000000000", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestHTTPRequestDoesNotFollowARedirectWithSubstitutedSecrets: an https URL that
+// redirects to plain http gets the 3xx back as it is, with its Location redacted, and
+// the http listener never sees the substituted secret.
+func TestHTTPRequestDoesNotFollowARedirectWithSubstitutedSecrets(t *testing.T) {
+	ref := "${secret.00000000-0000-4000-8000-000000000001.value}"
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			var mu sync.Mutex
+			var got []string
+			plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				got = append(got, r.Header.Get("Authorization"))
+				mu.Unlock()
+			}))
+			defer plain.Close()
+			tlsServer := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				// A redirect that echoes the credential into the new URL's query.
+				http.Redirect(w, r, plain.URL+"/collect?token="+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), status)
+			}))
+			defer tlsServer.Close()
+			tl := newTools(Options{Client: fakeVault(t, ref, value), HTTPClient: tlsServer.Client()})
+			_, out, err := tl.httpRequest(context.Background(), nil, httpRequestInput{
+				Method: "POST", URL: tlsServer.URL + "/api", Body: "{}",
+				Headers: map[string]string{"Authorization": "Bearer " + ref},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Status != status {
+				t.Errorf("status = %d, want the redirect's %d as it is", out.Status, status)
+			}
+			if want := plain.URL + "/collect?token=" + ref; out.Headers["Location"] != want {
+				t.Errorf("Location = %q, want %q", out.Headers["Location"], want)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(got) != 0 {
+				t.Fatalf("the plain-http listener got %d requests", len(got))
+			}
+		})
+	}
+}
