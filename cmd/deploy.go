@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"golang.org/x/term"
 
 	"github.com/kazzle/kazzle/api"
@@ -154,9 +153,9 @@ func (c *cli) deployTargets(ctx context.Context, client *api.Client, p config.Pr
 	if len(names) == 0 {
 		return nil, nil
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := loadAWSConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("aws configuration: %w", err)
+		return nil, err
 	}
 	factory := deployer.NewAWS(awsCfg)
 	var comps []deployer.Component

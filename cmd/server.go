@@ -99,9 +99,9 @@ func openKeyWrapper(ctx context.Context, k config.KMS) (vault.KeyWrapper, error)
 	if k.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(k.Region))
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	awsCfg, err := loadAWSConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("aws configuration: %w", err)
+		return nil, err
 	}
 	return awskms.New(kms.NewFromConfig(awsCfg), k.KeyID), nil
 }
