@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/kazzle/kazzle/api"
 )
 
@@ -91,14 +93,39 @@ func (c *cli) envsCmd(ctx context.Context, args []string) error {
 	return usagef("usage: kazzle envs list | create SLUG --collection=NAME")
 }
 
+// keyFlags are the flags of kazzle keys. --collection and --env are the limits of a new
+// key, so they take no default: a KAZZLE_COLLECTION or KAZZLE_ENV exported for everyday
+// work, or the project's collection, must neither limit a key made for someone else nor
+// look as if it did.
+func (c *cli) keyFlags(co *common) *pflag.FlagSet {
+	fs := c.flags("keys", nil)
+	fs.StringVar(&co.server, "server", envOr(c.getenv, "KAZZLE_SERVER", DefaultServer), "vault server URL (KAZZLE_SERVER)")
+	fs.StringVar(&co.collection, "collection", "", "limit a new key to this collection (create; never taken from KAZZLE_COLLECTION)")
+	fs.StringVar(&co.env, "env", "", "limit a new key to this environment of --collection (create; never taken from KAZZLE_ENV)")
+	fs.BoolVar(&co.json, "json", false, "print JSON")
+	return fs
+}
+
 func (c *cli) keysCmd(ctx context.Context, args []string) error {
 	var co common
-	fs := c.flags("keys", &co)
+	fs := c.keyFlags(&co)
 	name := fs.String("name", "", "who or what uses the key (create)")
 	role := fs.String("role", "read", "admin, write or read (create)")
 	expires := fs.Duration("expires", 0, "lifetime, such as 720h (create; default: no expiry)")
+	unrestricted := fs.Bool("unrestricted", false, "create a key for every collection of the space (create; instead of --collection)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if fs.Arg(0) == "create" {
+		// A key's reach is said out loud: no limits is a choice, never a default.
+		switch {
+		case *unrestricted && co.collection != "":
+			return usagef("--unrestricted and --collection contradict each other: pass one")
+		case co.env != "" && co.collection == "":
+			return usagef("--env limits a key to an environment of a collection: pass --collection too")
+		case !*unrestricted && co.collection == "":
+			return usagef("a new key needs its limits: pass --collection=NAME (and --env=ENV) to limit it, or --unrestricted for a key to every collection of the space")
+		}
 	}
 	client, err := c.client(&co)
 	if err != nil {
@@ -134,15 +161,7 @@ func (c *cli) keysCmd(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	case sub == "create" && fs.NArg() == 1:
-		// Limits come from flags alone: a KAZZLE_COLLECTION set for everyday work must not
-		// quietly restrict a key made for someone else.
-		req := api.CreateAPIKeyRequest{Name: *name, Role: *role}
-		if fs.Changed("collection") {
-			req.Collection = co.collection
-		}
-		if fs.Changed("env") {
-			req.Environment = co.env
-		}
+		req := api.CreateAPIKeyRequest{Name: *name, Role: *role, Collection: co.collection, Environment: co.env}
 		if *expires > 0 {
 			t := time.Now().Add(*expires).UTC()
 			req.ExpiresAt = &t
@@ -164,7 +183,7 @@ func (c *cli) keysCmd(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stderr, "kazzle: revoked key %s\n", fs.Arg(1))
 		return nil
 	}
-	return usagef("usage: kazzle keys list | create --name=NAME --role=ROLE [--collection=C [--env=E]] [--expires=720h] | revoke ID")
+	return usagef("usage: kazzle keys list | create --name=NAME --role=ROLE (--collection=C [--env=E] | --unrestricted) [--expires=720h] | revoke ID")
 }
 
 func (c *cli) auditCmd(ctx context.Context, args []string) error {

@@ -182,7 +182,7 @@ func apiHint(err error) string {
 	}
 	switch ae.Code {
 	case api.CodeUnauthenticated:
-		return "check KAZZLE_API_KEY; an admin can create a key with: kazzle keys create --name NAME --role read"
+		return "check KAZZLE_API_KEY; an admin can create a key with: kazzle keys create --name NAME --role read --collection COLLECTION"
 	case api.CodeForbidden:
 		return "this key's role or its collection/environment limits do not allow this; ask an admin for a key that does"
 	case api.CodeConflict:
