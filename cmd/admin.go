@@ -17,8 +17,16 @@ func (c *cli) collectionsCmd(ctx context.Context, args []string) error {
 	var co common
 	fs := c.flags("collections", &co)
 	name := fs.String("name", "", "display name (create)")
+	yes := fs.Bool("yes", false, "delete without asking (delete; required without a terminal)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var ask bool
+	if fs.Arg(0) == "delete" && fs.NArg() == 2 {
+		var err error
+		if ask, err = c.mayDelete(*yes, "collections delete", "a collection with its environments and every version of its secrets"); err != nil {
+			return err
+		}
 	}
 	client, err := c.client(&co)
 	if err != nil {
@@ -47,13 +55,17 @@ func (c *cli) collectionsCmd(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stderr, "kazzle: created collection %s\n", col.Slug)
 		return nil
 	case sub == "delete" && fs.NArg() == 2:
+		what := fmt.Sprintf("This deletes the collection %s with all its environments and secrets, every version of them; it cannot be undone.", fs.Arg(1))
+		if err := c.confirmDeletion(ask, what, fs.Arg(1)); err != nil {
+			return err
+		}
 		if err := client.DeleteCollection(ctx, fs.Arg(1)); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stderr, "kazzle: deleted collection %s with its environments and secrets\n", fs.Arg(1))
 		return nil
 	}
-	return usagef("usage: kazzle collections list | create SLUG [--name=…] | delete SLUG")
+	return usagef("usage: kazzle collections list | create SLUG [--name=…] | delete SLUG [--yes]")
 }
 
 func (c *cli) envsCmd(ctx context.Context, args []string) error {
@@ -113,8 +125,17 @@ func (c *cli) keysCmd(ctx context.Context, args []string) error {
 	role := fs.String("role", "read", "admin, write or read (create)")
 	expires := fs.Duration("expires", 0, "lifetime, such as 720h (create; default: no expiry)")
 	unrestricted := fs.Bool("unrestricted", false, "create a key for every collection of the space (create; instead of --collection)")
+	yes := fs.Bool("yes", false, "revoke without asking (revoke; required without a terminal)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var ask bool
+	if fs.Arg(0) == "revoke" && fs.NArg() == 2 {
+		var err error
+		ask, err = c.mayAsk(*yes, "kazzle keys revoke cuts off whatever uses the key for good", "pass --yes to revoke it")
+		if err != nil {
+			return err
+		}
 	}
 	if fs.Arg(0) == "create" {
 		// A key's reach is said out loud: no limits is a choice, never a default.
@@ -177,13 +198,43 @@ func (c *cli) keysCmd(ctx context.Context, args []string) error {
 		fmt.Fprintln(c.stdout, k.Key)
 		return nil
 	case sub == "revoke" && fs.NArg() == 2:
+		if ask {
+			if err := c.confirmRevoke(ctx, client, fs.Arg(1)); err != nil {
+				return err
+			}
+		}
 		if err := client.RevokeKey(ctx, fs.Arg(1)); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stderr, "kazzle: revoked key %s\n", fs.Arg(1))
 		return nil
 	}
-	return usagef("usage: kazzle keys list | create --name=NAME --role=ROLE (--collection=C [--env=E] | --unrestricted) [--expires=720h] | revoke ID")
+	return usagef("usage: kazzle keys list | create --name=NAME --role=ROLE (--collection=C [--env=E] | --unrestricted) [--expires=720h] | revoke ID [--yes]")
+}
+
+// confirmRevoke shows the key about to be revoked and has the person type its name (its
+// id if it has none).
+func (c *cli) confirmRevoke(ctx context.Context, client *api.Client, id string) error {
+	keys, err := client.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.ID != id {
+			continue
+		}
+		name := k.Name
+		if name == "" {
+			name = k.ID
+		}
+		limits := strings.Trim(k.Collection+"/"+k.Environment, "/")
+		if limits == "" {
+			limits = "every collection"
+		}
+		what := fmt.Sprintf("This revokes the %s key %s (%s, %s): whatever uses it loses access at once, and it cannot be undone.", k.Role, k.Name, k.ID, limits)
+		return c.confirmDeletion(true, what, name)
+	}
+	return withHint(fmt.Errorf("no key with id %s", id), "kazzle keys list shows the keys and their ids")
 }
 
 func (c *cli) auditCmd(ctx context.Context, args []string) error {

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -103,20 +102,10 @@ func (c *cli) deployCmd(ctx context.Context, args []string) error {
 
 // canConfirm says whether deploy will ask before applying, or why it cannot go on.
 func (c *cli) canConfirm(planOnly, yes bool) (bool, error) {
-	if planOnly || yes {
+	if planOnly {
 		return false, nil
 	}
-	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return true, nil
-	}
-	return false, usagef("kazzle deploy changes cloud resources and there is no terminal to confirm on: pass --yes to apply, or --plan to only see the plan")
-}
-
-func (c *cli) confirm(question string) bool {
-	fmt.Fprint(c.stderr, question)
-	line, _ := bufio.NewReader(c.stdin).ReadString('\n')
-	answer := strings.ToLower(strings.TrimSpace(line))
-	return answer == "y" || answer == "yes"
+	return c.mayAsk(yes, "kazzle deploy changes cloud resources", "pass --yes to apply, or --plan to only see the plan")
 }
 
 // deployComponents splits the components to deploy into process and UI ones: those

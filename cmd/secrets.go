@@ -325,8 +325,31 @@ func (c *cli) secretsGet(ctx context.Context, args []string) error {
 func (c *cli) secretsDelete(ctx context.Context, args []string) error {
 	var co common
 	fs := c.flags("secrets delete", &co)
-	client, s, err := c.oneSecret(ctx, fs, &co, args, "kazzle secrets delete NAME|ID")
+	yes := fs.Bool("yes", false, "delete without asking (required without a terminal)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("usage: kazzle secrets delete NAME|ID [--env=ENV] [--yes]")
+	}
+	ask, err := c.mayDelete(*yes, "secrets delete", "a secret with all its versions")
 	if err != nil {
+		return err
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	s, err := c.findSecret(ctx, client, &co, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	where := s.Collection + "/" + s.Environment
+	if s.Environment == "" {
+		where = s.Collection + " (untagged: part of every environment)"
+	}
+	what := fmt.Sprintf("This deletes the secret %s of %s with all its versions (1 to %d); it cannot be undone.", s.Name, where, s.Version)
+	if err := c.confirmDeletion(ask, what, s.Name); err != nil {
 		return err
 	}
 	if err := client.DeleteSecret(ctx, s.ID, s.Version); err != nil {
