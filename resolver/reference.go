@@ -207,13 +207,20 @@ func (e *CycleError) Error() string {
 
 // Expander expands references, memoising each field it has expanded. It is meant for one
 // resolution (one request): values it caches are only as fresh as its Source.
+//
+// No field it expands is longer than MaxExpandedField, and what Expand and Resolve
+// return over its life totals at most MaxExpandedTotal bytes: past either it returns an
+// *ExpansionError, having built nothing longer than the cap.
 type Expander struct {
-	src   Source
-	now   time.Time
-	done  map[Ref]string
-	used  map[Ref]string // every reference followed, nested ones included
-	stack []frame        // the fields being expanded, to name a cycle
-	hops  int            // references followed to get here
+	src     Source
+	now     time.Time
+	done    map[Ref]string
+	used    map[Ref]string    // every reference followed, nested ones included
+	read    map[string]string // id → name of every secret a reference was followed to
+	names   map[string]string // id → name of the secrets of done
+	stack   []frame           // the fields being expanded, to name a cycle
+	hops    int               // references followed to get here
+	emitted int               // bytes Expand and Resolve have returned
 }
 
 type frame struct {
@@ -231,6 +238,11 @@ func NewExpander(src Source, now time.Time) *Expander {
 // its expanded value: what a caller must redact from anything the values reach.
 func (e *Expander) Used() map[Ref]string { return e.used }
 
+// Read returns the id and name of every secret the expander followed a reference to,
+// nested ones included: the secrets, besides those a caller asked for, whose plaintext
+// went into the values, which an audit event of the read must name.
+func (e *Expander) Read() map[string]string { return e.read }
+
 // Field returns field of s with every reference expanded; for a totp secret's code, the
 // code at the expander's time; for a git secret's url, https://host/path.
 func (e *Expander) Field(s Secret, field string) (string, error) {
@@ -238,35 +250,49 @@ func (e *Expander) Field(s Secret, field string) (string, error) {
 }
 
 // Expand substitutes every reference in template, such as a command-line argument.
+// It counts against the expander's MaxExpandedTotal.
 func (e *Expander) Expand(template string) (string, error) {
 	parts, err := ParseTemplate(template)
 	if err != nil {
 		return "", err
 	}
-	return e.expandParts(parts, "argument")
+	v, err := e.expandParts(parts, "argument", MaxExpandedTotal-e.emitted)
+	if errors.Is(err, errOverCap) {
+		return "", &ExpansionError{Where: "argument", Limit: MaxExpandedTotal, Total: true}
+	}
+	if err != nil {
+		return "", err
+	}
+	e.emitted += len(v)
+	return v, nil
 }
 
-func (e *Expander) expandParts(parts []Part, where string) (string, error) {
-	if len(parts) == 1 && parts[0].Ref == nil {
-		return parts[0].Literal, nil
-	}
-	var b strings.Builder
+// expandParts joins parts with their references expanded, or returns errOverCap,
+// building nothing, when the result would be longer than room.
+func (e *Expander) expandParts(parts []Part, where string, room int) (string, error) {
+	var buf [8]string
+	vals := buf[:0]
+	n := 0
 	for _, p := range parts {
-		if p.Ref == nil {
-			b.WriteString(p.Literal)
-			continue
+		v := p.Literal
+		if p.Ref != nil {
+			var err error
+			if v, err = e.ref(*p.Ref, where); err != nil {
+				return "", err
+			}
 		}
-		v, err := e.ref(*p.Ref, where)
-		if err != nil {
-			return "", err
+		// Stop at the first part past the cap: the parts after it may be bombs of their own.
+		if n += len(v); n > room {
+			return "", errOverCap
 		}
-		b.WriteString(v)
+		vals = append(vals, v)
 	}
-	return b.String(), nil
+	return joinWithin(vals, room)
 }
 
 func (e *Expander) ref(r Ref, where string) (string, error) {
 	if v, ok := e.done[r]; ok {
+		e.follow(r, e.names[r.ID], v)
 		return v, nil
 	}
 	if e.hops >= MaxDepth {
@@ -283,15 +309,27 @@ func (e *Expander) ref(r Ref, where string) (string, error) {
 	}
 	v, err := e.field(s, r.Field)
 	if err == nil {
-		e.used[r] = v
+		e.follow(r, s.Name, v)
 	}
 	return v, err
+}
+
+// follow records that reference r, to the secret named name, gave v.
+func (e *Expander) follow(r Ref, name, v string) {
+	e.used[r] = v
+	if e.read == nil {
+		e.read = make(map[string]string)
+	}
+	e.read[r.ID] = name
 }
 
 func (e *Expander) field(s Secret, field string) (string, error) {
 	// Most values hold no reference: they are their own expansion, with nothing to
 	// memoise and no cycle to look for.
 	if v, stored := s.Fields.Get(field); stored && !strings.Contains(v, "${") && s.Type.HasField(field) && computedField(s.Type) != field {
+		if len(v) > MaxExpandedField {
+			return "", &ExpansionError{Where: s.Name + "." + field, Limit: MaxExpandedField}
+		}
 		return v, nil
 	}
 	r := Ref{ID: s.ID, Field: field}
@@ -335,9 +373,11 @@ func (e *Expander) field(s Secret, field string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		v = "https://" + host
 		if path = strings.Trim(path, "/"); path != "" {
-			v += "/" + path
+			path = "/" + path
+		}
+		if v, err = joinWithin([]string{"https://", host, path}, MaxExpandedField); err != nil {
+			return "", &ExpansionError{Where: where, Limit: MaxExpandedField}
 		}
 	default:
 		var err error
@@ -346,16 +386,24 @@ func (e *Expander) field(s Secret, field string) (string, error) {
 		}
 	}
 	e.done[r] = v
+	if e.names == nil {
+		e.names = make(map[string]string)
+	}
+	e.names[s.ID] = s.Name
 	return v, nil
 }
 
-// raw expands a stored field of s.
+// raw expands a stored field of s, within MaxExpandedField.
 func (e *Expander) raw(s Secret, field, where string) (string, error) {
 	parts, err := ParseTemplate(s.Fields.Value(field))
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", where, err)
 	}
-	return e.expandParts(parts, where)
+	v, err := e.expandParts(parts, where, MaxExpandedField)
+	if errors.Is(err, errOverCap) {
+		return "", &ExpansionError{Where: s.Name + "." + field, Limit: MaxExpandedField}
+	}
+	return v, err
 }
 
 // Var is one resolved environment variable, with where its value came from.
@@ -371,7 +419,12 @@ type Var struct {
 // optional fields export nothing. Two secrets that would export the same variable are an
 // error, and so is a secret that would export a reserved one (ErrReservedName).
 func Resolve(view []Secret, src Source, now time.Time) ([]Var, error) {
-	e := NewExpander(src, now)
+	return NewExpander(src, now).Resolve(view)
+}
+
+// Resolve is the package's Resolve through e, so that the caller can ask e afterwards
+// which secrets the references read. The values count against e's MaxExpandedTotal.
+func (e *Expander) Resolve(view []Secret) ([]Var, error) {
 	vars := make([]Var, 0, len(view))
 	// Names are unique in a view, so only a type that exports derived names (NAME_URL,
 	// NAME_CODE) can make two secrets export the same variable.
@@ -402,6 +455,10 @@ func Resolve(view []Secret, src Source, now time.Time) ([]Var, error) {
 			if err != nil {
 				return nil, err
 			}
+			if e.emitted+len(v) > MaxExpandedTotal {
+				return nil, &ExpansionError{Where: s.Name + "." + vf.Field, Limit: MaxExpandedTotal, Total: true}
+			}
+			e.emitted += len(v)
 			vars = append(vars, Var{Name: vf.Var, Value: v, SecretID: s.ID, Field: vf.Field})
 		}
 	}

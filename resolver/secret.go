@@ -197,7 +197,8 @@ func ValidateSlug(kind, slug string) error {
 }
 
 // ValidateFields checks that fields fit type t: every required field present and non-empty,
-// no unknown field, each value valid UTF-8 of at most 64 KiB, references well formed, and a
+// no unknown field, each value valid UTF-8 without NUL bytes (see ValidateValue) of at
+// most 64 KiB, references well formed, and a
 // totp seed that parses. Errors name fields, never their values.
 func ValidateFields(t Type, fields map[string]string) error {
 	fs, ok := typeFields(t)
@@ -218,8 +219,8 @@ func ValidateFields(t Type, fields map[string]string) error {
 		if len(v) > MaxFieldSize {
 			return fmt.Errorf("%w field %q: %d bytes, the limit is %d", ErrInvalid, f, len(v), MaxFieldSize)
 		}
-		if !utf8.ValidString(v) {
-			return fmt.Errorf("%w field %q: not valid UTF-8 text", ErrInvalid, f)
+		if err := ValidateValue(v); err != nil {
+			return fmt.Errorf("%w field %q: %w", ErrInvalid, f, err)
 		}
 		if _, err := ParseTemplate(v); err != nil {
 			return fmt.Errorf("%w field %q: %w", ErrInvalid, f, err)
@@ -229,6 +230,41 @@ func ValidateFields(t Type, fields map[string]string) error {
 		if _, err := parseSeed(fields[FieldSeed]); err != nil {
 			return fmt.Errorf("%w field %q: %w", ErrInvalid, FieldSeed, err)
 		}
+	}
+	return nil
+}
+
+// ValidateValue checks that v is text an environment variable can carry: valid UTF-8
+// without NUL bytes (a process's environment is NUL-terminated strings, so a value with
+// a NUL would break every run of its environment). The error gives a byte offset, never
+// the value.
+func ValidateValue(v string) error {
+	const hint = "store binary data base64-encoded"
+	if i := strings.IndexByte(v, 0); i >= 0 {
+		return fmt.Errorf("a NUL byte at byte %d, which an environment variable cannot carry; %s", i, hint)
+	}
+	if !utf8.ValidString(v) {
+		for i, r := range v {
+			if r == utf8.RuneError {
+				if _, size := utf8.DecodeRuneInString(v[i:]); size == 1 {
+					return fmt.Errorf("not valid UTF-8 text at byte %d; %s", i, hint)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// MaxNoteSize caps a secret's note: a line or two about the secret, not a place for data.
+const MaxNoteSize = 4 << 10
+
+// ValidateNote checks a secret's note: at most MaxNoteSize bytes of valid UTF-8.
+func ValidateNote(note string) error {
+	if len(note) > MaxNoteSize {
+		return fmt.Errorf("%w note: %d bytes, the limit is %d", ErrInvalid, len(note), MaxNoteSize)
+	}
+	if !utf8.ValidString(note) {
+		return fmt.Errorf("%w note: not valid UTF-8 text", ErrInvalid)
 	}
 	return nil
 }

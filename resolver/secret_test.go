@@ -82,9 +82,12 @@ func TestValidateFields(t *testing.T) {
 		{"computed field stored", TypeTOTP, map[string]string{"seed": "JBSWY3DPEHPK3PXP", "code": "123456"}, `unknown field "code"`},
 		{"git url is computed", TypeGit, map[string]string{"host": "h", "username": "u", "password": secretish, "url": "x"}, `unknown field "url"`},
 		{"too large", TypeString, map[string]string{"value": strings.Repeat("x", MaxFieldSize+1)}, "the limit is 65536"},
-		{"not utf-8", TypeString, map[string]string{"value": secretish + "\xff"}, "not valid UTF-8"},
+		{"not utf-8", TypeString, map[string]string{"value": secretish + "\xff"}, `field "value": not valid UTF-8 text at byte 20; store binary data base64-encoded`},
 		{"bad seed", TypeTOTP, map[string]string{"seed": secretish + "!!"}, "neither base32"},
 		{"bad uri seed", TypeTOTP, map[string]string{"seed": "otpauth://hotp/x?secret=" + secretish}, "neither base32"},
+		{"at the size limit", TypeString, map[string]string{"value": strings.Repeat("x", MaxFieldSize)}, ""},
+		{"period of an hour", TypeTOTP, map[string]string{"seed": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=3600"}, ""},
+		{"period of a second", TypeTOTP, map[string]string{"seed": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=1"}, ""},
 		{"bad reference", TypeString, map[string]string{"value": secretish + "${secret.nope}"}, "malformed reference at byte 20"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -148,5 +151,69 @@ func TestEnvVarNames(t *testing.T) {
 		if diff := cmp.Diff(tc.want, got); diff != "" {
 			t.Errorf("EnvVars(%s) (-want +got):\n%s", tc.typ, diff)
 		}
+	}
+}
+
+// TestValuesAnEnvironmentCannotCarryAreRefused: a NUL byte or invalid UTF-8 in any field
+// is refused on write, naming the field and the byte offset and saying how to store
+// binary data, never quoting the value.
+func TestValuesAnEnvironmentCannotCarryAreRefused(t *testing.T) {
+	const secretish = "hunter2-do-not-print"
+	for _, tc := range []struct {
+		desc   string
+		typ    Type
+		fields map[string]string
+		want   string
+	}{
+		{"NUL in a value", TypeString, map[string]string{"value": secretish + "\x00tail"}, `field "value": a NUL byte at byte 20`},
+		{"NUL first", TypeString, map[string]string{"value": "\x00"}, `field "value": a NUL byte at byte 0`},
+		{"NUL in a password", TypeLogin, map[string]string{"username": "u", "password": secretish + "\x00"}, `field "password": a NUL byte at byte 20`},
+		{"invalid UTF-8 in a username", TypeLogin, map[string]string{"username": "\xc3(", "password": secretish}, `field "username": not valid UTF-8 text at byte 0`},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			err := ValidateFields(tc.typ, tc.fields)
+			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "base64") {
+				t.Fatalf("ValidateFields = %v, want an error containing %q and the base64 hint", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "tail") {
+				t.Errorf("error quotes a value: %v", err)
+			}
+		})
+	}
+	for _, ok := range []string{"", "plain", "ключ 🔑", "line\nline\r\n\ttab"} {
+		if err := ValidateValue(ok); err != nil {
+			t.Errorf("ValidateValue(%q) = %v", ok, err)
+		}
+	}
+}
+
+// TestOtpauthPeriodOutsideOneSecondToAnHourIsRefused: a period the TOTP library would
+// read as its default of 30 seconds (negative, not a number, empty) is refused like one
+// out of range, with the rule in the message.
+func TestOtpauthPeriodOutsideOneSecondToAnHourIsRefused(t *testing.T) {
+	for _, period := range []string{"0", "-30", "3601", "99999999999999999999", "abc", "", "1e3"} {
+		t.Run(period, func(t *testing.T) {
+			err := ValidateFields(TypeTOTP, map[string]string{"seed": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=" + period})
+			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "from 1 to 3600") {
+				t.Fatalf("period=%s: err = %v, want the 1 to 3600 rule", period, err)
+			}
+		})
+	}
+	for _, digits := range []string{"5", "9", "-6", "x"} {
+		err := ValidateFields(TypeTOTP, map[string]string{"seed": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=" + digits})
+		if err == nil || !strings.Contains(err.Error(), "6, 7 or 8") {
+			t.Errorf("digits=%s: err = %v, want the 6, 7 or 8 rule", digits, err)
+		}
+	}
+}
+
+// TestNoteLimit: a note holds at most MaxNoteSize bytes.
+func TestNoteLimit(t *testing.T) {
+	if err := ValidateNote(strings.Repeat("n", MaxNoteSize)); err != nil {
+		t.Fatalf("a note at the limit: %v", err)
+	}
+	err := ValidateNote(strings.Repeat("n", MaxNoteSize+1))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "the limit is 4096") {
+		t.Fatalf("a note past the limit: %v", err)
 	}
 }

@@ -17,7 +17,8 @@ func (e *TemplateError) Unwrap() error { return e.Err }
 // Substitute replaces every ${secret.<id>.<field>} in texts (and $${ by a literal ${),
 // asking fetch once for the values of the distinct references, in order of first
 // appearance. Texts without "${" come back exactly as they are, and fetch is not
-// called when no text holds a reference.
+// called when no text holds a reference. The substituted texts total at most
+// MaxExpandedTotal bytes; past it Substitute returns an *ExpansionError.
 func Substitute(texts []string, fetch func(refs []string) ([]string, error)) ([]string, error) {
 	parsed := make([][]Part, len(texts))
 	var refs []string
@@ -51,20 +52,29 @@ func Substitute(texts []string, fetch func(refs []string) ([]string, error)) ([]
 			values[r] = vals[i]
 		}
 	}
+	// What substitution builds totals at most MaxExpandedTotal, checked before building:
+	// a short text can name one large value many times.
 	out := append([]string(nil), texts...)
+	room := MaxExpandedTotal
+	var vals []string
 	for i, parts := range parsed {
 		if parts == nil {
 			continue
 		}
-		var b strings.Builder
+		vals = vals[:0]
 		for _, p := range parts {
 			if p.Ref != nil {
-				b.WriteString(values[p.Ref.String()])
+				vals = append(vals, values[p.Ref.String()])
 			} else {
-				b.WriteString(p.Literal)
+				vals = append(vals, p.Literal)
 			}
 		}
-		out[i] = b.String()
+		v, err := joinWithin(vals, room)
+		if err != nil {
+			return nil, &TemplateError{Index: i, Err: &ExpansionError{Where: "the substituted texts", Limit: MaxExpandedTotal, Total: true}}
+		}
+		room -= len(v)
+		out[i] = v
 	}
 	return out, nil
 }

@@ -3,6 +3,8 @@ package resolver
 import (
 	"encoding/base32"
 	"errors"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +22,14 @@ type totpParams struct {
 // errSeed deliberately carries no detail: the libraries' own errors may quote the seed.
 var errSeed = errors.New("totp seed is neither base32 nor an otpauth://totp/ URI (with secret, and optional digits 6-8, period and algorithm SHA1, SHA256 or SHA512)")
 
+// maxPeriod is the longest TOTP period accepted, in seconds: an hour.
+const maxPeriod = 3600
+
+var (
+	errPeriod = errors.New("the period of an otpauth:// URI must be a whole number of seconds from 1 to 3600")
+	errDigits = errors.New("the digits of an otpauth:// URI must be 6, 7 or 8")
+)
+
 // parseSeed reads a base32 seed (spaces, dashes and case ignored) or an otpauth://totp/ URI.
 func parseSeed(seed string) (totpParams, error) {
 	p := totpParams{period: 30, digits: otp.DigitsSix, algo: otp.AlgorithmSHA1}
@@ -29,11 +39,29 @@ func parseSeed(seed string) (totpParams, error) {
 		if err != nil || key.Type() != "totp" {
 			return p, errSeed
 		}
+		// The library reads a period or digits it cannot parse as the default; a URI that
+		// says something else than it means is refused instead.
+		u, err := url.Parse(seed)
+		if err != nil {
+			return p, errSeed
+		}
+		q := u.Query()
+		if q.Has("period") {
+			n, err := strconv.Atoi(q.Get("period"))
+			if err != nil || n < 1 || n > maxPeriod {
+				return p, errPeriod
+			}
+		}
+		if q.Has("digits") {
+			if n, err := strconv.Atoi(q.Get("digits")); err != nil || n < 6 || n > 8 {
+				return p, errDigits
+			}
+		}
 		p.period = uint(key.Period())
 		p.digits = key.Digits()
 		p.algo = key.Algorithm()
 		seed = key.Secret()
-		if p.period == 0 || p.period > 3600 || p.digits < 6 || p.digits > 8 || p.algo == otp.AlgorithmMD5 {
+		if p.algo == otp.AlgorithmMD5 {
 			return p, errSeed
 		}
 	}

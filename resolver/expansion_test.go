@@ -1,0 +1,154 @@
+package resolver
+
+import (
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// bomb returns secrets where n levels of 16 references each stand on a leaf of leafLen
+// bytes: a few kilobytes that would expand to leafLen × 16^n. Secret 1 is the leaf and
+// secret 1+n the top.
+func bomb(leafLen, n int) []Secret {
+	out := []Secret{str(1, "LEAF", strings.Repeat("x", leafLen))}
+	for level := 1; level <= n; level++ {
+		out = append(out, str(1+level, "LEVEL"+string(rune('0'+level)), strings.Repeat(ref(level, "value"), 16)))
+	}
+	return out
+}
+
+func wantExpansionError(t *testing.T, err error, where string, limit int, total bool) {
+	t.Helper()
+	var ee *ExpansionError
+	if !errors.As(err, &ee) || !errors.Is(err, ErrExpansionTooLarge) {
+		t.Fatalf("err = %v, want an *ExpansionError", err)
+	}
+	if ee.Where != where || ee.Limit != limit || ee.Total != total {
+		t.Fatalf("ExpansionError = %+v, want where %s, limit %d, total %v", ee, where, limit, total)
+	}
+	if !strings.Contains(err.Error(), where) || !strings.Contains(err.Error(), "65536") && !strings.Contains(err.Error(), "1048576") {
+		t.Fatalf("message %q names neither the field nor the limit", err)
+	}
+}
+
+// allocated returns the bytes fn allocates.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestExpansionBombStopsAtTheCapWithoutBuildingPastIt: a field whose references would
+// expand to gigabytes is refused, naming the first field past the cap, and expanding it
+// allocates less than one capped field.
+func TestExpansionBombStopsAtTheCapWithoutBuildingPastIt(t *testing.T) {
+	secrets := bomb(MaxFieldSize, 4) // 64 KiB × 16^4 = 4 GiB
+	top := secrets[len(secrets)-1]
+	var err error
+	n := allocated(func() { _, err = NewExpander(sourceOf(secrets...), time.Now()).Field(top, FieldValue) })
+	wantExpansionError(t, err, "LEVEL1.value", MaxExpandedField, false)
+	if n > MaxExpandedField {
+		t.Fatalf("expanding the bomb allocated %d bytes, more than the %d-byte cap", n, MaxExpandedField)
+	}
+	n = allocated(func() { _, err = Resolve(secrets, sourceOf(secrets...), time.Now()) })
+	wantExpansionError(t, err, "LEVEL1.value", MaxExpandedField, false)
+	if n > MaxExpandedField {
+		t.Fatalf("resolving the bomb allocated %d bytes", n)
+	}
+}
+
+// TestExpandedFieldLimit: a field expands to exactly MaxExpandedField bytes, not one more.
+func TestExpandedFieldLimit(t *testing.T) {
+	half := str(1, "HALF", strings.Repeat("h", MaxExpandedField/2))
+	atLimit := str(2, "AT_LIMIT", ref(1, "value")+ref(1, "value"))
+	past := str(3, "PAST", ref(1, "value")+"x"+ref(1, "value"))
+	e := NewExpander(sourceOf(half, atLimit, past), time.Now())
+	v, err := e.Field(atLimit, FieldValue)
+	if err != nil || len(v) != MaxExpandedField {
+		t.Fatalf("at the limit: %d bytes, %v", len(v), err)
+	}
+	_, err = e.Field(past, FieldValue)
+	wantExpansionError(t, err, "PAST.value", MaxExpandedField, false)
+
+	// A git secret's url is built from host and path: capped the same way.
+	git := Secret{ID: id(4), Name: "REPO", Type: TypeGit, Fields: FieldsOf(map[string]string{
+		"host": ref(1, "value"), "path": ref(1, "value"), "username": "u", "password": "p"})}
+	_, err = NewExpander(sourceOf(half, git), time.Now()).Field(git, FieldURL)
+	wantExpansionError(t, err, "REPO.url", MaxExpandedField, false)
+}
+
+// TestResolveTotalLimit: the values of one resolve total at most MaxExpandedTotal.
+func TestResolveTotalLimit(t *testing.T) {
+	var view []Secret
+	for i := 1; i <= MaxExpandedTotal/MaxExpandedField; i++ {
+		view = append(view, str(i, "BIG_"+id(i)[24:], strings.Repeat("v", MaxExpandedField)))
+	}
+	vars, err := Resolve(view, sourceOf(view...), time.Now())
+	if err != nil || len(vars) != len(view) {
+		t.Fatalf("at the limit: %d vars, %v", len(vars), err)
+	}
+	more := append(view, str(99, "ZZ_ONE_MORE", "x"))
+	_, err = Resolve(more, sourceOf(more...), time.Now())
+	wantExpansionError(t, err, "ZZ_ONE_MORE.value", MaxExpandedTotal, true)
+}
+
+// TestTemplatesTotalLimit: one short template can name a large value many times; what
+// the expander substitutes over a request totals at most MaxExpandedTotal.
+func TestTemplatesTotalLimit(t *testing.T) {
+	big := str(1, "BIG", strings.Repeat("b", MaxExpandedField))
+	e := NewExpander(sourceOf(big), time.Now())
+	if v, err := e.Expand(strings.Repeat(ref(1, "value"), 15)); err != nil || len(v) != 15*MaxExpandedField {
+		t.Fatalf("15 copies: %d bytes, %v", len(v), err)
+	}
+	if _, err := e.Expand(ref(1, "value")); err != nil {
+		t.Fatalf("the 16th copy, at the limit: %v", err)
+	}
+	var err error
+	_, err = e.Expand("x" + ref(1, "value"))
+	wantExpansionError(t, err, "argument", MaxExpandedTotal, true)
+	n := allocated(func() { _, err = NewExpander(sourceOf(big), time.Now()).Expand(strings.Repeat(ref(1, "value"), 17)) })
+	wantExpansionError(t, err, "argument", MaxExpandedTotal, true)
+	if n > MaxExpandedField {
+		t.Fatalf("a refused template allocated %d bytes", n)
+	}
+
+	// Substitute, on the client's side, is bounded the same way.
+	fetch := func(refs []string) ([]string, error) { return []string{big.Fields.Value("value")}, nil }
+	if _, err := Substitute([]string{strings.Repeat(ref(1, "value"), 16)}, fetch); err != nil {
+		t.Fatalf("substitute at the limit: %v", err)
+	}
+	_, err = Substitute([]string{strings.Repeat(ref(1, "value"), 8), "plain", strings.Repeat(ref(1, "value"), 9)}, fetch)
+	var te *TemplateError
+	if !errors.As(err, &te) || te.Index != 2 || !errors.Is(err, ErrExpansionTooLarge) {
+		t.Fatalf("substitute past the limit: %v", err)
+	}
+}
+
+// TestExpanderReadNamesEverySecretReferencesReached: nested references count, and so
+// does a secret whose expansion was memoised before a reference reached it.
+func TestExpanderReadNamesEverySecretReferencesReached(t *testing.T) {
+	user := str(1, "DB_USER", "app")
+	pass := str(2, "DB_PASS", "pw")
+	inner := str(3, "CREDS", ref(1, "value")+":"+ref(2, "value"))
+	url := str(4, "DATABASE_URL", "postgres://"+ref(3, "value")+"@db")
+	plain := str(5, "PLAIN", "p")
+	e := NewExpander(sourceOf(user, pass, inner, url, plain), time.Now())
+	if _, err := e.Resolve([]Secret{inner, url, plain}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{id(1): "DB_USER", id(2): "DB_PASS", id(3): "CREDS"}
+	got := e.Read()
+	if len(got) != len(want) {
+		t.Fatalf("Read = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("Read = %v, want %v", got, want)
+		}
+	}
+}
