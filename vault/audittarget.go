@@ -12,6 +12,7 @@ func (t AuditTarget) JSONSize() int {
 	for _, s := range t.Secrets {
 		n += len(s) + 3
 	}
+	n += len(t.Referenced) * 39
 	return n
 }
 
@@ -49,17 +50,21 @@ func (t AuditTarget) AppendJSON(b []byte) []byte {
 	str("secret_id", t.SecretID)
 	str("secret", t.Secret)
 	num("version", t.Version)
-	if len(t.Secrets) > 0 {
-		key("secrets")
-		b = append(b, '[')
-		for i, s := range t.Secrets {
-			if i > 0 {
-				b = append(b, ',')
+	strs := func(name string, v []string) {
+		if len(v) > 0 {
+			key(name)
+			b = append(b, '[')
+			for i, s := range v {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = jsonenc.AppendString(b, s)
 			}
-			b = jsonenc.AppendString(b, s)
+			b = append(b, ']')
 		}
-		b = append(b, ']')
 	}
+	strs("secrets", t.Secrets)
+	strs("referenced", t.Referenced)
 	str("key_id", t.KeyID)
 	str("key", t.Key)
 	str("wrapping_key_id", t.WrappingKeyID)

@@ -20,6 +20,7 @@ func FuzzAuditTargetJSON(f *testing.F) {
 			SpaceName: collection, Reason: reason, Vars: vars}
 		if secrets != "" {
 			want.Secrets = strings.Split(secrets, ",")
+			want.Referenced = strings.Split(secrets+",x", ",")
 		}
 		var got, viaStd AuditTarget
 		if err := json.Unmarshal(want.AppendJSON(nil), &got); err != nil {

@@ -153,6 +153,8 @@ type AuditTarget struct {
 	Secret        string   `json:"secret,omitempty"`
 	Version       int      `json:"version,omitempty"`
 	Secrets       []string `json:"secrets,omitempty"`
+	// Referenced lists the ids of the secrets a read reached through references.
+	Referenced    []string `json:"referenced,omitempty"`
 	KeyID         string   `json:"key_id,omitempty"`
 	Key           string   `json:"key,omitempty"`
 	WrappingKeyID string   `json:"wrapping_key_id,omitempty"`

@@ -41,7 +41,8 @@ func (v *Vault) TOTPCode(ctx context.Context, actor Actor, spaceID, id string) (
 	if s.Type != resolver.TypeTOTP {
 		return "", 0, fmt.Errorf("%w: secret %s is a %s secret, not totp", ErrInvalid, s.Name, s.Type)
 	}
-	seed, err := resolver.NewExpander(v.source(ctx, spaceID, map[string]resolver.Secret{}), v.now()).Field(s.forResolver(), resolver.FieldSeed)
+	ex := resolver.NewExpander(v.source(ctx, spaceID, map[string]resolver.Secret{}), v.now())
+	seed, err := ex.Field(s.forResolver(), resolver.FieldSeed)
 	if err != nil {
 		return "", 0, err
 	}
@@ -53,7 +54,9 @@ func (v *Vault) TOTPCode(ctx context.Context, actor Actor, spaceID, id string) (
 	if err != nil {
 		return "", 0, err
 	}
-	return code, d.Seconds(), v.store.AppendAudit(ctx, v.event(actor, spaceID, "secret.totp", secretTarget(c, e, s.SecretMeta)))
+	target := secretTarget(c, e, s.SecretMeta)
+	addReferenced(&target, ex, func(id string) bool { return id == s.ID })
+	return code, d.Seconds(), v.store.AppendAudit(ctx, v.event(actor, spaceID, "secret.totp", target))
 }
 
 // GitQuery asks for the credential of a git repository.
@@ -111,7 +114,9 @@ func (v *Vault) GitCredential(ctx context.Context, actor Actor, q GitQuery) (Sec
 	if err != nil {
 		return Secret{}, err
 	}
-	return best, v.store.AppendAudit(ctx, v.event(actor, q.SpaceID, "secret.git_credential", secretTarget(c, env, best.SecretMeta)))
+	target := secretTarget(c, env, best.SecretMeta)
+	addReferenced(&target, e, func(id string) bool { return id == best.ID })
+	return best, v.store.AppendAudit(ctx, v.event(actor, q.SpaceID, "secret.git_credential", target))
 }
 
 // pathHasPrefix reports whether prefix is empty or a leading run of whole segments of p,

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"cmp"
 	"context"
 	"crypto/cipher"
 	"errors"
@@ -117,8 +118,8 @@ func (v *Vault) viewSource(ctx context.Context, spaceID string, plan *viewPlan, 
 }
 
 // checkReferences expands every field of s as it is about to be saved, so that a
-// reference to an unknown secret or field, or one that closes a cycle, is refused
-// before anything changes.
+// reference to an unknown secret or field, one that closes a cycle, or references that
+// expand past resolver.MaxExpandedField are refused before anything changes.
 func (v *Vault) checkReferences(ctx context.Context, s Secret) error {
 	hasRefs := false
 	for _, val := range s.Fields {
@@ -130,7 +131,7 @@ func (v *Vault) checkReferences(ctx context.Context, s Secret) error {
 	e := resolver.NewExpander(v.source(ctx, s.SpaceID, map[string]resolver.Secret{s.ID: s.forResolver()}), v.now())
 	for _, f := range slices.Sorted(maps.Keys(s.Fields)) {
 		if _, err := e.Field(s.forResolver(), f); err != nil {
-			return fmt.Errorf("%w secret %s: %w", ErrInvalid, s.Name, err)
+			return fmt.Errorf("%w secret %s field %q: %w", ErrInvalid, s.Name, f, err)
 		}
 	}
 	return nil
@@ -152,6 +153,9 @@ func (v *Vault) CreateSecret(ctx context.Context, actor Actor, in SecretInput) (
 		return SecretMeta{}, err
 	}
 	if err := resolver.ValidateFields(in.Type, in.Fields); err != nil {
+		return SecretMeta{}, fmt.Errorf("secret %s: %w", in.Name, err)
+	}
+	if err := resolver.ValidateNote(in.Note); err != nil {
 		return SecretMeta{}, fmt.Errorf("secret %s: %w", in.Name, err)
 	}
 	c, e, err := v.collectionAndEnv(ctx, in.SpaceID, in.Collection, in.Environment)
@@ -187,6 +191,30 @@ func secretTarget(c Collection, e Environment, m SecretMeta) AuditTarget {
 	return AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, SecretID: m.ID, Secret: m.Name, Version: m.Version}
 }
 
+// addReferenced names in t every secret that e followed a reference to, other than
+// those asked reports the read named already: their plaintext went into the values, so
+// the read's audit event names them, by name in Secrets and by id in Referenced (a name
+// alone is ambiguous across environments and collections).
+func addReferenced(t *AuditTarget, e *resolver.Expander, asked func(id string) bool) {
+	read := e.Read()
+	ids := make([]string, 0, len(read))
+	for id := range read {
+		if !asked(id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(strings.Compare(read[a], read[b]), strings.Compare(a, b)) })
+	// Clip: Secrets may be a cached slice that others read; appending must copy it.
+	t.Secrets = slices.Clip(t.Secrets)
+	for _, id := range ids {
+		t.Secrets = append(t.Secrets, read[id])
+	}
+	t.Referenced = ids
+}
+
 // dropEmpty leaves out empty optional fields, so "not set" has one representation.
 func dropEmpty(fields map[string]string) map[string]string {
 	out := make(map[string]string, len(fields))
@@ -216,6 +244,9 @@ func (v *Vault) UpdateSecret(ctx context.Context, actor Actor, u SecretUpdate) (
 	}
 	note := cur.Note
 	if u.Note != nil {
+		if err := resolver.ValidateNote(*u.Note); err != nil {
+			return SecretMeta{}, fmt.Errorf("secret %s: %w", cur.Name, err)
+		}
 		note = *u.Note
 	}
 	return v.writeVersion(ctx, actor, cur.SecretMeta, fields, note, "secret.update")
@@ -255,6 +286,9 @@ func (v *Vault) targetOf(ctx context.Context, m SecretMeta) (Collection, Environ
 // Rollback makes the fields of an earlier version the newest version; expect is the
 // version it replaces, as for UpdateSecret.
 func (v *Vault) Rollback(ctx context.Context, actor Actor, spaceID, id string, to, expect int) (SecretMeta, error) {
+	if to < 1 {
+		return SecretMeta{}, fmt.Errorf("%w version to roll back to: %d; versions start at 1 (see the secret's history)", ErrInvalid, to)
+	}
 	old, err := v.Secret(ctx, spaceID, id, to)
 	if err != nil {
 		return SecretMeta{}, err
@@ -306,8 +340,9 @@ func (v *Vault) Reveal(ctx context.Context, actor Actor, spaceID, id string, ver
 	if err != nil {
 		return Secret{}, err
 	}
+	var e *resolver.Expander
 	if expand {
-		e := resolver.NewExpander(v.source(ctx, spaceID, map[string]resolver.Secret{s.ID: s.forResolver()}), v.now())
+		e = resolver.NewExpander(v.source(ctx, spaceID, map[string]resolver.Secret{s.ID: s.forResolver()}), v.now())
 		fields := make(map[string]string, len(s.Fields)+1)
 		for f := range s.Fields {
 			if fields[f], err = e.Field(s.forResolver(), f); err != nil {
@@ -325,7 +360,11 @@ func (v *Vault) Reveal(ctx context.Context, actor Actor, spaceID, id string, ver
 	if err != nil {
 		return Secret{}, err
 	}
-	if err := v.store.AppendAudit(ctx, v.event(actor, spaceID, "secret.reveal", secretTarget(c, env, s.SecretMeta))); err != nil {
+	target := secretTarget(c, env, s.SecretMeta)
+	if e != nil {
+		addReferenced(&target, e, func(id string) bool { return id == s.ID })
+	}
+	if err := v.store.AppendAudit(ctx, v.event(actor, spaceID, "secret.reveal", target)); err != nil {
 		return Secret{}, err
 	}
 	return s, nil
@@ -382,17 +421,23 @@ func (v *Vault) Resolve(ctx context.Context, actor Actor, req ResolveRequest) ([
 			return nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
 		}
 	}
-	vars, err := resolver.Resolve(view, v.viewSource(ctx, req.SpaceID, &env.view, full), v.now())
+	ex := resolver.NewExpander(v.viewSource(ctx, req.SpaceID, &env.view, full), v.now())
+	vars, err := ex.Resolve(view)
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
 	}
 	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, Vars: len(vars), Secrets: env.view.names}
+	asked := func(id string) bool { _, ok := env.view.byID[id]; return ok }
 	if len(req.Names) > 0 {
 		target.Secrets = make([]string, len(view))
+		ids := make(map[string]bool, len(view))
 		for i, s := range view {
 			target.Secrets[i] = s.Name
+			ids[s.ID] = true
 		}
+		asked = func(id string) bool { return ids[id] }
 	}
+	addReferenced(&target, ex, asked)
 	if err := v.store.AppendAudit(ctx, v.event(actor, req.SpaceID, "secrets.resolve", target)); err != nil {
 		return nil, err
 	}

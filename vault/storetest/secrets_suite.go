@@ -174,9 +174,9 @@ func testReferencesCheckedOnWrite(t *testing.T, f *Fixture) {
 	if err != nil || len(vars) != 1 || vars[0].Value != "postgres://app:pw@db/app" {
 		t.Fatalf("resolve reference: %+v, %v", vars, err)
 	}
-	// The event names what was asked for, not the secrets the references reached.
+	// The event names what was asked for, then the secrets the references read.
 	if events, err := f.Vault.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Action: "secrets.resolve", Limit: 1}); err != nil || len(events) != 1 ||
-		strings.Join(events[0].Target.Secrets, ",") != "DATABASE_URL" {
+		strings.Join(events[0].Target.Secrets, ",") != "DATABASE_URL,DB_PASS,DB_USER" {
 		t.Fatalf("resolve event: %+v, %v", events, err)
 	}
 	// Pointing DB_PASS back at DATABASE_URL would close a cycle: refused, and nothing changes.

@@ -98,6 +98,9 @@ func Run(t *testing.T, open Opener) {
 		{"SpacesAreIsolated", testSpacesAreIsolated},
 		{"KeyCache", testKeyCache},
 		{"CachedReadsAreNeverStale", testCachedReadsAreNeverStale},
+		{"ExpansionIsCapped", testExpansionIsCapped},
+		{"ReadsNameEverySecretReferencesRead", testReadsNameEverySecretReferencesRead},
+		{"InputLimits", testInputLimits},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
