@@ -17,8 +17,13 @@ const (
 	CodeNotFound        = "not_found"         // 404
 	CodeConflict        = "conflict"          // 409
 	CodeTooLarge        = "request_too_large" // 413
-	CodeReservedName    = "reserved_name"     // 422: a stored secret exports a reserved variable
-	CodeInternal        = "internal"          // 500
+	// CodeExpansionTooLarge: stored references expand past the size limit, so the read
+	// fails; a write that would do so is refused as CodeInvalid instead.
+	CodeExpansionTooLarge = "expansion_too_large" // 422
+	// CodeReservedName: a stored secret exports a variable no secret may set, so the
+	// read fails; a write that would store one is refused as CodeInvalid instead.
+	CodeReservedName = "reserved_name" // 422
+	CodeInternal     = "internal"      // 500
 )
 
 // Error is an API error, sent as {"error":{"code":…,"message":…}}. Messages never hold a

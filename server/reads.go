@@ -36,6 +36,17 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request, p *principal) 
 	if err != nil {
 		return err
 	}
+	// Restoring fields writes them again: the writer must be allowed to read every
+	// secret they refer to, as for an update. (Versions below 1 the vault refuses.)
+	if req.To >= 1 {
+		old, err := s.v.Secret(r.Context(), p.key.SpaceID, sec.ID, req.To)
+		if err != nil {
+			return err
+		}
+		if err := s.mayReference(r, p, old.Fields); err != nil {
+			return err
+		}
+	}
 	meta, err := s.v.Rollback(r.Context(), p.actor, p.key.SpaceID, sec.ID, req.To, req.Version)
 	if err != nil {
 		return err

@@ -140,6 +140,10 @@ func toAPIError(err error) *api.Error {
 	case errors.Is(err, vault.ErrInvalid), errors.As(err, &cycle), errors.Is(err, resolver.ErrUnknownSecret),
 		errors.Is(err, resolver.ErrUnknownField), errors.Is(err, resolver.ErrTooDeep), errors.Is(err, resolver.ErrSyntax):
 		return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: err.Error()}
+	case errors.Is(err, resolver.ErrExpansionTooLarge):
+		// Past the invalid-input case: a write past the cap is bad input (400); here a
+		// stored row is past it, and only this read fails.
+		return &api.Error{Status: http.StatusUnprocessableEntity, Code: api.CodeExpansionTooLarge, Message: err.Error()}
 	case errors.Is(err, resolver.ErrReservedName):
 		return &api.Error{Status: http.StatusUnprocessableEntity, Code: api.CodeReservedName, Message: err.Error()}
 	case errors.Is(err, vault.ErrNotFound):
