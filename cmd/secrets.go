@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -243,6 +245,11 @@ func (c *cli) readFields(name string, typ resolver.Type) (map[string]string, err
 	if err != nil {
 		return nil, fmt.Errorf("read the value from stdin: %w", err)
 	}
+	// encoding/json would send bytes that are not UTF-8 as U+FFFD without a word, so
+	// what the server would store is checked here, before anything is sent.
+	if err := resolver.ValidateValue(string(data)); err != nil {
+		return nil, usagef("the value on stdin: %v", err)
+	}
 	if typ == resolver.TypeString {
 		v := string(data)
 		if t := strings.TrimSuffix(strings.TrimSuffix(v, "\n"), "\r"); !strings.Contains(t, "\n") {
@@ -259,7 +266,18 @@ func (c *cli) readFields(name string, typ resolver.Type) (map[string]string, err
 		req, opt := typ.StoredFields()
 		return nil, usagef("a %s secret reads a JSON object of fields from stdin (fields: %s; optional: %s)", typ, strings.Join(req, ", "), strings.Join(opt, ", "))
 	}
-	return fields, nil
+	return fields, checkValues(fields)
+}
+
+// checkValues refuses, before they are sent, fields an environment variable cannot
+// carry, such as a NUL byte written as \u0000 in JSON.
+func checkValues(fields map[string]string) error {
+	for _, f := range slices.Sorted(maps.Keys(fields)) {
+		if err := resolver.ValidateValue(fields[f]); err != nil {
+			return usagef("field %q: %v", f, err)
+		}
+	}
+	return nil
 }
 
 func (c *cli) promptFields(tty *os.File, name string, typ resolver.Type) (map[string]string, error) {
@@ -278,7 +296,7 @@ func (c *cli) promptFields(tty *os.File, name string, typ resolver.Type) (map[st
 		}
 		fields[f] = string(v)
 	}
-	return fields, nil
+	return fields, checkValues(fields)
 }
 
 func (c *cli) secretsGet(ctx context.Context, args []string) error {
