@@ -24,6 +24,7 @@ import (
 type replica struct {
 	url      string
 	adminKey string // printed only by the replica that created the first space
+	pid      int
 }
 
 // startReplicas starts n `kazzle server` processes at once on one PostgreSQL database
@@ -62,12 +63,20 @@ kms "local" { key_file = %q }
 
 func startReplica(t *testing.T, config, db string) replica {
 	t.Helper()
+	return startServerProcess(t, []string{"--config", config}, "KAZZLE_POSTGRES_URL="+db)
+}
+
+// startServerProcess starts `kazzle server` with args and, besides PATH and HOME, the
+// environment variables env, and waits until it listens. The process is killed when the
+// test ends.
+func startServerProcess(t *testing.T, args []string, env ...string) replica {
+	t.Helper()
 	kazzle, err := exec.LookPath("kazzle")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(kazzle, "server", "--config", config)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "KAZZLE_POSTGRES_URL=" + db}
+	cmd := exec.Command(kazzle, append([]string{"server"}, args...)...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +87,7 @@ func startReplica(t *testing.T, config, db string) replica {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	ready := make(chan replica, 1)
 	go func() {
-		var r replica
+		r := replica{pid: cmd.Process.Pid}
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
@@ -95,7 +104,7 @@ func startReplica(t *testing.T, config, db string) replica {
 	case r := <-ready:
 		return r
 	case <-time.After(20 * time.Second):
-		t.Fatal("a replica did not start")
+		t.Fatal("a server did not start")
 		return replica{}
 	}
 }
