@@ -300,6 +300,14 @@ func (v *Vault) Rollback(ctx context.Context, actor Actor, spaceID, id string, t
 	if cur.Version != expect {
 		return SecretMeta{}, fmt.Errorf("roll back secret %s: version %d is not current (it is %d): %w", cur.Name, expect, cur.Version, ErrConflict)
 	}
+	// The old fields are written again, so they obey today's rules for a write: a
+	// version stored before a rule existed does not come back past it.
+	if err := resolver.ValidateFields(old.Type, old.Fields); err != nil {
+		return SecretMeta{}, fmt.Errorf("roll back secret %s to version %d: %w", cur.Name, to, err)
+	}
+	if err := resolver.ValidateNote(old.Note); err != nil {
+		return SecretMeta{}, fmt.Errorf("roll back secret %s to version %d: %w", cur.Name, to, err)
+	}
 	return v.writeVersion(ctx, actor, cur.SecretMeta, old.Fields, old.Note, "secret.rollback")
 }
 
