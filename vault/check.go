@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 
@@ -19,9 +20,10 @@ type Problem struct {
 
 // The rules Check reports.
 const (
-	RuleReservedName = "reserved_name" // the secret exports a reserved variable
-	RuleValue        = "value"         // a field breaks a value rule (encoding, size, shape)
-	RuleReference    = "reference"     // a reference does not expand (unknown, cycle, too deep, too large)
+	RuleReservedName = "reserved_name"       // the secret exports a reserved variable
+	RuleValue        = "value"               // a field or the note breaks a rule (encoding, size, shape)
+	RuleExpansion    = "expansion_too_large" // its references expand past the size limit
+	RuleReference    = "reference"           // a reference does not expand (unknown, cycle, too deep)
 )
 
 // Check opens every secret of a collection and reports those that a write would
@@ -76,11 +78,17 @@ func checkSecret(s Secret, src resolver.Source, v *Vault) (Problem, bool) {
 	if err := resolver.ValidateFields(s.Type, s.Fields); err != nil {
 		return fail(RuleValue, err)
 	}
+	if err := resolver.ValidateNote(s.Note); err != nil {
+		return fail(RuleValue, err)
+	}
 	// A fresh expander per secret, so that a field's size is measured on its own.
 	e := resolver.NewExpander(src, v.now())
 	rs := s.forResolver()
 	for _, f := range slices.Sorted(maps.Keys(s.Fields)) {
 		if _, err := e.Field(rs, f); err != nil {
+			if errors.Is(err, resolver.ErrExpansionTooLarge) {
+				return fail(RuleExpansion, err)
+			}
 			return fail(RuleReference, err)
 		}
 	}

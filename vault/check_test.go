@@ -1,0 +1,57 @@
+package vault_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/kazzle/kazzle/vault"
+	"github.com/kazzle/kazzle/vault/storetest"
+)
+
+// Rows that a write would refuse today, stored before the rule or grown past it since,
+// are each reported once with their rule, and no value reaches a message.
+func TestCheckReportsStoredSecretsThatBreakTodaysRules(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t, t.TempDir())
+	defer store.Close()
+	f := storetest.NewFixture(t, store, vault.Options{})
+	f.Put(t, "dev", "GOOD", "sk_live_fine_value_0001")
+	nul := f.Put(t, "dev", "WITH_NUL", "ok")
+	if _, err := f.Vault.WriteUncheckedVersion(ctx, f.Actor, f.Space.ID, nul.ID, map[string]string{"value": "secret-before\x00after"}); err != nil {
+		t.Fatal(err)
+	}
+	bomb, err := storetest.PlantExpansionBomb(ctx, f.Vault, f.Actor, f.Space.ID, f.Coll.Slug, "prod", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	problems, err := f.Vault.Check(ctx, f.Actor, f.Space.ID, f.Coll.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range problems {
+		got[p.Secret.Name] = p.Rule
+		if strings.Contains(p.Message, "secret-before") || strings.Contains(p.Message, "xxxxxxxx") {
+			t.Errorf("%s: message %q holds a value", p.Secret.Name, p.Message)
+		}
+	}
+	want := map[string]string{"WITH_NUL": vault.RuleValue, bomb[2].Name: vault.RuleExpansion}
+	for name, rule := range want {
+		if got[name] != rule {
+			t.Errorf("%s: rule %q, want %q (all: %v)", name, got[name], rule, got)
+		}
+	}
+	if _, reported := got["GOOD"]; reported {
+		t.Errorf("GOOD was reported: %v", got)
+	}
+	// LEVEL1 expands to exactly 1 MiB of 16 leaves: past the field limit as well.
+	if len(got) != 3 {
+		t.Errorf("got %d problems, want 3: %v", len(got), got)
+	}
+	events, err := store.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Limit: 1})
+	if err != nil || len(events) != 1 || events[0].Action != "secrets.check" {
+		t.Fatalf("last audit event = %+v, %v; want secrets.check", events, err)
+	}
+}
