@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -93,7 +92,9 @@ var viteTargets = []api.Engine{
 
 // Build bundles the component, scans the output for secret values, and only then
 // replaces OutDir with it. On a leak it writes nothing, removes OutDir, and returns a
-// *LeakError.
+// *LeakError. OutDir is refused before anything is built when it is the project folder,
+// lies outside it (through a symlink too), or holds the entry; writes and removals never
+// leave the project folder, and a symlink in OutDir is removed, never followed.
 func Build(ctx context.Context, o Options) (Result, error) {
 	if o.Base == "" {
 		o.Base = "/"
@@ -113,20 +114,21 @@ func Build(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	outDir := filepath.Join(dir, filepath.FromSlash(o.OutDir))
-	if rel, err := filepath.Rel(dir, outDir); err != nil || rel == "." || strings.HasPrefix(rel, "..") {
-		return Result{}, fmt.Errorf("outDir %q must be a folder inside the project", o.OutDir)
-	}
-
-	entry, page, err := readEntry(dir, o.Entry)
+	proj, err := openProject(dir)
 	if err != nil {
 		return Result{}, err
 	}
-	// The build replaces outDir: it must not hold the sources.
-	for _, src := range []string{o.Entry, entry} {
-		if rel, err := filepath.Rel(outDir, filepath.Join(dir, filepath.FromSlash(src))); err == nil && !strings.HasPrefix(rel, "..") {
-			return Result{}, fmt.Errorf("outDir %s holds the entry %s, and a build replaces everything in outDir: choose an output folder apart from the sources, such as dist", o.OutDir, strings.TrimPrefix(src, "./"))
-		}
+	defer proj.Close()
+	outDir := filepath.Join(dir, filepath.FromSlash(o.OutDir))
+	entry, page, err := readEntry(proj, o.Entry)
+	if err != nil {
+		return Result{}, err
+	}
+	// The build replaces outDir: it must not hold the sources, and every write and
+	// removal below goes to where it really is.
+	realOut, err := proj.checkOutDir(o.OutDir, []string{o.Entry, entry})
+	if err != nil {
+		return Result{}, err
 	}
 	production := o.NodeEnv == "production"
 	opts := api.BuildOptions{
@@ -195,10 +197,12 @@ func Build(ctx context.Context, o Options) (Result, error) {
 	}
 	if leak := scan(files, o.Inline, o.Others); leak != nil {
 		sizing.Wait()
-		os.RemoveAll(outDir)
+		if err := proj.remove(realOut); err != nil {
+			return Result{}, fmt.Errorf("%w (and removing it failed: %w)", leak, err)
+		}
 		return Result{}, leak
 	}
-	err = replaceDir(outDir, files)
+	err = proj.replace(realOut, files)
 	sizing.Wait()
 	if err != nil {
 		return Result{}, err
@@ -259,31 +263,6 @@ func formatMessage(dir string, e api.Message) string {
 		file = rel
 	}
 	return fmt.Sprintf("%s:%d:%d: %s", filepath.ToSlash(file), e.Location.Line, e.Location.Column+1, e.Text)
-}
-
-// replaceDir writes files into a new folder beside dir and then swaps it in, so a failed
-// write leaves the previous build whole, as Vite empties outDir before writing.
-func replaceDir(dir string, files map[string][]byte) error {
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return err
-	}
-	for name, data := range files {
-		target := filepath.Join(tmp, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			os.RemoveAll(tmp)
-			return err
-		}
-		if err := os.WriteFile(target, data, 0o644); err != nil {
-			os.RemoveAll(tmp)
-			return err
-		}
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		os.RemoveAll(tmp)
-		return err
-	}
-	return os.Rename(tmp, dir)
 }
 
 // urlJoin joins a base URL path and a file path.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -29,12 +28,12 @@ var (
 )
 
 // readEntry returns the esbuild entry point for entry: the module itself, or the one
-// module script of an index.html.
-func readEntry(dir, entry string) (string, *page, error) {
+// module script of an index.html, read from the project.
+func readEntry(proj *projectDir, entry string) (string, *page, error) {
 	if !strings.HasSuffix(entry, ".html") {
 		return "./" + filepath.ToSlash(entry), nil, nil
 	}
-	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(entry)))
+	b, err := proj.root.ReadFile(filepath.FromSlash(entry))
 	if err != nil {
 		return "", nil, err
 	}
