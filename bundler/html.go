@@ -6,26 +6,21 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
+
+	"golang.org/x/net/html"
 )
 
 // page is an index.html entry, handled as Vite handles one: its module script is the
 // bundle's entry, pointed at the hashed bundle after the build, with the CSS linked and
 // %VITE_X% (any import.meta.env key) replaced.
 type page struct {
-	html   string
-	script [2]int // the src attribute value's offsets in html
-	entry  string // the script's module, relative to the project folder, slash-separated
+	html    string
+	script  [2]int // the src attribute value's offsets in html, quotes included
+	headEnd int    // the offset of the </head> tag in html, or -1
+	entry   string // the script's module, relative to the project folder, slash-separated
 }
-
-// The patterns are compiled on first use: every kazzle command links this package.
-var (
-	scriptTag = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<script\b([^>]*)>\s*</script>`) })
-	attr      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)\b(type|src)\s*=\s*("[^"]*"|'[^']*')`) })
-)
 
 // readEntry returns the esbuild entry point for entry: the module itself, or the one
 // module script of an index.html, read from the project.
@@ -37,32 +32,18 @@ func readEntry(proj *projectDir, entry string) (string, *page, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	p := &page{html: string(b)}
-	found := 0
-	for _, tag := range scriptTag().FindAllStringSubmatchIndex(p.html, -1) {
-		attrs := p.html[tag[2]:tag[3]]
-		var isModule bool
-		var src [2]int
-		for _, a := range attr().FindAllStringSubmatchIndex(attrs, -1) {
-			name, value := strings.ToLower(attrs[a[2]:a[3]]), attrs[a[4]+1:a[5]-1]
-			switch name {
-			case "type":
-				isModule = value == "module"
-			case "src":
-				src = [2]int{tag[2] + a[4] + 1, tag[2] + a[5] - 1}
-			}
-		}
-		if !isModule || src[1] == 0 {
-			continue
-		}
-		found++
-		p.script = src
-		// "/src/main.tsx" and "src/main.tsx" both name a file under Vite's root, the
-		// page's folder.
-		p.entry = path.Join(path.Dir(filepath.ToSlash(entry)), p.html[src[0]:src[1]])
+	p, found, err := parsePage(b)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", entry, err)
 	}
 	if found != 1 {
 		return "", nil, fmt.Errorf("%s has %d module scripts with a src; kazzle build needs exactly one, such as <script type=\"module\" src=\"/src/main.tsx\"></script>", entry, found)
+	}
+	// "/src/main.tsx" and "src/main.tsx" both name a file under Vite's root, the page's
+	// folder; one that climbs out of the project is not a source of it.
+	p.entry = path.Join(path.Dir(filepath.ToSlash(entry)), p.entry)
+	if p.entry == ".." || strings.HasPrefix(p.entry, "../") {
+		return "", nil, fmt.Errorf("%s: the module script's src leads outside the project folder: point it at a module of the project, such as /src/main.tsx", entry)
 	}
 	return "./" + p.entry, p, nil
 }
@@ -99,20 +80,20 @@ func (p *page) render(o Options, metafile, dir, outDir string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	html := p.html[:p.script[0]] + jsURL + p.html[p.script[1]:]
+	edits := []edit{{p.script[0], p.script[1], `"` + html.EscapeString(jsURL) + `"`}}
 	if css != "" {
 		cssURL, err := url(css)
 		if err != nil {
 			return nil, err
 		}
-		link := fmt.Sprintf(`<link rel="stylesheet" crossorigin href="%s">`, cssURL)
-		if i := strings.Index(strings.ToLower(html), "</head>"); i >= 0 {
-			html = html[:i] + "  " + link + "\n" + html[i:]
+		link := fmt.Sprintf(`<link rel="stylesheet" crossorigin href="%s">`, html.EscapeString(cssURL))
+		if p.headEnd >= 0 {
+			edits = append(edits, edit{p.headEnd, p.headEnd, "  " + link + "\n"})
 		} else {
-			html = link + "\n" + html
+			edits = append(edits, edit{0, 0, link + "\n"})
 		}
 	}
-	return []byte(replaceEnv(html, o)), nil
+	return []byte(replaceEnv(apply(p.html, edits), o)), nil
 }
 
 // replaceEnv replaces %KEY% for each import.meta.env key, as Vite does in HTML.
