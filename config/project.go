@@ -108,7 +108,7 @@ func lazyRegexp(expr string) func() *regexp.Regexp {
 // maxSSMPathLen leaves room under SSM's 1,011-character name limit for a secret's name.
 const maxSSMPathLen = 1011 - resolver.MaxNameLen - 1
 
-// validate checks p against the rules of SPEC section 4 and returns one message per
+// validate checks p against the rules of a project configuration and returns one message per
 // problem, each naming the path of what is wrong. Locations are added by the caller.
 func (p *Project) validate() []Message {
 	var ps problems

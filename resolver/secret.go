@@ -17,7 +17,7 @@ import (
 // Type is the kind of a secret, which fixes its fields.
 type Type string
 
-// The secret types of SPEC section 1.
+// The secret types.
 const (
 	TypeString Type = "string"
 	TypeLogin  Type = "login"
@@ -51,7 +51,7 @@ func computedField(t Type) string {
 	return ""
 }
 
-// Limits of SPEC section 1.
+// Limits of names and values.
 const (
 	MaxNameLen   = 128
 	MaxFieldSize = 64 << 10
@@ -312,9 +312,8 @@ func ViewOrder(n int, meta func(i int) (name, env string), env string) []int {
 // VarField is one environment variable a secret exports, and the field it comes from.
 type VarField struct{ Var, Field string }
 
-// EnvVars lists the environment variables a secret of this name and type exports
-// (SPEC section 1). Optional fields are listed whether or not they are set; Vars skips
-// the empty ones.
+// EnvVars lists the environment variables a secret of this name and type exports.
+// Optional fields are listed whether or not they are set; Resolve skips the empty ones.
 //
 // A git secret exports NAME_USERNAME and NAME_PASSWORD like a login, and NAME_URL built
 // from host and path (https://host/path), so code that expects a login's variables works.

@@ -258,7 +258,7 @@ func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, p *princip
 }
 
 // mayReference requires that the writer may read every secret its fields refer to:
-// otherwise a reference would let a key read what it may not (SPEC section 1).
+// otherwise a reference would let a key read what it may not.
 func (s *Server) mayReference(r *http.Request, p *principal, fields map[string]string) error {
 	for _, val := range fields {
 		refs, err := resolver.References(val)

@@ -87,7 +87,7 @@ type SealedSecret struct {
 // Role is what an API key may do.
 type Role string
 
-// The roles of SPEC section 1.
+// The roles of an API key.
 const (
 	RoleAdmin Role = "admin"
 	RoleWrite Role = "write"
