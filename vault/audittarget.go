@@ -71,5 +71,6 @@ func (t AuditTarget) AppendJSON(b []byte) []byte {
 	str("space", t.SpaceName)
 	str("reason", t.Reason)
 	num("vars", t.Vars)
+	num("count", t.Count)
 	return append(b, '}')
 }

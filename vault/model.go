@@ -161,6 +161,9 @@ type AuditTarget struct {
 	SpaceName     string   `json:"space,omitempty"`
 	Reason        string   `json:"reason,omitempty"`
 	Vars          int      `json:"vars,omitempty"`
+	// Count is how many like events one row stands for, when they were counted rather
+	// than recorded one by one (refusals of requests without a valid key).
+	Count int `json:"count,omitempty"`
 }
 
 // AuditQuery filters the audit trail. Zero fields do not filter.
