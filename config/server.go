@@ -29,8 +29,14 @@ type Listener struct {
 	Address     string
 	TLSCertFile string
 	TLSKeyFile  string
-	// TLSDisable serves plain HTTP; allowed only on a loopback address.
+	// TLSDisable serves plain HTTP; allowed only on a loopback address, or behind a
+	// TLS-terminating proxy on a private or unspecified one.
 	TLSDisable bool
+	// BehindTLSProxy says that browsers reach the server through a proxy that terminates
+	// TLS: the admin UI's cookie is then Secure and __Host- and its pages send HSTS
+	// although requests arrive in plain HTTP. It is the operator's statement; the server
+	// never takes a request's X-Forwarded-Proto for it.
+	BehindTLSProxy bool
 }
 
 // Storage is the database: "sqlite" with a path, or "postgres" with a URL, given as
@@ -107,7 +113,7 @@ func ParseServer(filename string, src []byte) (Server, error) {
 		case "listener":
 			s.Listener.Type = b.Labels[0]
 			d = decodeAttrs(b.Body, map[string]any{"address": &s.Listener.Address, "tls_cert_file": &s.Listener.TLSCertFile,
-				"tls_key_file": &s.Listener.TLSKeyFile, "tls_disable": &s.Listener.TLSDisable})
+				"tls_key_file": &s.Listener.TLSKeyFile, "tls_disable": &s.Listener.TLSDisable, "behind_tls_proxy": &s.Listener.BehindTLSProxy})
 		case "storage":
 			s.Storage.Type = b.Labels[0]
 			d = decodeAttrs(b.Body, map[string]any{"path": &s.Storage.Path, "url": &s.Storage.URL, "url_env": &s.Storage.URLEnv})
@@ -182,8 +188,8 @@ func (s *Server) validate(filename string) error {
 		return bad(`listener "tcp": address %q is not host:port`, l.Address)
 	}
 	if l.TLSDisable {
-		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return bad(`listener "tcp": tls_disable is allowed only on a loopback address, not %q; API keys must not cross a network in clear text`, host)
+		if err := plainHTTPAllowed(host, l.BehindTLSProxy); err != nil {
+			return bad(`listener "tcp": %v`, err)
 		}
 	} else if l.TLSCertFile == "" || l.TLSKeyFile == "" {
 		return bad(`listener "tcp": set tls_cert_file and tls_key_file (or tls_disable = true on a loopback address)`)
@@ -219,4 +225,24 @@ func (s *Server) validate(filename string) error {
 		return bad("%v", err)
 	}
 	return nil
+}
+
+// plainHTTPAllowed says where a listener may serve plain HTTP. API keys must not cross a
+// network in clear text, so: on a loopback address; or, behind a TLS-terminating proxy,
+// where the clear-text hop is the proxy's, on a private address (10/8, 172.16/12,
+// 192.168/16, fc00::/7) or on all interfaces ("0.0.0.0", "[::]", as in a container whose
+// port only the proxy reaches), never on a public address, and given as an IP address,
+// whose reach the configuration shows, rather than a name.
+func plainHTTPAllowed(host string, behindProxy bool) error {
+	ip := net.ParseIP(host)
+	if host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	if !behindProxy {
+		return fmt.Errorf("tls_disable is allowed only on a loopback address, not %q, or behind a TLS-terminating proxy (behind_tls_proxy = true); API keys must not cross a network in clear text", host)
+	}
+	if host == "" || (ip != nil && (ip.IsUnspecified() || ip.IsPrivate())) {
+		return nil
+	}
+	return fmt.Errorf("tls_disable behind a TLS proxy is allowed on a loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7) or all-interfaces (0.0.0.0) IP address, not a public address or a name like %q: the hop from the proxy carries API keys in clear text", host)
 }

@@ -70,3 +70,48 @@ func TestParseServerErrors(t *testing.T) {
 		t.Fatalf("tls_disable on loopback: %v", err)
 	}
 }
+
+// TestPlainHTTPBehindATLSProxy: tls_disable off loopback needs behind_tls_proxy, and even
+// then only on a private or all-interfaces IP address, never a public one or a name.
+func TestPlainHTTPBehindATLSProxy(t *testing.T) {
+	listener := func(addr string, behind bool) string {
+		l := `listener "tcp" {
+  address     = "` + addr + `"
+  tls_disable = true
+`
+		if behind {
+			l += "  behind_tls_proxy = true\n"
+		}
+		return l + "}\n" + `storage "sqlite" { path = "/var/lib/kazzle/kazzle.db" }
+kms "local" { key_file = "/var/lib/kazzle/root.key" }
+`
+	}
+	for _, tc := range []struct {
+		addr   string
+		behind bool
+		want   string // "" when allowed
+	}{
+		{"127.0.0.1:8200", false, ""},
+		{"127.0.0.1:8200", true, ""},
+		{"10.0.3.7:8200", true, ""},
+		{"192.168.1.2:8200", true, ""},
+		{"[fd00::7]:8200", true, ""},
+		{"0.0.0.0:8200", true, ""},
+		{":8200", true, ""},
+		{"10.0.3.7:8200", false, "allowed only on a loopback address"},
+		{"0.0.0.0:8200", false, "allowed only on a loopback address"},
+		{"203.0.113.9:8200", true, "not a public"},
+		{"[2001:db8::1]:8200", true, "not a public"},
+		{"kazzle.internal:8200", true, "not a public"},
+	} {
+		s, err := ParseServer("kazzle-server.hcl", []byte(listener(tc.addr, tc.behind)))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s, behind_tls_proxy %v: %v", tc.addr, tc.behind, err)
+		case tc.want == "" && s.Listener.BehindTLSProxy != tc.behind:
+			t.Errorf("%s: behind_tls_proxy decoded as %v", tc.addr, s.Listener.BehindTLSProxy)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s, behind_tls_proxy %v: err = %v, want it to contain %q", tc.addr, tc.behind, err, tc.want)
+		}
+	}
+}
