@@ -61,6 +61,11 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, p *pri
 	if err != nil {
 		return err
 	}
+	// A key limited to a collection administers that collection, not the space: a new
+	// collection would be one it is not limited to.
+	if p.key.CollectionID != "" {
+		return forbidden("key %s is limited to one collection; creating a collection needs an unrestricted admin key", p.key.Name)
+	}
 	c, err := s.v.CreateCollection(r.Context(), p.actor, p.key.SpaceID, req.Slug, req.Name)
 	if err != nil {
 		return err
