@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -175,40 +174,6 @@ func request[T any](r *http.Request, p *principal, role vault.Role) (T, error) {
 		return req, err
 	}
 	return req, p.need(role)
-}
-
-// decode reads one JSON object into v, refusing unknown fields and trailing data.
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: "malformed JSON body: " + jsonProblem(err)}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: "malformed JSON body: data after the object"}
-	}
-	return nil
-}
-
-// jsonProblem describes a decoding error without quoting the input, which may hold values.
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q must be %s", typ.Field, typ.Type)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "the body is empty or cut short"
-	}
-	return "not a JSON object of the expected shape"
 }
 
 func clientAddr(r *http.Request) string {
