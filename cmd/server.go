@@ -141,29 +141,36 @@ func (c *cli) serve(ctx context.Context, cfg config.Server) error {
 		return err
 	}
 	host, _, _ := net.SplitHostPort(cfg.Listener.Address)
-	srv := &http.Server{
-		Handler:           server.New(v, server.Options{Logger: log, LoopbackOnly: cfg.Listener.TLSDisable && api.IsLoopback(host)}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	l := cfg.Listener
+	// Behind a proxy the Host is the proxy's public name, not a loopback one.
+	handler := server.New(v, server.Options{Logger: log, LoopbackOnly: l.TLSDisable && api.IsLoopback(host) && !l.BehindTLSProxy,
+		BehindTLSProxy: l.BehindTLSProxy})
+	srv := handler.HTTPServer()
 	scheme := "https"
-	if cfg.Listener.TLSDisable {
+	if l.TLSDisable {
 		scheme = "http"
 	}
 	fmt.Fprintf(c.stderr, "kazzle: server listening on %s://%s\n", scheme, ln.Addr())
-	fmt.Fprintf(c.stderr, "kazzle: admin UI on %s://%s/ui/ (sign in with an API key)\n", scheme, ln.Addr())
+	if l.BehindTLSProxy && l.TLSDisable {
+		fmt.Fprintln(c.stderr, "kazzle: behind a TLS-terminating proxy: browsers reach the admin UI at the proxy's https:// address")
+	} else {
+		fmt.Fprintf(c.stderr, "kazzle: admin UI on %s://%s/ui/ (sign in with an API key)\n", scheme, ln.Addr())
+	}
 	if retention > 0 {
 		go pruneAudit(ctx, v, retention, log)
 	}
+	// Counted refusals are recorded each minute, and the last minute's when the server
+	// stops.
+	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
+	auditDone := make(chan struct{})
+	go func() { handler.RunAudit(auditCtx); close(auditDone) }()
+	defer func() { stopAudit(); <-auditDone }()
 	served := make(chan error, 1)
 	go func() {
-		if cfg.Listener.TLSDisable {
+		if l.TLSDisable {
 			served <- srv.Serve(ln)
 		} else {
-			served <- srv.ServeTLS(ln, cfg.Listener.TLSCertFile, cfg.Listener.TLSKeyFile)
+			served <- srv.ServeTLS(ln, l.TLSCertFile, l.TLSKeyFile)
 		}
 	}()
 	select {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/resolver"
@@ -21,6 +22,17 @@ import (
 // DefaultMaxBody caps request bodies: a secret has a few fields of at most 64 KiB.
 const DefaultMaxBody = 1 << 20
 
+// Limits on a request's head, refused before any other work: an API path is an id or two
+// long, and a client sends a handful of short headers.
+const (
+	// MaxURLBytes caps the request target (path and query) as sent; a longer one is
+	// refused with 414.
+	MaxURLBytes = 8 << 10
+	// MaxHeaderBytes caps the request line and headers together; net/http refuses a
+	// longer head with 431 before it reaches the server (it allows 4 KiB of slack).
+	MaxHeaderBytes = 64 << 10
+)
+
 // Options configure a Server.
 type Options struct {
 	// MaxBody caps request bodies in bytes (DefaultMaxBody when 0).
@@ -28,15 +40,25 @@ type Options struct {
 	// LoopbackOnly refuses requests whose Host is not a loopback name: a dev server on
 	// 127.0.0.1 must not answer a web page that rebinds its own DNS name to loopback.
 	LoopbackOnly bool
-	Logger       *slog.Logger
+	// BehindTLSProxy says that browsers reach this server only through a proxy that
+	// terminates TLS, so the admin UI's session cookie is Secure and __Host- and its
+	// pages send HSTS although the request reached the server in plain HTTP. The server
+	// takes the operator's word for it, never a request header's.
+	BehindTLSProxy bool
+	Logger         *slog.Logger
+	// Now is the clock of the audit trail's minute counts (time.Now when nil).
+	Now func() time.Time
 }
 
 // Server serves the API.
 type Server struct {
-	v    *vault.Vault
-	opts Options
-	log  *slog.Logger
-	mux  *http.ServeMux
+	v        *vault.Vault
+	opts     Options
+	log      *slog.Logger
+	mux      *http.ServeMux
+	now      func() time.Time
+	origins  *http.CrossOriginProtection
+	refusals refusals
 }
 
 // New returns a Server over v.
@@ -47,24 +69,65 @@ func New(v *vault.Vault, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{v: v, opts: o, log: o.Logger, mux: http.NewServeMux()}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Server{v: v, opts: o, log: o.Logger, mux: http.NewServeMux(), now: o.Now, origins: http.NewCrossOriginProtection()}
 	s.routes()
 	return s
 }
 
-// ServeHTTP checks Host and Origin, then routes.
+// HTTPServer is an http.Server for s with the limits on a request's head and timeouts
+// that keep slow clients from holding connections.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// ServeHTTP checks the request's size, Host and origin, then routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if len(r.RequestURI) > MaxURLBytes {
+		writeError(w, &api.Error{Status: http.StatusRequestURITooLong, Code: api.CodeTooLarge, Message: fmt.Sprintf("the request path and query are longer than %d bytes", MaxURLBytes)})
+		return
+	}
 	if s.opts.LoopbackOnly && !isLoopbackHost(r.Host) {
 		writeError(w, &api.Error{Status: http.StatusForbidden, Code: api.CodeForbidden, Message: "this server answers only loopback host names (127.0.0.1, localhost, [::1])"})
 		return
 	}
-	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
+	// The admin UI checks the origin of its forms itself: a link from elsewhere to one
+	// of its pages is a navigation like any other.
+	if !strings.HasPrefix(r.URL.Path, "/ui/") && s.crossOrigin(r) != nil {
 		writeError(w, &api.Error{Status: http.StatusForbidden, Code: api.CodeForbidden, Message: "cross-origin requests are refused"})
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// crossOrigin refuses an API request a browser sent from another origin, whatever its
+// method: the API serves scripts of no origin, not even reads. A request without
+// Sec-Fetch-Site or Origin is not a browser's.
+func (s *Server) crossOrigin(r *http.Request) error {
+	if r.Header.Get("Sec-Fetch-Site") == "" && r.Header.Get("Origin") == "" {
+		return nil
+	}
+	probe := *r
+	probe.Method = http.MethodPost // CrossOriginProtection lets every GET through
+	return s.origins.Check(&probe)
+}
+
+// secureContext says whether browsers reach this server over HTTPS: directly, or through
+// a TLS-terminating proxy the operator configured.
+func (s *Server) secureContext(r *http.Request) bool {
+	return r.TLS != nil || s.opts.BehindTLSProxy
 }
 
 func isLoopbackHost(hostport string) bool {
@@ -78,14 +141,6 @@ func isLoopbackHost(hostport string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func sameOrigin(origin string, r *http.Request) bool {
-	scheme := "http://"
-	if r.TLS != nil {
-		scheme = "https://"
-	}
-	return origin == scheme+r.Host
 }
 
 // handler is an API handler for an authenticated caller; it returns an error to send.
@@ -104,7 +159,8 @@ func (s *Server) handle(pattern string, h handler) {
 	})
 }
 
-// fail sends err as an API error and audits refusals.
+// fail sends err as an API error and audits refusals: each one of a caller with a
+// valid key, and those without one as refusals counts them.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *principal, err error) {
 	ae := toAPIError(err)
 	if ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden {
@@ -112,10 +168,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *principal, err 
 		if p != nil {
 			actor, spaceID = p.actor, p.key.SpaceID
 		}
-		target := vault.AuditTarget{Reason: ae.Message}
-		if rec := s.v.Record(r.Context(), actor, spaceID, "request "+r.Method+" "+r.URL.Path, vault.OutcomeDenied, target); rec != nil {
-			s.log.Error("recording a refusal", "err", rec)
-		}
+		s.recordRefusal(r, actor, spaceID, "request "+r.Method+" "+auditPath(r.URL.Path),
+			vault.AuditTarget{Reason: ae.Message}, ae.Status == http.StatusUnauthorized)
 	}
 	if ae.Status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -11,9 +11,11 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/vault"
@@ -24,7 +26,8 @@ import (
 // session's key may make, so authorization, masking and auditing are the API's own.
 //
 // The session cookie holds the API key the person signed in with (HttpOnly,
-// SameSite=Strict, Secure and __Host- under TLS): replicas need no shared session
+// SameSite=Strict, Secure and __Host- when browsers reach the server over HTTPS, directly
+// or through a TLS-terminating proxy the configuration names): replicas need no shared session
 // store, and signing out forgets it in the browser. A form's CSRF token is a hash of the
 // session, so an attacker who cannot read the cookie cannot make one.
 
@@ -99,13 +102,13 @@ func (s *Server) uiRoutes() {
 	s.mux.HandleFunc("GET /ui/secrets/{id}/versions", s.ui(s.uiVersions))
 	s.mux.HandleFunc("GET /ui/audit", s.ui(s.uiAudit))
 	s.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
-		uiHeaders(w, r)
+		s.uiHeaders(w, r)
 		http.NotFound(w, r)
 	})
 }
 
 // uiHeaders are the security headers of every UI response.
-func uiHeaders(w http.ResponseWriter, r *http.Request) {
+func (s *Server) uiHeaders(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", uiCSP)
 	h.Set("X-Frame-Options", "DENY")
@@ -113,13 +116,13 @@ func uiHeaders(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-	if r.TLS != nil {
+	if s.secureContext(r) {
 		h.Set("Strict-Transport-Security", "max-age=63072000")
 	}
 }
 
-func sessionCookieName(r *http.Request) string {
-	if r.TLS != nil {
+func (s *Server) sessionCookieName(r *http.Request) string {
+	if s.secureContext(r) {
 		return "__Host-kazzle_session"
 	}
 	return "kazzle_session"
@@ -138,9 +141,9 @@ type uiHandler func(w http.ResponseWriter, r *http.Request, sess *uiSession) err
 // the CSRF token and Origin of every POST, and renders errors as pages.
 func (s *Server) ui(h uiHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		uiHeaders(w, r)
+		s.uiHeaders(w, r)
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
-		c, err := r.Cookie(sessionCookieName(r))
+		c, err := r.Cookie(s.sessionCookieName(r))
 		if err != nil || c.Value == "" {
 			http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
 			return
@@ -175,15 +178,26 @@ func (s *Server) ui(h uiHandler) http.HandlerFunc {
 
 var errForgedForm = &api.Error{Status: http.StatusForbidden, Code: api.CodeForbidden, Message: "this form did not come from this page (bad or missing CSRF token, or another origin): reload the page and try again"}
 
-// checkForm refuses a POST that did not come from one of this origin's pages.
+// checkForm refuses a POST that did not come from one of this origin's pages: the
+// browser must not say it came from elsewhere (Sec-Fetch-Site, else Origin against
+// Host, which hold behind a TLS-terminating proxy too), and it must carry the session's
+// CSRF token.
 func (s *Server) checkForm(r *http.Request, sess *uiSession) error {
-	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
+	if s.origins.Check(r) != nil {
 		return errForgedForm
 	}
 	if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(sess.page.CSRF)) != 1 {
 		s.v.Record(r.Context(), vault.Actor{KeyID: sess.page.Key.ID, Name: sess.page.Key.Name, ClientAddr: clientAddr(r)}, "",
-			"ui "+r.URL.Path, vault.OutcomeDenied, vault.AuditTarget{Reason: "bad CSRF token"})
+			"ui "+auditPath(r.URL.Path), vault.OutcomeDenied, vault.AuditTarget{Reason: "bad CSRF token"})
 		return errForgedForm
+	}
+	// The API client would turn invalid UTF-8 into U+FFFD, storing what was not sent.
+	for name, values := range r.PostForm {
+		for _, v := range values {
+			if !utf8.ValidString(v) {
+				return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: fmt.Sprintf("the form field %s is not valid UTF-8 text; a binary value belongs base64-encoded", strconv.Quote(truncateUTF8(name, maxQuotedKey)))}
+			}
+		}
 	}
 	return nil
 }
@@ -226,7 +240,7 @@ func (s *Server) uiError(w http.ResponseWriter, r *http.Request, sess *uiSession
 }
 
 func (s *Server) uiStyle(w http.ResponseWriter, r *http.Request) {
-	uiHeaders(w, r)
+	s.uiHeaders(w, r)
 	css, err := uiFiles.ReadFile("ui/style.css")
 	if err != nil {
 		http.Error(w, "no stylesheet", http.StatusInternalServerError)
@@ -237,7 +251,7 @@ func (s *Server) uiStyle(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) uiSignInForm(w http.ResponseWriter, r *http.Request) {
-	uiHeaders(w, r)
+	s.uiHeaders(w, r)
 	if err := s.render(w, http.StatusOK, "signin", uiPage{Title: "Sign in"}); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
@@ -245,9 +259,9 @@ func (s *Server) uiSignInForm(w http.ResponseWriter, r *http.Request) {
 
 // uiSignIn checks the key and keeps it in the session cookie.
 func (s *Server) uiSignIn(w http.ResponseWriter, r *http.Request) {
-	uiHeaders(w, r)
+	s.uiHeaders(w, r)
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
+	if s.origins.Check(r) != nil {
 		s.render(w, http.StatusForbidden, "signin", uiPage{Title: "Sign in", Error: errForgedForm.Message})
 		return
 	}
@@ -255,7 +269,7 @@ func (s *Server) uiSignIn(w http.ResponseWriter, r *http.Request) {
 	key, err := s.v.Authenticate(r.Context(), token)
 	actor := vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r)}
 	if err != nil {
-		s.v.Record(r.Context(), actor, key.SpaceID, "ui.signin", vault.OutcomeDenied, vault.AuditTarget{Reason: "unknown, revoked or expired key"})
+		s.recordRefusal(r, actor, key.SpaceID, "ui.signin", vault.AuditTarget{Reason: "unknown, revoked or expired key"}, true)
 		s.render(w, http.StatusUnauthorized, "signin", uiPage{Title: "Sign in", Error: "that key is not valid (unknown, revoked or expired): kazzle keys create makes one"})
 		return
 	}
@@ -263,14 +277,14 @@ func (s *Server) uiSignIn(w http.ResponseWriter, r *http.Request) {
 		s.uiError(w, r, nil, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookieName(r), Value: token, Path: "/", MaxAge: int(sessionLifetime.Seconds()),
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: s.sessionCookieName(r), Value: token, Path: "/", MaxAge: int(sessionLifetime.Seconds()),
+		HttpOnly: true, Secure: s.secureContext(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
 }
 
 func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookieName(r), Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: s.sessionCookieName(r), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.secureContext(r), SameSite: http.SameSiteStrictMode})
 }
 
 func (s *Server) uiSignOut(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
