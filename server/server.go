@@ -1,7 +1,8 @@
 // Package server is kazzle's HTTP API under /v1/: bearer API keys, roles with collection
 // and environment restrictions, JSON errors with proper status codes, request size
-// limits, Host and Origin checks, and an audit event for every refusal. The vault does
-// the work; this package decides who may ask for it.
+// limits, Host and Origin checks, and an audit event for every refusal (those of
+// requests without a valid key counted per source and minute). The vault does the work;
+// this package decides who may ask for it.
 package server
 
 import (
