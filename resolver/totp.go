@@ -66,7 +66,14 @@ func parseSeed(seed string) (totpParams, error) {
 		}
 	}
 	secret := strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "=", "").Replace(seed))
-	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	// Decoded strictly, as the code generator will: an unpadded decoder drops a trailing
+	// character that does not fill a byte, so a seed of 9 characters would be stored and
+	// then give no code.
+	padded := secret
+	if n := len(secret) % 8; n != 0 {
+		padded += strings.Repeat("=", 8-n)
+	}
+	raw, err := base32.StdEncoding.DecodeString(padded)
 	if err != nil || len(raw) == 0 {
 		return p, errSeed
 	}

@@ -3,6 +3,7 @@ package resolver
 import (
 	"encoding/base32"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,6 +59,25 @@ func TestTOTPBase32SeedForms(t *testing.T) {
 		got, _, err := TOTP(seed, at)
 		if err != nil || got != ref {
 			t.Errorf("TOTP(variant of the seed) = %q, %v; want %s", got, err, ref)
+		}
+	}
+}
+
+// A seed is accepted at write time only if it gives a code: a base32 text whose last
+// character does not fill a byte (9 characters, say) is refused, not stored and then
+// found to give no code at every resolve.
+func TestTOTPSeedsThatGiveNoCodeAreRefused(t *testing.T) {
+	for _, seed := range []string{"222 222222", "JBSWY3DPE", "JBSWY3DPEHP", "A"} {
+		if err := ValidateFields(TypeTOTP, map[string]string{FieldSeed: seed}); err == nil {
+			t.Errorf("a seed of %d base32 characters was accepted", len(strings.ReplaceAll(seed, " ", "")))
+		}
+	}
+	for _, seed := range []string{"JBSWY3DP", "JBSWY3DPEH", "JBSWY3DPEHPK", "JBSWY3DPEHPK3", "JBSWY3DPEHPK3PX"} {
+		if err := ValidateFields(TypeTOTP, map[string]string{FieldSeed: seed}); err != nil {
+			t.Errorf("a seed of %d characters: %v", len(seed), err)
+		}
+		if _, _, err := TOTP(seed, time.Unix(1_700_000_000, 0)); err != nil {
+			t.Errorf("TOTP(seed of %d characters) = %v", len(seed), err)
 		}
 	}
 }

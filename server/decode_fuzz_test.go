@@ -6,9 +6,11 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/resolver"
 )
 
 // FuzzDecodeSecretRequest: the request decoder never panics on a secret's create or
@@ -27,6 +29,10 @@ func FuzzDecodeSecretRequest(f *testing.F) {
 		"{\"note\":\"\xff\"}",
 		`{"note":"\ufffd \uFFFD"}`,
 		`{"fields":{"v\u0061lue":"x","value":"y"}}`,
+		`{"collection":"c","name":"OTP","type":"totp","fields":{"seed":"otpauth://totp/A?secret=JBSWY3DPEHPK3PXP&period=3601"}}`,
+		`{"collection":"c","name":"KEY=sk_live_never_echo","fields":{"value":"v"}}`,
+		`{"collection":"c","name":"NODE_OPTIONS","fields":{"value":"--require=/tmp/x.js"}}`,
+		`{"collection":"c","name":"N","fields":{"value":"before\u0000after-value"}}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -34,12 +40,54 @@ func FuzzDecodeSecretRequest(f *testing.F) {
 		var create api.CreateSecretRequest
 		if decodeJSON(body, &create) == nil {
 			accepted(t, body, create)
+			validated(t, create.Name, resolver.Type(create.Type), create.Fields, create.Note)
 		}
 		var update api.UpdateSecretRequest
 		if decodeJSON(body, &update) == nil {
 			accepted(t, body, update)
+			if update.Note != nil {
+				validated(t, "NAME", resolver.TypeString, update.Fields, *update.Note)
+			}
 		}
 	})
+}
+
+// validated runs a decoded secret through the checks a write makes: they never panic,
+// never quote a value (each is checked once more with a marker appended, which no error
+// may repeat), and what they let through is text an environment can carry, with a note
+// and a TOTP period inside their limits.
+func validated(t *testing.T, name string, typ resolver.Type, fields map[string]string, note string) {
+	t.Helper()
+	if typ == "" {
+		typ = resolver.TypeString
+	}
+	const marker = "\u2603"
+	marked := make(map[string]string, len(fields))
+	for f, v := range fields {
+		marked[f] = v + marker
+	}
+	for _, err := range []error{resolver.ValidateFields(typ, marked), resolver.ValidateName(name + "=" + marker)} {
+		if err != nil && strings.Contains(err.Error(), marker) {
+			t.Fatalf("error %q quotes a value", err)
+		}
+	}
+	if resolver.ValidateName(name) != nil || resolver.ValidateExports(name, typ) != nil ||
+		resolver.ValidateFields(typ, fields) != nil || resolver.ValidateNote(note) != nil {
+		return
+	}
+	if strings.Contains(name, "=") || len(note) > resolver.MaxNoteSize || resolver.IsReservedVar(name) && typ == resolver.TypeString {
+		t.Fatalf("accepted name %q, note of %d bytes", name, len(note))
+	}
+	for f, v := range fields {
+		if strings.ContainsRune(v, 0) || !utf8.ValidString(v) || len(v) > resolver.MaxFieldSize {
+			t.Fatalf("accepted field %s that an environment cannot carry", f)
+		}
+	}
+	if typ == resolver.TypeTOTP && !resolver.HasReferences(fields[resolver.FieldSeed]) {
+		if _, _, err := resolver.TOTP(fields[resolver.FieldSeed], time.Unix(1_700_000_000, 0)); err != nil {
+			t.Fatalf("accepted a seed that gives no code: %v", err)
+		}
+	}
 }
 
 // accepted checks what decodeJSON accepted, by means other than its own.
