@@ -17,13 +17,9 @@ func (s *Server) checkCollection(w http.ResponseWriter, r *http.Request, p *prin
 	if err != nil {
 		return err
 	}
-	envs, err := s.v.Store().Environments(r.Context(), p.key.SpaceID, c.ID)
+	slugs, err := s.envSlugs(r, p, c.ID)
 	if err != nil {
 		return err
-	}
-	slugs := make(map[string]string, len(envs))
-	for _, e := range envs {
-		slugs[e.ID] = e.Slug
 	}
 	out := api.CheckResponse{Problems: []api.Problem{}}
 	for _, pr := range problems {

@@ -200,20 +200,29 @@ func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, p *principa
 	if err != nil {
 		return err
 	}
-	// One lookup of the environments serves every secret of the list.
-	envs, err := s.v.Store().Environments(r.Context(), p.key.SpaceID, c.ID)
+	slugs, err := s.envSlugs(r, p, c.ID)
 	if err != nil {
 		return err
-	}
-	slugs := make(map[string]string, len(envs))
-	for _, e := range envs {
-		slugs[e.ID] = e.Slug
 	}
 	out := api.SecretList{Secrets: make([]api.Secret, 0, len(secrets))}
 	for _, sec := range secrets {
 		out.Secrets = append(out.Secrets, wire(sec, c.Slug, slugs[sec.EnvironmentID], true))
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// envSlugs maps the ids of a collection's environments to their slugs: one lookup serves
+// every secret of a list.
+func (s *Server) envSlugs(r *http.Request, p *principal, collectionID string) (map[string]string, error) {
+	envs, err := s.v.Store().Environments(r.Context(), p.key.SpaceID, collectionID)
+	if err != nil {
+		return nil, err
+	}
+	slugs := make(map[string]string, len(envs))
+	for _, e := range envs {
+		slugs[e.ID] = e.Slug
+	}
+	return slugs, nil
 }
 
 // secretFor returns the metadata of the secret of the URL after checking that the key

@@ -11,17 +11,5 @@ func (v *Vault) WriteUncheckedVersion(ctx context.Context, actor Actor, spaceID,
 	}
 	meta := cur.SecretMeta
 	meta.Version++
-	aead, err := v.aead(ctx, spaceID)
-	if err != nil {
-		return SecretMeta{}, err
-	}
-	sealed, err := sealAll(aead, meta, fields)
-	if err != nil {
-		return SecretMeta{}, err
-	}
-	c, e, err := v.targetOf(ctx, meta)
-	if err != nil {
-		return SecretMeta{}, err
-	}
-	return meta, v.store.UpdateSecret(ctx, sealed, v.event(actor, spaceID, "secret.update", secretTarget(c, e, meta)))
+	return v.storeVersion(ctx, actor, meta, fields, "secret.update")
 }

@@ -261,6 +261,11 @@ func (v *Vault) writeVersion(ctx context.Context, actor Actor, cur SecretMeta, f
 	if err := v.checkReferences(ctx, Secret{SecretMeta: meta, Fields: fields}); err != nil {
 		return SecretMeta{}, err
 	}
+	return v.storeVersion(ctx, actor, meta, fields, action)
+}
+
+// storeVersion seals fields as version meta.Version and stores it with its audit event.
+func (v *Vault) storeVersion(ctx context.Context, actor Actor, meta SecretMeta, fields map[string]string, action string) (SecretMeta, error) {
 	aead, err := v.aead(ctx, meta.SpaceID)
 	if err != nil {
 		return SecretMeta{}, err
