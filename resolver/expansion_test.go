@@ -152,3 +152,78 @@ func TestExpanderReadNamesEverySecretReferencesReached(t *testing.T) {
 		}
 	}
 }
+
+// totpBomb returns n totp secrets whose seeds each reference their own 64 KiB value,
+// and those values: six-digit codes that each cost a full field to compute.
+func totpBomb(n int) (codes, values []Secret) {
+	seed := strings.Repeat("JBSWY3DPEHPK3PXP", MaxFieldSize/16)
+	for i := 0; i < n; i++ {
+		v := str(1000+i, "SEED_SOURCE", seed)
+		values = append(values, v)
+		codes = append(codes, Secret{ID: id(5000 + i), Name: "OTP", Type: TypeTOTP, Fields: Fields{{FieldSeed, ref(1000+i, FieldValue)}}})
+	}
+	return codes, values
+}
+
+// TestReferencesBehindTOTPCodesCountAgainstTheRequest: values a request expands but
+// does not return (the seeds behind TOTP codes, the Used list a templates call sends
+// back) count against MaxExpandedTotal, each once, so small codes cannot carry a
+// request past it.
+func TestReferencesBehindTOTPCodesCountAgainstTheRequest(t *testing.T) {
+	const n = 64 // 64 seeds of 64 KiB: 4 MiB behind 384 bytes of codes
+	codes, values := totpBomb(n)
+	src := sourceOf(append(append([]Secret(nil), codes...), values...)...)
+	for i := range codes {
+		codes[i].Name = "OTP" + string(rune('A'+i%26)) + string(rune('A'+i/26))
+	}
+	_, err := Resolve(codes, src, time.Now())
+	var ee *ExpansionError
+	if !errors.As(err, &ee) || !ee.Total || ee.Limit != MaxExpandedTotal {
+		t.Fatalf("resolving %d codes of 64 KiB seeds: err = %v, want the request's limit", n, err)
+	}
+	e := NewExpander(src, time.Now())
+	var expandErr error
+	for i := 0; i < n && expandErr == nil; i++ {
+		_, expandErr = e.Expand(Ref{ID: codes[i].ID, Field: FieldCode}.String())
+	}
+	if !errors.As(expandErr, &ee) || !ee.Total {
+		t.Fatalf("templates of %d codes: err = %v, want the request's limit", n, expandErr)
+	}
+	total := 0
+	for _, v := range e.Used() {
+		total += len(v)
+	}
+	if total > MaxExpandedTotal {
+		t.Fatalf("Used holds %d bytes, past the %d-byte limit", total, MaxExpandedTotal)
+	}
+	// Up to the limit, they pass: 16 seeds of 64 KiB are exactly 1 MiB.
+	if _, err := Resolve(codes[:MaxExpandedTotal/MaxFieldSize], src, time.Now()); err != nil {
+		t.Fatalf("resolving 16 codes: %v", err)
+	}
+}
+
+// TestAChainOfReferencesCountsEachLink: a chain of references that each pass one value
+// on holds the value once per link in Used, so each link counts: the longest chain to a
+// value of the field limit fills the request's budget exactly.
+func TestAChainOfReferencesCountsEachLink(t *testing.T) {
+	chain := []Secret{str(1, "L1", strings.Repeat("c", MaxFieldSize)), str(100, "ONE_MORE", "x")}
+	for i := 2; i <= MaxDepth; i++ {
+		chain = append(chain, str(i, "L"+string(rune('A'+i)), ref(i-1, FieldValue)))
+	}
+	e := NewExpander(sourceOf(chain...), time.Now())
+	if _, err := e.Expand(ref(MaxDepth, FieldValue)); err != nil {
+		t.Fatalf("a chain of %d links to 64 KiB: %v", MaxDepth, err)
+	}
+	total := 0
+	for _, v := range e.Used() {
+		total += len(v)
+	}
+	if total != MaxExpandedTotal {
+		t.Fatalf("Used holds %d bytes, want %d", total, MaxExpandedTotal)
+	}
+	_, err := e.Expand(ref(100, FieldValue))
+	var ee *ExpansionError
+	if !errors.As(err, &ee) || !ee.Total {
+		t.Fatalf("one more reference after the budget is spent: err = %v, want the request's limit", err)
+	}
+}

@@ -208,19 +208,23 @@ func (e *CycleError) Error() string {
 // Expander expands references, memoising each field it has expanded. It is meant for one
 // resolution (one request): values it caches are only as fresh as its Source.
 //
-// No field it expands is longer than MaxExpandedField, and what Expand and Resolve
-// return over its life totals at most MaxExpandedTotal bytes: past either it returns an
-// *ExpansionError, having built nothing longer than the cap.
+// No field it expands is longer than MaxExpandedField; what Expand and Resolve return
+// over its life totals at most MaxExpandedTotal bytes, and so do the values of the
+// references it follows (each counted once): past any of these it returns an
+// *ExpansionError, having built nothing longer than the cap. The second budget bounds
+// what a request holds that it does not return: the referenced values behind a TOTP
+// code, and Used, which a caller keeps for redaction or sends on.
 type Expander struct {
-	src     Source
-	now     time.Time
-	done    map[Ref]string
-	used    map[Ref]string    // every reference followed, nested ones included
-	read    map[string]string // id → name of every secret a reference was followed to
-	names   map[string]string // id → name of the secrets of done
-	stack   []frame           // the fields being expanded, to name a cycle
-	hops    int               // references followed to get here
-	emitted int               // bytes Expand and Resolve have returned
+	src      Source
+	now      time.Time
+	done     map[Ref]string
+	used     map[Ref]string    // every reference followed, nested ones included
+	read     map[string]string // id → name of every secret a reference was followed to
+	names    map[string]string // id → name of the secrets of done
+	stack    []frame           // the fields being expanded, to name a cycle
+	hops     int               // references followed to get here
+	emitted  int               // bytes Expand and Resolve have returned
+	followed int               // bytes of the distinct values of used
 }
 
 type frame struct {
@@ -292,8 +296,7 @@ func (e *Expander) expandParts(parts []Part, where string, room int) (string, er
 
 func (e *Expander) ref(r Ref, where string) (string, error) {
 	if v, ok := e.done[r]; ok {
-		e.follow(r, e.names[r.ID], v)
-		return v, nil
+		return v, e.follow(r, e.names[r.ID], v)
 	}
 	if e.hops >= MaxDepth {
 		return "", fmt.Errorf("%s: %s: %w", where, r, ErrTooDeep)
@@ -308,19 +311,28 @@ func (e *Expander) ref(r Ref, where string) (string, error) {
 		return "", fmt.Errorf("%s: look up %s: %w", where, r, err)
 	}
 	v, err := e.field(s, r.Field)
-	if err == nil {
-		e.follow(r, s.Name, v)
+	if err != nil {
+		return "", err
 	}
-	return v, err
+	return v, e.follow(r, s.Name, v)
 }
 
-// follow records that reference r, to the secret named name, gave v.
-func (e *Expander) follow(r Ref, name, v string) {
+// follow records that reference r, to the secret named name, gave v, charging v to the
+// budget of followed values the first time.
+func (e *Expander) follow(r Ref, name, v string) error {
+	if _, seen := e.used[r]; seen {
+		return nil
+	}
+	if e.followed+len(v) > MaxExpandedTotal {
+		return &ExpansionError{Where: name + "." + r.Field, Limit: MaxExpandedTotal, Total: true}
+	}
+	e.followed += len(v)
 	e.used[r] = v
 	if e.read == nil {
 		e.read = make(map[string]string)
 	}
 	e.read[r.ID] = name
+	return nil
 }
 
 func (e *Expander) field(s Secret, field string) (string, error) {
