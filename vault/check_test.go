@@ -2,6 +2,7 @@ package vault_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -53,5 +54,25 @@ func TestCheckReportsStoredSecretsThatBreakTodaysRules(t *testing.T) {
 	events, err := store.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Limit: 1})
 	if err != nil || len(events) != 1 || events[0].Action != "secrets.check" {
 		t.Fatalf("last audit event = %+v, %v; want secrets.check", events, err)
+	}
+}
+
+// A TOTP seed made of references is checked as a seed once expanded, so a write cannot
+// store one that fails every resolve of its environment.
+func TestATOTPSeedReferenceMustExpandToASeed(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t, t.TempDir())
+	defer store.Close()
+	f := storetest.NewFixture(t, store, vault.Options{})
+	text := f.Put(t, "", "NOT_A_SEED", "not base32 at all!")
+	seed := f.Put(t, "", "A_SEED", "JBSWY3DPEHPK3PXP")
+	in := vault.SecretInput{SpaceID: f.Space.ID, Collection: f.Coll.Slug, Name: "OTP", Type: "totp"}
+	in.Fields = map[string]string{"seed": "${secret." + text.ID + ".value}"}
+	if _, err := f.Vault.CreateSecret(ctx, f.Actor, in); !errors.Is(err, vault.ErrInvalid) {
+		t.Fatalf("a seed referencing text that is no seed: err = %v, want ErrInvalid", err)
+	}
+	in.Fields = map[string]string{"seed": "${secret." + seed.ID + ".value}"}
+	if _, err := f.Vault.CreateSecret(ctx, f.Actor, in); err != nil {
+		t.Fatalf("a seed referencing a seed: %v", err)
 	}
 }

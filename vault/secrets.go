@@ -129,7 +129,12 @@ func (v *Vault) checkReferences(ctx context.Context, s Secret) error {
 		return nil
 	}
 	e := resolver.NewExpander(v.source(ctx, s.SpaceID, map[string]resolver.Secret{s.ID: s.forResolver()}), v.now())
-	for _, f := range slices.Sorted(maps.Keys(s.Fields)) {
+	fields := slices.Sorted(maps.Keys(s.Fields))
+	if s.Type == resolver.TypeTOTP {
+		// A seed made of references must expand to one that gives a code.
+		fields = append(fields, resolver.FieldCode)
+	}
+	for _, f := range fields {
 		if _, err := e.Field(s.forResolver(), f); err != nil {
 			return fmt.Errorf("%w secret %s field %q: %w", ErrInvalid, s.Name, f, err)
 		}
