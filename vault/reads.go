@@ -21,10 +21,10 @@ func (v *Vault) ExpandTemplates(ctx context.Context, actor Actor, spaceID string
 			return nil, nil, fmt.Errorf("template %d: %w", i+1, err)
 		}
 	}
+	// Every secret a template reaches is a referenced one: names in Secrets, ids in
+	// Referenced, since a name alone does not tell environments apart.
 	target := AuditTarget{}
-	for _, s := range known {
-		target.Secrets = append(target.Secrets, s.Name)
-	}
+	addReferenced(&target, e, func(string) bool { return false })
 	if len(target.Secrets) == 0 {
 		return out, e.Used(), nil
 	}

@@ -182,6 +182,12 @@ func testReadsNameEverySecretReferencesRead(t *testing.T, f *Fixture) {
 		t.Fatal(err)
 	}
 	check("a reveal without expansion", lastEvent("secret.reveal"), nil, nil)
+
+	// Templates name every secret they reach, by name and by id.
+	if _, _, err := f.Vault.ExpandTemplates(ctx, f.Actor, f.Space.ID, []string{"u=" + refTo(url)}); err != nil {
+		t.Fatal(err)
+	}
+	check("templates", lastEvent("templates.expand"), []string{"CREDS", "DATABASE_URL", "DB_PASS", "DB_USER"}, []string{url.ID, creds.ID, prodPass.ID, user.ID})
 }
 
 // testInputLimits: a note past MaxNoteSize, a value holding a NUL byte and a rollback to
