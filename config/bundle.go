@@ -49,6 +49,9 @@ func bundle(dir, file string) (script string, inputs []string, err error) {
 		Plugins:     []api.Plugin{importGuard(dir)},
 		Loader:      configLoaders(),
 		Metafile:    true,
+		// No tsconfig.json is read: its "extends" could name any file on the machine,
+		// and esbuild would parse it and quote it in an error. A config needs none.
+		TsconfigRaw: "{}",
 	})
 	if len(res.Errors) > 0 {
 		msgs := make([]Message, 0, len(res.Errors))

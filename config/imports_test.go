@@ -106,3 +106,32 @@ func TestConfigImportsThroughSymlinksInsideTheProject(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigReadsNoTSConfig: a tsconfig.json in the project (or above it) is not read,
+// so its "extends" cannot make esbuild parse a file outside the project and quote it,
+// and its options cannot change how the config compiles.
+func TestConfigReadsNoTSConfig(t *testing.T) {
+	outside := t.TempDir()
+	writeFiles(t, outside, map[string]string{"secret.txt": secretValue + "\n", "base.json": `{"compilerOptions": {"jsx": "nope"}}`})
+	for _, tsconfig := range []string{
+		`{"extends": "` + filepath.ToSlash(filepath.Join(outside, "secret.txt")) + `"}`,
+		`{"extends": "` + filepath.ToSlash(filepath.Join(outside, "base.json")) + `"}`,
+		`{ not json at all ` + secretValue,
+	} {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{
+			"tsconfig.json":    tsconfig,
+			"kazzle.config.ts": "export default { collection: \"app\", components: { api: { kind: \"process\", secrets: [\"A\"] } } };\n",
+		})
+		p, err := Load(context.Background(), dir, Options{})
+		if err != nil {
+			if strings.Contains(err.Error(), secretValue) {
+				t.Fatalf("the error quotes a file outside the project: %v", err)
+			}
+			t.Fatalf("a tsconfig.json stopped the config: %v", err)
+		}
+		if p.Collection != "app" {
+			t.Fatalf("collection = %q", p.Collection)
+		}
+	}
+}
