@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,8 @@ func TestReservedVariablesAreRefusedAtWrite(t *testing.T) {
 		"RUBYOPT", "RUBYLIB", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "GIT_SSH_COMMAND",
 		"GIT_CONFIG_GLOBAL", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE",
 		"SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "KAZZLE_API_KEY", "KAZZLE_SERVER",
+		"npm_config_script_shell", "NPM_CONFIG_NODE_OPTIONS", "GOFLAGS", "RUSTC_WRAPPER", "LOCPATH",
+		"NODE_TLS_REJECT_UNAUTHORIZED", "PAGER", "EDITOR", "VISUAL", "SSH_ASKPASS",
 		// Case does not matter: curl reads http_proxy, and some systems fold case.
 		"path", "http_proxy", "Ld_Preload", "kazzle_api_key", "node_options",
 	}
@@ -94,8 +97,14 @@ func TestResolveRefusesAStoredSecretWithAReservedName(t *testing.T) {
 	}
 }
 
-func TestANameErrorNeverRepeatsWhatFollowsAnEqualsSign(t *testing.T) {
-	for _, name := range []string{"FOO=bar-secret-value", "FOO=", "=bar-secret-value", "A B=bar-secret-value"} {
+func TestANameErrorNeverRepeatsWhatFollowsABadCharacter(t *testing.T) {
+	for _, name := range []string{"FOO supersecret", "FOO:supersecret", "FOO-supersecret", "FOO\tsupersecret", "1supersecret", "FOO\u00e9supersecret"} {
+		err := ValidateName(name)
+		if err == nil || strings.Contains(err.Error(), "supersecret") {
+			t.Errorf("ValidateName(a name with a bad character) = %v, want an error that stops before it", err)
+		}
+	}
+	for _, name := range []string{"FOO=bar-secret-value", "FOO=", "=bar-secret-value", "A_B=bar-secret value"} {
 		err := ValidateName(name)
 		if err == nil {
 			t.Fatalf("ValidateName accepted a name with =")
@@ -105,6 +114,20 @@ func TestANameErrorNeverRepeatsWhatFollowsAnEqualsSign(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), "stdin") {
 			t.Errorf("error %q does not say where the value goes", err)
+		}
+	}
+}
+
+// The security documentation lists every reserved name, so what users read is what
+// kazzle refuses.
+func TestTheDocsListEveryReservedName(t *testing.T) {
+	doc, err := os.ReadFile("../docs/security.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range ReservedNames() {
+		if !strings.Contains(string(doc), "`"+name+"`") {
+			t.Errorf("docs/security.md does not list `%s`", name)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -167,16 +168,26 @@ func ValidateName(name string) error {
 	if len(name) > MaxNameLen {
 		return fmt.Errorf("%w secret name: %d characters, the limit is %d", ErrInvalid, len(name), MaxNameLen)
 	}
-	// NAME=value is a common slip: what follows = is a value, so it is never repeated.
-	if before, _, found := strings.Cut(name, "="); found {
-		return fmt.Errorf("%w secret name %q…: a name cannot hold =; the value comes from stdin or a prompt (kazzle secrets set %s, then type or pipe the value)", ErrInvalid, before, before)
-	}
+	// What follows the first character a name may not hold is never repeated: NAME=value
+	// and "NAME value" are common slips, and the rest is then a value.
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		ok := c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (i > 0 && c >= '0' && c <= '9')
-		if !ok {
-			return fmt.Errorf("%w secret name %q: must match [A-Za-z_][A-Za-z0-9_]* (an environment variable name)", ErrInvalid, name)
+		if ok {
+			continue
 		}
+		if c == '=' {
+			return fmt.Errorf("%w secret name %q…: a name cannot hold =; the value comes from stdin or a prompt (kazzle secrets set %s, then type or pipe the value)", ErrInvalid, name[:i], name[:i])
+		}
+		what := "a character"
+		if r, _ := utf8.DecodeRuneInString(name[i:]); r < utf8.RuneSelf && strconv.IsPrint(r) {
+			what = strconv.QuoteRune(r)
+		}
+		const rule = "a name must match [A-Za-z_][A-Za-z0-9_]* (an environment variable name)"
+		if i == 0 {
+			return fmt.Errorf("%w secret name: it starts with %s; %s", ErrInvalid, what, rule)
+		}
+		return fmt.Errorf("%w secret name %q…: %s at byte %d is not allowed; %s", ErrInvalid, name[:i], what, i, rule)
 	}
 	return nil
 }
@@ -265,6 +276,9 @@ func ValidateNote(note string) error {
 	}
 	if !utf8.ValidString(note) {
 		return fmt.Errorf("%w note: not valid UTF-8 text", ErrInvalid)
+	}
+	if i := strings.IndexByte(note, 0); i >= 0 {
+		return fmt.Errorf("%w note: a NUL byte at byte %d; a note is text", ErrInvalid, i)
 	}
 	return nil
 }
