@@ -27,12 +27,17 @@ var reservedVars = map[string]bool{
 	"NODE_USE_ENV_PROXY": true, "PERL5OPT": true, "PERL5LIB": true, "PERLLIB": true, "PERL5DB": true,
 	"RUBYOPT": true, "RUBYLIB": true, "JAVA_TOOL_OPTIONS": true, "_JAVA_OPTIONS": true,
 	"JDK_JAVA_OPTIONS": true,
+	// Build tools that run a program they are told to: npm's script shell (NPM_CONFIG_*),
+	// go's -toolexec, cargo's wrapper, and the programs git, ssh and others start.
+	"GOFLAGS": true, "RUSTC_WRAPPER": true, "LOCPATH": true, "PAGER": true, "EDITOR": true,
+	"VISUAL": true, "SSH_ASKPASS": true,
 	// Where requests go and which certificates are trusted.
 	"HTTP_PROXY": true, "HTTPS_PROXY": true, "ALL_PROXY": true, "NO_PROXY": true,
 	"SSL_CERT_FILE": true, "SSL_CERT_DIR": true, "REQUESTS_CA_BUNDLE": true, "CURL_CA_BUNDLE": true,
+	"NODE_TLS_REJECT_UNAUTHORIZED": true,
 }
 
-var reservedPrefixes = []string{"LD_", "DYLD_", "PYTHON", "GIT_", "KAZZLE_"}
+var reservedPrefixes = []string{"LD_", "DYLD_", "PYTHON", "GIT_", "KAZZLE_", "NPM_CONFIG_"}
 
 // ReservedNames describes the reserved names for people: the exact ones and the
 // families (with a *), in a stable order.
@@ -68,7 +73,7 @@ func IsReservedVar(name string) bool {
 	}
 	// Every prefix starts with one of these letters: most names stop here.
 	switch upper[0] {
-	case 'L', 'D', 'P', 'G', 'K':
+	case 'L', 'D', 'P', 'G', 'K', 'N':
 		for _, p := range reservedPrefixes {
 			if len(upper) >= len(p) && string(upper[:len(p)]) == p {
 				return true

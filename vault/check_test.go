@@ -2,10 +2,13 @@ package vault_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kazzle/kazzle/resolver"
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/storetest"
 )
@@ -74,5 +77,38 @@ func TestATOTPSeedReferenceMustExpandToASeed(t *testing.T) {
 	in.Fields = map[string]string{"seed": "${secret." + seed.ID + ".value}"}
 	if _, err := f.Vault.CreateSecret(ctx, f.Actor, in); err != nil {
 		t.Fatalf("a seed referencing a seed: %v", err)
+	}
+}
+
+// A secret stored under a name refused since cannot be given a new version: an update
+// or a rollback would keep it alive. Check reports it.
+func TestANewVersionOfAStoredReservedNameIsRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	store := openStore(t, dir)
+	defer store.Close()
+	f := storetest.NewFixture(t, store, vault.Options{})
+	m := f.Put(t, "dev", "APP_HOOK", "--require=/tmp/hook.js")
+	if _, err := f.Vault.UpdateSecret(ctx, f.Actor, vault.SecretUpdate{SpaceID: f.Space.ID, ID: m.ID, Version: 1, Fields: map[string]string{"value": "v2"}}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "kazzle.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE secrets SET name = 'NODE_OPTIONS' WHERE id = ?`, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Vault.UpdateSecret(ctx, f.Actor, vault.SecretUpdate{SpaceID: f.Space.ID, ID: m.ID, Version: 2, Fields: map[string]string{"value": "v3"}})
+	if !errors.Is(err, resolver.ErrReservedName) {
+		t.Fatalf("update: err = %v, want ErrReservedName", err)
+	}
+	if _, err := f.Vault.Rollback(ctx, f.Actor, f.Space.ID, m.ID, 1, 2); !errors.Is(err, resolver.ErrReservedName) {
+		t.Fatalf("rollback: err = %v, want ErrReservedName", err)
+	}
+	problems, err := f.Vault.Check(ctx, f.Actor, f.Space.ID, f.Coll.ID)
+	if err != nil || len(problems) != 1 || problems[0].Rule != vault.RuleReservedName {
+		t.Fatalf("check = %+v, %v; want NODE_OPTIONS as reserved_name", problems, err)
 	}
 }

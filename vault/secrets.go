@@ -259,6 +259,11 @@ func (v *Vault) UpdateSecret(ctx context.Context, actor Actor, u SecretUpdate) (
 
 // writeVersion stores fields as the version after cur.
 func (v *Vault) writeVersion(ctx context.Context, actor Actor, cur SecretMeta, fields map[string]string, note, action string) (SecretMeta, error) {
+	// A secret stored under a name refused since keeps it only until it is moved: a
+	// new version would keep it alive.
+	if err := resolver.ValidateExports(cur.Name, cur.Type); err != nil {
+		return SecretMeta{}, err
+	}
 	meta := cur
 	meta.Version = cur.Version + 1
 	meta.Note = note
