@@ -216,4 +216,7 @@ func TestNoteLimit(t *testing.T) {
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "the limit is 4096") {
 		t.Fatalf("a note past the limit: %v", err)
 	}
+	if err := ValidateNote("rotated\x00secret-note"); !errors.Is(err, ErrInvalid) || strings.Contains(err.Error(), "secret-note") {
+		t.Fatalf("a note with a NUL byte: %v", err)
+	}
 }
