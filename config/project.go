@@ -95,7 +95,6 @@ const viteUIPrefix = "VITE_"
 // Patterns are compiled on first use, not at start-up: every kazzle command links them.
 var (
 	lambdaNamePattern = lazyRegexp(`^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$`)
-	ssmPathPattern    = lazyRegexp(`^(/[A-Za-z0-9_.-]+)+/?$`)
 	regionPattern     = lazyRegexp(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 	basePattern       = lazyRegexp(`^(/|https?://[^\s/]+/)[^\s"'<>]*$`)
 	ecsNamePattern    = lazyRegexp(`^[A-Za-z0-9:/_.-]{1,255}$`)
@@ -225,6 +224,9 @@ func validateDeploy(at string, d *Deploy, ps *problems) {
 			badAt(at+".lambda.functionName", l.FunctionName, "%q is not a Lambda function name or ARN (letters, digits, - and _, at most 64)", l.FunctionName)
 		}
 		region(at+".lambda", l.Region)
+		if msg := regionConflict(l.Region, l.FunctionName); msg != "" {
+			badAt(at+".lambda.functionName", l.FunctionName, "%s", msg)
+		}
 	}
 	if e := a.ECS; e != nil {
 		for _, f := range []struct{ name, value string }{{"cluster", e.Cluster}, {"service", e.Service}, {"container", e.Container}} {
@@ -236,13 +238,18 @@ func validateDeploy(at string, d *Deploy, ps *problems) {
 			}
 		}
 		region(at+".ecs", e.Region)
+		if msg := regionConflict(e.Region, e.Cluster, e.Service); msg != "" {
+			ps.add(at+".ecs", "%s", msg)
+		}
 	}
 	if s := a.SSM; s != nil {
 		switch {
 		case s.Path == "":
 			bad(at+".ssm.path", "ssm needs path, a parameter path prefix such as /my-saas/prod/")
-		case !ssmPathPattern().MatchString(s.Path) || strings.HasPrefix(strings.ToLower(s.Path), "/aws") || strings.HasPrefix(strings.ToLower(s.Path), "/ssm"):
-			badAt(at+".ssm.path", s.Path, "ssm path %q is not a parameter path: /segment/segment/ with letters, digits, _ . -, not under /aws or /ssm", s.Path)
+		case ValidateSSMPath(s.Path) != nil:
+			badAt(at+".ssm.path", s.Path, "%v", ValidateSSMPath(s.Path))
+		case strings.HasPrefix(strings.ToLower(s.Path), "/aws") || strings.HasPrefix(strings.ToLower(s.Path), "/ssm"):
+			badAt(at+".ssm.path", s.Path, "ssm path %q starts with a prefix SSM reserves (aws, ssm): choose another path", s.Path)
 		case len(s.Path) > maxSSMPathLen:
 			badAt(at+".ssm.path", s.Path, "ssm path is %d characters; at most %d leaves room for secret names", len(s.Path), maxSSMPathLen)
 		}
@@ -251,30 +258,39 @@ func validateDeploy(at string, d *Deploy, ps *problems) {
 }
 
 // validateTargetsUnique refuses two components that push to the same place: each would
-// remove the other's keys on every deploy.
+// remove the other's keys on every deploy. Targets are compared by TargetID, so an ARN
+// and a name of one function match. The default region is not known here: a target
+// without region matches the same name in any region, and the message says to set region
+// on both when they are meant to be apart. Two containers of one ECS service are not a
+// duplicate: a deploy writes them together, in one task-definition revision.
 func (p *Project) validateTargetsUnique(ps *problems) {
-	owner := map[string]string{}
+	type owned struct {
+		id        TargetID
+		component string
+	}
+	var seen []owned
 	for _, name := range p.ComponentNames() {
-		d := p.Components[name].Deploy
-		if d == nil || d.AWS == nil {
-			continue
-		}
-		var targets []struct{ key, path string }
-		if l := d.AWS.Lambda; l != nil && l.FunctionName != "" {
-			targets = append(targets, struct{ key, path string }{"lambda function " + l.FunctionName + " in " + regionOr(l.Region), "lambda.functionName"})
-		}
-		if e := d.AWS.ECS; e != nil && e.Service != "" {
-			targets = append(targets, struct{ key, path string }{"ecs container " + e.Container + " of service " + e.Cluster + "/" + e.Service + " in " + regionOr(e.Region), "ecs"})
-		}
-		if s := d.AWS.SSM; s != nil && s.Path != "" {
-			targets = append(targets, struct{ key, path string }{"ssm path " + strings.TrimSuffix(s.Path, "/") + "/ in " + regionOr(s.Region), "ssm.path"})
-		}
-		for _, t := range targets {
-			if other, dup := owner[t.key]; dup {
-				ps.add("components."+name+".deploy.aws."+t.path, "components %s and %s both deploy to %s: each would remove the other's keys", other, name, t.key)
-				continue
+		ids, paths := p.Components[name].Deploy.IDs()
+		for i, id := range ids {
+			at := "components." + name + ".deploy.aws." + paths[i]
+			for _, o := range seen {
+				if !o.id.Same(id) {
+					continue
+				}
+				if o.id.Region == id.Region {
+					ps.add(at, "components %s and %s both deploy to %s: each would remove the other's keys", o.component, name, id)
+				} else {
+					// One region is unset: the default region, unknown until deploy time.
+					unset, known := name, o.id
+					if o.id.Region == "" {
+						unset, known = o.component, id
+					}
+					ps.add(at, "components %s and %s may both deploy to %s (%s gives no region, and the default region may be that one): each would remove the other's keys; set region on both if they are meant to differ",
+						o.component, name, known, unset)
+				}
+				break
 			}
-			owner[t.key] = name
+			seen = append(seen, owned{id, name})
 		}
 	}
 }
