@@ -39,32 +39,41 @@ func (a *AWS) Targets(d *config.Deploy) ([]Target, error) {
 		return nil, nil
 	}
 	var ts []Target
+	// Each target's region is the config's, else its ARN's, else the SDK's default.
 	if l := d.AWS.Lambda; l != nil {
-		region, err := a.region(l.Region)
+		id := l.ID()
+		region, err := a.region(id.Region)
 		if err != nil {
 			return nil, err
 		}
+		id.Region = region
 		c := client(a, "lambda", region, func(o func(*lambda.Options)) *lambda.Client { return lambda.NewFromConfig(a.cfg, o) },
 			func(o *lambda.Options) { o.Region = region })
-		ts = append(ts, &lambdaTarget{api: c, function: l.FunctionName, region: region, aws: a})
+		ts = append(ts, &lambdaTarget{api: c, function: l.FunctionRef(), region: region, aws: a, id: id})
 	}
 	if e := d.AWS.ECS; e != nil {
-		region, err := a.region(e.Region)
+		id := e.ID()
+		region, err := a.region(id.Region)
 		if err != nil {
 			return nil, err
 		}
+		id.Region = region
 		c := client(a, "ecs", region, func(o func(*ecs.Options)) *ecs.Client { return ecs.NewFromConfig(a.cfg, o) },
 			func(o *ecs.Options) { o.Region = region })
-		ts = append(ts, &ecsTarget{api: c, cluster: e.Cluster, service: e.Service, container: e.Container, region: region})
+		ts = append(ts, &ecsTarget{api: c, cluster: e.Cluster, service: e.Service, container: e.Container, region: region, id: id})
 	}
 	if s := d.AWS.SSM; s != nil {
-		region, err := a.region(s.Region)
+		id := s.ID()
+		region, err := a.region(id.Region)
 		if err != nil {
 			return nil, err
 		}
+		id.Region = region
 		c := client(a, "ssm", region, func(o func(*ssm.Options)) *ssm.Client { return ssm.NewFromConfig(a.cfg, o) },
 			func(o *ssm.Options) { o.Region = region })
-		ts = append(ts, newSSMTarget(c, s.Path, s.KMSKeyID, region))
+		t := newSSMTarget(c, s.Path, s.KMSKeyID, region)
+		t.id, t.pathErr = id, config.ValidateSSMPath(s.Path)
+		ts = append(ts, t)
 	}
 	return ts, nil
 }

@@ -22,8 +22,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
+	"github.com/kazzle/kazzle/config"
 	"github.com/kazzle/kazzle/resolver"
 )
 
@@ -138,17 +138,69 @@ const DefaultParallel = 8
 // returns what applying would change. A failure is recorded in its target's plan, not
 // returned: the other components are still planned.
 func Plan(ctx context.Context, comps []Component, parallel int) []ComponentPlan {
+	dups := duplicateTargets(comps)
 	plans := make([]ComponentPlan, len(comps))
 	forEach(len(comps), parallel, func(i int) {
-		plans[i] = planComponent(ctx, comps[i])
+		plans[i] = planComponent(ctx, comps[i], dups[i])
 	})
 	return plans
 }
 
-func planComponent(ctx context.Context, c Component) ComponentPlan {
+// identified is a target that knows the place it writes to, with its region resolved.
+type identified interface {
+	identity() config.TargetID
+}
+
+// stateChecker is a target with checks that need its current state: limits that count
+// what others set there.
+type stateChecker interface {
+	checkState(st State, desired map[string]string) []string
+}
+
+// duplicateTargets finds targets that two components deploy to, however spelled:
+// dups[i][j] says why target j of component i may not be written. Two containers of one
+// ECS service are not a duplicate: Apply writes them together.
+func duplicateTargets(comps []Component) []map[int]string {
+	dups := make([]map[int]string, len(comps))
+	type at struct{ i, j int }
+	var seen []at
+	mark := func(a at, msg string) {
+		if dups[a.i] == nil {
+			dups[a.i] = map[int]string{}
+		}
+		if _, ok := dups[a.i][a.j]; !ok {
+			dups[a.i][a.j] = msg
+		}
+	}
+	for i, c := range comps {
+		for j, t := range c.Targets {
+			it, ok := t.(identified)
+			if !ok {
+				continue
+			}
+			id := it.identity()
+			for _, o := range seen {
+				if o.i != i && comps[o.i].Targets[o.j].(identified).identity().Same(id) {
+					msg := fmt.Sprintf("components %s and %s both deploy to %s: each would remove the other's keys; nothing was read or written", comps[o.i].Name, c.Name, id)
+					mark(o, msg)
+					mark(at{i, j}, msg)
+				}
+			}
+			seen = append(seen, at{i, j})
+		}
+	}
+	return dups
+}
+
+func planComponent(ctx context.Context, c Component, dups map[int]string) ComponentPlan {
 	p := ComponentPlan{Component: c.Name, vars: c.Vars, redact: replacements(c.Vars)}
-	for _, t := range c.Targets {
+	for j, t := range c.Targets {
 		tp := TargetPlan{Target: t.String(), target: t}
+		if msg, dup := dups[j]; dup {
+			tp.Err = errors.New(msg)
+			p.Targets = append(p.Targets, tp)
+			continue
+		}
 		if problems := checkDesired(t, c.Vars); len(problems) > 0 {
 			tp.Err = errors.New(strings.Join(problems, "; "))
 			p.Targets = append(p.Targets, tp)
@@ -163,6 +215,11 @@ func planComponent(ctx context.Context, c Component) ComponentPlan {
 		}
 		tp.state = st
 		tp.Changes, tp.Unchanged, tp.Err = diff(st, c.Vars, t.String())
+		if sc, ok := t.(stateChecker); ok && tp.Err == nil && len(tp.Changes) > 0 {
+			if problems := sc.checkState(st, c.Vars); len(problems) > 0 {
+				tp.Err = errors.New(strings.Join(problems, "; "))
+			}
+		}
 		p.Targets = append(p.Targets, tp)
 	}
 	return p
@@ -212,74 +269,6 @@ func pronoun(n int) string {
 		return "it"
 	}
 	return "them"
-}
-
-// Status is how a component's apply ended.
-type Status string
-
-const (
-	Applied   Status = "applied"
-	Unchanged Status = "unchanged"
-	Failed    Status = "failed"
-)
-
-// Result is one component's apply.
-type Result struct {
-	Component string        `json:"component"`
-	Status    Status        `json:"status"`
-	Error     string        `json:"error,omitempty"`
-	Duration  time.Duration `json:"duration_ns"`
-	// Changed reports whether the component's plan was changed by someone else
-	// between the plan and the apply (ErrChanged).
-	Changed bool `json:"changed_since_plan,omitempty"`
-}
-
-// Progress is one step of an apply, for a live display.
-type Progress struct {
-	Component string
-	Target    string
-	Step      string // "writing", "waiting for the update", "done", "failed", …
-}
-
-// Apply writes the plans, at most parallel components at a time, and reports each
-// component's result in plan order. A failed component does not stop the others.
-// progress, when set, is called from several goroutines.
-func Apply(ctx context.Context, plans []ComponentPlan, parallel int, progress func(Progress)) []Result {
-	if progress == nil {
-		progress = func(Progress) {}
-	}
-	results := make([]Result, len(plans))
-	forEach(len(plans), parallel, func(i int) {
-		start := time.Now()
-		results[i] = applyComponent(ctx, plans[i], progress)
-		results[i].Duration = time.Since(start)
-	})
-	return results
-}
-
-func applyComponent(ctx context.Context, p ComponentPlan, progress func(Progress)) Result {
-	r := Result{Component: p.Component, Status: Unchanged}
-	if err := p.Err(); err != nil {
-		progress(Progress{Component: p.Component, Step: "failed"})
-		r.Status, r.Error = Failed, err.Error()
-		return r
-	}
-	for _, tp := range p.Targets {
-		if len(tp.Changes) == 0 {
-			continue
-		}
-		step := func(s string) { progress(Progress{Component: p.Component, Target: tp.Target, Step: s}) }
-		step("writing")
-		if err := tp.target.Write(ctx, tp.state, p.vars, step); err != nil {
-			step("failed")
-			err = redactErr(err, p.redact)
-			r.Status, r.Error, r.Changed = Failed, fmt.Sprintf("%s: %v", tp.Target, err), errors.Is(err, ErrChanged)
-			return r
-		}
-		step("done")
-		r.Status = Applied
-	}
-	return r
 }
 
 // forEach calls f(0) … f(n-1), at most parallel at a time.

@@ -180,6 +180,10 @@ func TestChecksComeBeforeAnyCall(t *testing.T) {
 		{"ssm empty value", map[string]string{"EMPTY": ""}, config.AWSDeploy{SSM: &config.SSMTarget{Path: "/app/"}}, "EMPTY is empty, and SSM refuses an empty parameter"},
 		{"ssm name length", map[string]string{"DATABASE_URL": dbURL}, config.AWSDeploy{SSM: &config.SSMTarget{Path: longPath + "x/"}}, "SSM allows 1011"},
 		{"ssm reserved prefix", map[string]string{"DATABASE_URL": dbURL}, config.AWSDeploy{SSM: &config.SSMTarget{Path: "/aws/app/"}}, "starts with a prefix SSM reserves"},
+		{"ssm dot-dot segment", map[string]string{"DATABASE_URL": dbURL}, config.AWSDeploy{SSM: &config.SSMTarget{Path: "/shop/../other/"}}, `has a ".." segment`},
+		{"ssm dot segment", map[string]string{"DATABASE_URL": dbURL}, config.AWSDeploy{SSM: &config.SSMTarget{Path: "/shop/./x/"}}, `has a "." segment`},
+		{"ssm empty segment", map[string]string{"DATABASE_URL": dbURL}, config.AWSDeploy{SSM: &config.SSMTarget{Path: "/shop//x/"}}, "has an empty segment"},
+		{"ssm percent-encoded dots", map[string]string{"DATABASE_URL": dbURL}, config.AWSDeploy{SSM: &config.SSMTarget{Path: "/shop/%2e%2e/x/"}}, "has a % in segment 2"},
 		{"ssm levels", map[string]string{"DATABASE_URL": dbURL}, config.AWSDeploy{SSM: &config.SSMTarget{Path: strings.Repeat("/l", 15) + "/"}}, "SSM allows 15"},
 	}
 	for _, tt := range tests {
@@ -522,3 +526,6 @@ func BenchmarkApply(b *testing.B) {
 		})
 	}
 }
+
+// rawLambda plans as a target without kazzle's checks.
+func (r rawLambda) checkState(State, map[string]string) []string { return nil }

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/kazzle/kazzle/config"
 )
 
 // ECSAPI is what the ECS target calls.
@@ -33,6 +35,7 @@ type ecsTarget struct {
 	api                         ECSAPI
 	cluster, service, container string
 	region                      string
+	id                          config.TargetID
 }
 
 // ecsVersion is what an ECS target's state was read from.
@@ -110,10 +113,55 @@ func (t *ecsTarget) containerIndex(td *types.TaskDefinition) int {
 }
 
 func (t *ecsTarget) Write(ctx context.Context, st State, desired map[string]string, progress func(string)) error {
-	v := st.version.(ecsVersion)
+	return writeECSService(ctx, []ecsMember{{t: t, st: st, desired: desired}}, progress)
+}
+
+// serviceKey names the service t is a container of: targets with one key share a task
+// definition, however their config spells the cluster and service.
+func (t *ecsTarget) serviceKey() string {
+	return t.id.Region + "/" + t.id.Name
+}
+
+func (t *ecsTarget) identity() config.TargetID { return t.id }
+
+// ecsMember is one container's part of a service's new revision.
+type ecsMember struct {
+	t       *ecsTarget
+	st      State
+	desired map[string]string
+}
+
+// writeECSService registers one revision of the task definition the members read, each
+// member's container holding its desired variables, points the service at it, and then
+// checks that the service runs it: a deploy by someone else in between would otherwise
+// go unnoticed, the secrets written but not running.
+func writeECSService(ctx context.Context, members []ecsMember, progress func(string)) error {
+	t := members[0].t
+	v := members[0].st.version.(ecsVersion)
 	planned := aws.ToString(v.taskDefinition.TaskDefinitionArn)
+	td := v.taskDefinition
+	containers := slices.Clone(td.ContainerDefinitions)
+	written := map[int]bool{}
+	for _, m := range members {
+		if arn := aws.ToString(m.st.version.(ecsVersion).taskDefinition.TaskDefinitionArn); arn != planned {
+			return fmt.Errorf("%w: the plan read %s for container %s and %s for container %s; nothing was written, run the deploy again to see the new plan",
+				ErrChanged, planned, t.container, arn, m.t.container)
+		}
+		i := m.t.containerIndex(td)
+		if i < 0 || written[i] {
+			return fmt.Errorf("two components write container %s of %s/%s: each would remove the other's keys; nothing was written", m.t.container, t.cluster, t.service)
+		}
+		written[i] = true
+		env := withRecord(m.st.Vars, m.st.Managed, m.desired)
+		pairs := make([]types.KeyValuePair, 0, len(env))
+		for _, k := range slices.Sorted(maps.Keys(env)) {
+			pairs = append(pairs, types.KeyValuePair{Name: aws.String(k), Value: aws.String(env[k])})
+		}
+		containers[i].Environment = pairs
+	}
 	// ECS has no conditional update: reading the service again right before keeps the
-	// window for a lost update to the few milliseconds of two calls.
+	// window for a lost update to the few milliseconds of two calls, and the check after
+	// the update reports what that window lets through.
 	arn, err := t.currentTaskDefinition(ctx)
 	if err != nil {
 		return err
@@ -121,14 +169,6 @@ func (t *ecsTarget) Write(ctx context.Context, st State, desired map[string]stri
 	if arn != planned {
 		return fmt.Errorf("%w: the service now runs %s, not %s; nothing was written, run the deploy again to see the new plan", ErrChanged, arn, planned)
 	}
-	env := withRecord(st.Vars, st.Managed, desired)
-	pairs := make([]types.KeyValuePair, 0, len(env))
-	for _, k := range slices.Sorted(maps.Keys(env)) {
-		pairs = append(pairs, types.KeyValuePair{Name: aws.String(k), Value: aws.String(env[k])})
-	}
-	td := v.taskDefinition
-	containers := slices.Clone(td.ContainerDefinitions)
-	containers[t.containerIndex(td)].Environment = pairs
 	reg, err := t.api.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family:                  td.Family,
 		ContainerDefinitions:    containers,
@@ -157,6 +197,30 @@ func (t *ecsTarget) Write(ctx context.Context, st State, desired map[string]stri
 		Cluster: aws.String(t.cluster), Service: aws.String(t.service), TaskDefinition: aws.String(newARN),
 	}); err != nil {
 		return fmt.Errorf("point the service at %s: %w", newARN, err)
+	}
+	progress("checking the service runs the new revision")
+	return t.checkRuns(ctx, newARN)
+}
+
+// checkRuns checks that the service's task definition, and its PRIMARY deployment's,
+// is arn.
+func (t *ecsTarget) checkRuns(ctx context.Context, arn string) error {
+	out, err := t.api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(t.cluster), Services: []string{t.service}})
+	if err != nil {
+		return fmt.Errorf("registered %s and pointed the service at it, but could not check it runs it: %w", arn, err)
+	}
+	if len(out.Services) == 0 {
+		return fmt.Errorf("registered %s and pointed the service at it, but the service is gone", arn)
+	}
+	svc := out.Services[0]
+	runs := aws.ToString(svc.TaskDefinition)
+	for _, d := range svc.Deployments {
+		if aws.ToString(d.Status) == "PRIMARY" && aws.ToString(d.TaskDefinition) != arn {
+			runs = aws.ToString(d.TaskDefinition)
+		}
+	}
+	if runs != arn {
+		return fmt.Errorf("the service runs %s, not %s that kazzle registered: another deploy replaced it, so these secrets are not running; run the deploy again", runs, arn)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/kazzle/kazzle/config"
 )
 
 // LambdaAPI is what the Lambda target calls.
@@ -71,7 +74,10 @@ type lambdaTarget struct {
 	function string
 	region   string
 	aws      *AWS
+	id       config.TargetID
 }
+
+func (t *lambdaTarget) identity() config.TargetID { return t.id }
 
 func (t *lambdaTarget) String() string {
 	return fmt.Sprintf("aws.lambda %s (%s)", t.function, t.region)
@@ -91,6 +97,15 @@ func (t *lambdaTarget) Check(desired map[string]string) []string {
 		problems = append(problems, fmt.Sprintf("the environment would take %d bytes, over Lambda's limit of %d for all variables together: move some secrets to SSM", n, LambdaEnvLimit))
 	}
 	return problems
+}
+
+// checkState is the 4 KB check with the variables already on the function, others'
+// included: the plan runs it after reading, so that --plan reports what apply would.
+func (t *lambdaTarget) checkState(st State, desired map[string]string) []string {
+	if n := lambdaEnvSize(withRecord(st.Vars, st.Managed, desired)); n > LambdaEnvLimit {
+		return []string{fmt.Sprintf("with the variables already there, the environment would take %d bytes, over Lambda's limit of %d: move some secrets to SSM", n, LambdaEnvLimit)}
+	}
+	return nil
 }
 
 func (t *lambdaTarget) Read(ctx context.Context) (State, error) {
@@ -150,10 +165,10 @@ func recordOf(st State) map[string]string {
 const maxConflictRetries = 10
 
 func (t *lambdaTarget) Write(ctx context.Context, st State, desired map[string]string, progress func(string)) error {
-	env := withRecord(st.Vars, st.Managed, desired)
-	if n := lambdaEnvSize(env); n > LambdaEnvLimit {
-		return fmt.Errorf("with the variables already there, the environment would take %d bytes, over Lambda's limit of %d: move some secrets to SSM", n, LambdaEnvLimit)
+	if problems := t.checkState(st, desired); len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
 	}
+	env := withRecord(st.Vars, st.Managed, desired)
 	in := &lambda.UpdateFunctionConfigurationInput{
 		FunctionName: aws.String(t.function),
 		Environment:  &types.Environment{Variables: env},

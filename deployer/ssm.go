@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/kazzle/kazzle/config"
 )
 
 // SSMAPI is what the SSM target calls.
@@ -39,7 +41,12 @@ type ssmTarget struct {
 	path   string // ends with "/"
 	keyID  string
 	region string
+	id     config.TargetID
+	// pathErr is why the path as configured is refused: a . or .. segment, say.
+	pathErr error
 }
+
+func (t *ssmTarget) identity() config.TargetID { return t.id }
 
 func newSSMTarget(api SSMAPI, path, keyID, region string) *ssmTarget {
 	return &ssmTarget{api: api, path: strings.TrimSuffix(path, "/") + "/", keyID: keyID, region: region}
@@ -51,6 +58,9 @@ func (t *ssmTarget) String() string {
 
 func (t *ssmTarget) Check(desired map[string]string) []string {
 	var problems []string
+	if t.pathErr != nil {
+		problems = append(problems, t.pathErr.Error())
+	}
 	if levels := strings.Count(t.path, "/") - 1; levels+1 > ssmMaxLevels {
 		problems = append(problems, fmt.Sprintf("path %s has %d levels; SSM allows %d including the parameter's own name", t.path, levels, ssmMaxLevels))
 	}

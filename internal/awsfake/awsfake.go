@@ -42,6 +42,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	calls  map[string]int
+	hooks  map[string][]func()
 	kms    *kmsState
 	lambda *lambdaState
 	ecs    *ecsState
@@ -105,6 +106,29 @@ func (s *Server) ResetCalls() {
 	clear(s.calls)
 }
 
+// OnCall runs f once, right after awsfake has carried out the next call of op (such as
+// "ecs:UpdateService") and before it answers: what another client acting at that moment
+// would do, such as a deploy by someone else. Only awsJson1_1 operations run hooks.
+func (s *Server) OnCall(op string, f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hooks == nil {
+		s.hooks = map[string][]func(){}
+	}
+	s.hooks[op] = append(s.hooks[op], f)
+}
+
+// runHooks runs and forgets the hooks waiting for op.
+func (s *Server) runHooks(op string) {
+	s.mu.Lock()
+	hooks := s.hooks[op]
+	delete(s.hooks, op)
+	s.mu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
+}
+
 func (s *Server) count(op string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -159,7 +183,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, err)
 		return
 	}
-	s.serveJSON(w, func() (any, error) { return call(region, op, body) })
+	s.serveJSON(w, func() (any, error) {
+		out, err := call(region, op, body)
+		s.runHooks(opPrefix + op)
+		return out, err
+	})
 }
 
 // serveJSON writes an awsJson1_1 response.
