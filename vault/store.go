@@ -60,9 +60,22 @@ type Store interface {
 	CreateAPIKey(ctx context.Context, k APIKey, ev AuditEvent) error
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
 	APIKeys(ctx context.Context, spaceID string) ([]APIKey, error)
+	// RevokeAPIKey revokes a key and deletes its admin UI sessions.
 	RevokeAPIKey(ctx context.Context, spaceID, id string, at time.Time, ev AuditEvent) error
 	// TouchAPIKey records when a key was last used.
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+
+	// CreateSession stores an admin UI session with the sign-in's audit event, and ends
+	// the oldest sessions of its key beyond the newest keep.
+	CreateSession(ctx context.Context, s Session, keep int, ev AuditEvent) error
+	// SessionByHash returns the session whose id hashes to hash, with its API key as
+	// stored now (revoked or expired ones included: the caller decides).
+	SessionByHash(ctx context.Context, hash []byte) (Session, APIKey, error)
+	// DeleteSession deletes the session whose id hashes to hash, if there is one, and
+	// records ev, when not nil, in the same transaction.
+	DeleteSession(ctx context.Context, hash []byte, ev *AuditEvent) error
+	// PruneSessions deletes the sessions that expire at or before before, and reports how many.
+	PruneSessions(ctx context.Context, before time.Time) (int64, error)
 
 	// AppendAudit records an event that has no change of its own: a read of plaintext, a refusal.
 	AppendAudit(ctx context.Context, ev AuditEvent) error

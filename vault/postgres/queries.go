@@ -368,7 +368,11 @@ func (s *Store) APIKeys(ctx context.Context, spaceID string) ([]vault.APIKey, er
 func (s *Store) RevokeAPIKey(ctx context.Context, spaceID, id string, at time.Time, ev vault.AuditEvent) error {
 	return s.change(ctx, ev, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE api_keys SET revoked_at = $1 WHERE space_id = $2 AND id = $3 AND revoked_at = 0`, rows.Nanos(at), spaceID, id)
-		return expectOne(tag, err, notFound("active API key %s", id))
+		if err := expectOne(tag, err, notFound("active API key %s", id)); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM ui_sessions WHERE key_id = $1`, id)
+		return err
 	})
 }
 

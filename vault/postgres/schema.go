@@ -97,4 +97,17 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_space_time ON audit_events (space_id, time);
 `,
+	// 2: admin UI sessions, by the SHA-256 hash of their id; seq orders a key's sessions
+	// by age when times tie.
+	`
+CREATE TABLE ui_sessions (
+	seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	hash       BYTEA NOT NULL UNIQUE,
+	key_id     TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+	created_at BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL
+);
+CREATE INDEX ui_sessions_key ON ui_sessions (key_id, seq);
+CREATE INDEX ui_sessions_expires ON ui_sessions (expires_at);
+`,
 }

@@ -96,4 +96,17 @@ CREATE INDEX audit_events_space_time ON audit_events (space_id, time);
 	// 2: a generation number per collection, bumped by every secret change, so readers
 	// can cache sealed rows and know when they are stale.
 	`ALTER TABLE collections ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;`,
+	// 3: admin UI sessions, by the SHA-256 hash of their id; seq orders a key's sessions
+	// by age when times tie.
+	`
+CREATE TABLE ui_sessions (
+	seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+	hash       BLOB NOT NULL UNIQUE,
+	key_id     TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+);
+CREATE INDEX ui_sessions_key ON ui_sessions (key_id, seq);
+CREATE INDEX ui_sessions_expires ON ui_sessions (expires_at);
+`,
 }

@@ -195,7 +195,11 @@ func (s *Store) APIKeys(ctx context.Context, spaceID string) ([]vault.APIKey, er
 func (s *Store) RevokeAPIKey(ctx context.Context, spaceID, id string, at time.Time, ev vault.AuditEvent) error {
 	return s.change(ctx, ev, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE space_id = ? AND id = ? AND revoked_at = 0`, rows.Nanos(at), spaceID, id)
-		return expectOne(res, err, notFound("active API key %s", id))
+		if err := expectOne(res, err, notFound("active API key %s", id)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM ui_sessions WHERE key_id = ?`, id)
+		return err
 	})
 }
 

@@ -101,6 +101,9 @@ func Run(t *testing.T, open Opener) {
 		{"ExpansionIsCapped", testExpansionIsCapped},
 		{"ReadsNameEverySecretReferencesRead", testReadsNameEverySecretReferencesRead},
 		{"InputLimits", testInputLimits},
+		{"SessionsHoldNoKeyAndEndServerSide", testSessionsHoldNoKeyAndEndServerSide},
+		{"SessionsExpireAndArePruned", testSessionsExpireAndArePruned},
+		{"SessionsPerKeyAreCapped", testSessionsPerKeyAreCapped},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

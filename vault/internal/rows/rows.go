@@ -57,6 +57,9 @@ const (
 	VersionCols = `s.id, s.space_id, s.collection_id, coalesce(s.environment_id, ''), s.name, v.type, v.note, v.version, s.created_at, s.created_by, v.created_at, v.created_by`
 	APIKeyCols  = `id, space_id, name, role, prefix, hash, coalesce(collection_id, ''), coalesce(environment_id, ''), expires_at, created_at, last_used_at, revoked_at`
 	AuditCols   = `id, space_id, time, actor_key_id, actor_name, client_addr, action, target, outcome`
+	// SessionCols are an admin UI session and its API key, from ui_sessions u JOIN api_keys k.
+	SessionCols = `u.hash, u.key_id, u.created_at, u.expires_at, k.id, k.space_id, k.name, k.role, k.prefix, k.hash,
+		coalesce(k.collection_id, ''), coalesce(k.environment_id, ''), k.expires_at, k.created_at, k.last_used_at, k.revoked_at`
 )
 
 // ScanSpace reads SpaceCols.
@@ -107,6 +110,23 @@ func ScanAPIKey(sc Scanner) (vault.APIKey, error) {
 	k.ExpiresAt, k.CreatedAt, k.LastUsedAt, k.RevokedAt = Time(expires), Time(created), Time(used), Time(revoked)
 	return k, err
 }
+
+// ScanSession reads SessionCols.
+func ScanSession(sc Scanner) (vault.Session, vault.APIKey, error) {
+	var s vault.Session
+	var created, expires int64
+	k, err := ScanAPIKey(prefixed{sc, []any{&s.Hash, &s.KeyID, &created, &expires}})
+	s.CreatedAt, s.ExpiresAt = Time(created), Time(expires)
+	return s, k, err
+}
+
+// prefixed is a Scanner that reads its first columns into before, the rest as asked.
+type prefixed struct {
+	sc     Scanner
+	before []any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.sc.Scan(append(p.before, dest...)...) }
 
 // ScanAuditEvent reads AuditCols.
 func ScanAuditEvent(sc Scanner) (vault.AuditEvent, error) {
