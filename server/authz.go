@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -44,14 +45,41 @@ func (p *principal) need(role vault.Role) error {
 	return nil
 }
 
+// outOfReach refuses a collection, environment or secret that the key's restrictions
+// keep it from: the client gets what it would get were it missing (answer, else a bare
+// 404), so a limited key cannot tell what exists beyond its reach by probing names. The
+// audit trail records it as a refusal, with reason.
+type outOfReach struct {
+	reason string
+	answer error
+}
+
+func (e *outOfReach) Error() string { return e.reason }
+
+// hideAs makes err, when it is an outOfReach, answer as missing would: the error a
+// lookup of the same thing that found nothing returns.
+func hideAs(err, missing error) error {
+	var o *outOfReach
+	if errors.As(err, &o) && o.answer == nil {
+		o.answer = missing
+	}
+	return err
+}
+
+// notFound is the error of a lookup of what that found nothing, as the stores word it.
+func notFound(format string, args ...any) error {
+	return fmt.Errorf(format+": %w", append(args, vault.ErrNotFound)...)
+}
+
 // reach checks the key's collection and environment restrictions for a collection and
 // environment (envID "" for untagged secrets or a whole collection). A key limited to
 // one environment may read untagged secrets, which are part of its environment, but not
-// change them, since they are part of every other environment too.
+// change them, since they are part of every other environment too: that refusal is a
+// 403, as the key can see them. What lies beyond the key's restrictions is an outOfReach.
 func (p *principal) reach(collectionID, envID string, writing bool) error {
 	k := p.key
 	if k.CollectionID != "" && k.CollectionID != collectionID {
-		return forbidden("key %s is limited to another collection", k.Name)
+		return &outOfReach{reason: fmt.Sprintf("key %s is limited to another collection", k.Name)}
 	}
 	if k.EnvironmentID == "" {
 		return nil
@@ -63,7 +91,7 @@ func (p *principal) reach(collectionID, envID string, writing bool) error {
 		return nil
 	}
 	if envID != k.EnvironmentID {
-		return forbidden("key %s is limited to another environment", k.Name)
+		return &outOfReach{reason: fmt.Sprintf("key %s is limited to another environment", k.Name)}
 	}
 	return nil
 }

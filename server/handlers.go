@@ -73,13 +73,15 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, p *pri
 	return writeJSON(w, http.StatusCreated, toCollection(c))
 }
 
-// collection finds the collection of the URL and checks the key may reach it.
+// collection finds the collection of the URL and checks the key may reach it; one it
+// may not reach is answered as missing.
 func (s *Server) collection(r *http.Request, p *principal, writing bool) (vault.Collection, error) {
-	c, err := s.v.Store().Collection(r.Context(), p.key.SpaceID, r.PathValue("collection"))
+	name := r.PathValue("collection")
+	c, err := s.v.Store().Collection(r.Context(), p.key.SpaceID, name)
 	if err != nil {
 		return c, err
 	}
-	return c, p.reach(c.ID, "", writing && p.key.EnvironmentID == "")
+	return c, hideAs(p.reach(c.ID, "", writing && p.key.EnvironmentID == ""), notFound("collection %s", name))
 }
 
 func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -138,11 +140,16 @@ func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request, p *pr
 }
 
 // target finds a collection and, when env is set, an environment of it (ids or slugs),
-// and checks that the key may reach them.
+// and checks that the key may reach them; what it may not reach is answered as missing.
+// The collection is checked before the environment is looked up, so that whether an
+// environment exists tells nothing about a collection out of reach.
 func (s *Server) target(r *http.Request, p *principal, collection, env string, writing bool) (collID, envID string, err error) {
 	c, err := s.v.Store().Collection(r.Context(), p.key.SpaceID, collection)
 	if err != nil {
 		return "", "", err
+	}
+	if err := p.reach(c.ID, "", false); err != nil {
+		return "", "", hideAs(err, notFound("collection %s", collection))
 	}
 	if env != "" {
 		e, err := s.v.Store().Environment(r.Context(), p.key.SpaceID, c.ID, env)
@@ -151,7 +158,7 @@ func (s *Server) target(r *http.Request, p *principal, collection, env string, w
 		}
 		envID = e.ID
 	}
-	return c.ID, envID, p.reach(c.ID, envID, writing)
+	return c.ID, envID, hideAs(p.reach(c.ID, envID, writing), notFound("environment %s", env))
 }
 
 // toSecret names a secret's collection and environment for the wire.
@@ -193,7 +200,7 @@ func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, p *principa
 			return err
 		}
 		if err := p.reach(c.ID, e.ID, false); err != nil {
-			return err
+			return hideAs(err, notFound("environment %s", env))
 		}
 	}
 	secrets, err := s.v.List(r.Context(), p.key.SpaceID, c.ID, env)
@@ -226,13 +233,15 @@ func (s *Server) envSlugs(r *http.Request, p *principal, collectionID string) (m
 }
 
 // secretFor returns the metadata of the secret of the URL after checking that the key
-// may reach it. It decrypts nothing: the caller's vault call reads what it needs.
+// may reach it; one it may not reach is answered as missing. It decrypts nothing: the
+// caller's vault call reads what it needs.
 func (s *Server) secretFor(r *http.Request, p *principal, writing bool) (vault.SecretMeta, error) {
-	sealed, err := s.v.Store().Secret(r.Context(), p.key.SpaceID, r.PathValue("id"))
+	id := r.PathValue("id")
+	sealed, err := s.v.Store().Secret(r.Context(), p.key.SpaceID, id)
 	if err != nil {
 		return vault.SecretMeta{}, err
 	}
-	return sealed.SecretMeta, p.reach(sealed.CollectionID, sealed.EnvironmentID, writing)
+	return sealed.SecretMeta, hideAs(p.reach(sealed.CollectionID, sealed.EnvironmentID, writing), notFound("secret %s", id))
 }
 
 func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -351,11 +360,20 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, p *principal) e
 	if err != nil {
 		return err
 	}
+	// A collection out of reach is answered as missing before its environment is looked
+	// up: the vault would otherwise say whether the environment exists.
+	if p.key.CollectionID != "" {
+		if c, err := s.v.Store().Collection(r.Context(), p.key.SpaceID, req.Collection); err == nil {
+			if err := p.reach(c.ID, "", false); err != nil {
+				return hideAs(err, notFound("collection %s", req.Collection))
+			}
+		}
+	}
 	allow := func(c vault.Collection, e vault.Environment) error {
 		if p.key.EnvironmentID != "" && e.ID == "" {
 			return forbidden("key %s is limited to one environment: name it", p.key.Name)
 		}
-		return p.reach(c.ID, e.ID, false)
+		return hideAs(p.reach(c.ID, e.ID, false), notFound("environment %s of %s", req.Environment, c.Slug))
 	}
 	vars, err := s.v.Resolve(r.Context(), p.actor, vault.ResolveRequest{SpaceID: p.key.SpaceID, Collection: req.Collection, Environment: req.Environment, Names: req.Names, Allow: allow})
 	if err != nil {

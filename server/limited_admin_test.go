@@ -11,8 +11,9 @@ import (
 
 // TestCollectionLimitedAdminsStayInTheirCollection: an admin key limited to a collection,
 // or to an environment of it, cannot create collections, cannot delete, list or reach
-// the environments of another collection, cannot make keys (so none broader than
-// itself) and cannot read the audit trail, which covers every collection.
+// the environments of another collection (which it is told does not exist), cannot
+// make keys (so none broader than itself) and cannot read the audit trail, which covers
+// every collection.
 func TestCollectionLimitedAdminsStayInTheirCollection(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -28,20 +29,21 @@ func TestCollectionLimitedAdminsStayInTheirCollection(t *testing.T) {
 		for _, tc := range []struct {
 			desc, method, path string
 			body               any
+			want               int
 		}{
-			{"create a collection", "POST", "/v1/collections", api.CreateCollectionRequest{Slug: "new-" + key}},
-			{"delete another collection", "DELETE", "/v1/collections/other", nil},
-			{"list another collection's environments", "GET", "/v1/collections/other/environments", nil},
-			{"create an environment in another collection", "POST", "/v1/collections/other/environments", api.CreateEnvironmentRequest{Slug: "staging"}},
-			{"list another collection's secrets", "GET", "/v1/collections/other/secrets", nil},
-			{"create an unrestricted key", "POST", "/v1/keys", api.CreateAPIKeyRequest{Name: "escalated", Role: "admin"}},
-			{"create a key of its own collection", "POST", "/v1/keys", api.CreateAPIKeyRequest{Name: "same", Role: "read", Collection: "my-saas"}},
-			{"list keys", "GET", "/v1/keys", nil},
-			{"read the audit trail", "GET", "/v1/audit", nil},
+			{"create a collection", "POST", "/v1/collections", api.CreateCollectionRequest{Slug: "new-" + key}, 403},
+			{"delete another collection", "DELETE", "/v1/collections/other", nil, 404},
+			{"list another collection's environments", "GET", "/v1/collections/other/environments", nil, 404},
+			{"create an environment in another collection", "POST", "/v1/collections/other/environments", api.CreateEnvironmentRequest{Slug: "staging"}, 404},
+			{"list another collection's secrets", "GET", "/v1/collections/other/secrets", nil, 404},
+			{"create an unrestricted key", "POST", "/v1/keys", api.CreateAPIKeyRequest{Name: "escalated", Role: "admin"}, 403},
+			{"create a key of its own collection", "POST", "/v1/keys", api.CreateAPIKeyRequest{Name: "same", Role: "read", Collection: "my-saas"}, 403},
+			{"list keys", "GET", "/v1/keys", nil, 403},
+			{"read the audit trail", "GET", "/v1/audit", nil, 403},
 		} {
 			t.Run(key+"/"+tc.desc, func(t *testing.T) {
-				if status, body := w.do(t, tok, tc.method, tc.path, tc.body); status != 403 {
-					t.Fatalf("status %d, want 403: %s", status, body)
+				if status, body := w.do(t, tok, tc.method, tc.path, tc.body); status != tc.want {
+					t.Fatalf("status %d, want %d: %s", status, tc.want, body)
 				}
 			})
 		}

@@ -73,7 +73,7 @@ func (s *Server) templates(w http.ResponseWriter, r *http.Request, p *principal)
 				return err
 			}
 			if err := p.reach(meta.CollectionID, meta.EnvironmentID, false); err != nil {
-				return err
+				return hideAs(err, &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: "reference to an unknown secret: " + ref.String()})
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -192,4 +194,23 @@ func (s *Server) recordRefusal(r *http.Request, actor vault.Actor, spaceID, acti
 	if err := s.v.Record(ctx, actor, spaceID, action, vault.OutcomeDenied, target); err != nil {
 		s.log.Error("recording a refusal", "err", err)
 	}
+}
+
+// auditRefusal returns err as an API error after recording it when it is a refusal: a
+// 401 or 403, or what the key may not reach, answered as missing.
+func (s *Server) auditRefusal(r *http.Request, p *principal, action string, err error) *api.Error {
+	ae := toAPIError(err)
+	reason := ae.Message
+	var hidden *outOfReach
+	if errors.As(err, &hidden) {
+		reason = hidden.reason
+	} else if ae.Status != http.StatusUnauthorized && ae.Status != http.StatusForbidden {
+		return ae
+	}
+	actor, spaceID := vault.Actor{ClientAddr: clientAddr(r)}, ""
+	if p != nil {
+		actor, spaceID = p.actor, p.key.SpaceID
+	}
+	s.recordRefusal(r, actor, spaceID, action, vault.AuditTarget{Reason: reason}, ae.Status == http.StatusUnauthorized)
+	return ae
 }

@@ -163,15 +163,7 @@ func (s *Server) handle(pattern string, h handler) {
 // fail sends err as an API error and audits refusals: each one of a caller with a
 // valid key, and those without one as refusals counts them.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *principal, err error) {
-	ae := toAPIError(err)
-	if ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden {
-		actor, spaceID := vault.Actor{ClientAddr: clientAddr(r)}, ""
-		if p != nil {
-			actor, spaceID = p.actor, p.key.SpaceID
-		}
-		s.recordRefusal(r, actor, spaceID, "request "+r.Method+" "+auditPath(r.URL.Path),
-			vault.AuditTarget{Reason: ae.Message}, ae.Status == http.StatusUnauthorized)
-	}
+	ae := s.auditRefusal(r, p, "request "+r.Method+" "+auditPath(r.URL.Path), err)
 	if ae.Status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
@@ -184,7 +176,13 @@ func toAPIError(err error) *api.Error {
 	var ae *api.Error
 	var mbe *http.MaxBytesError
 	var cycle *resolver.CycleError
+	var hidden *outOfReach
 	switch {
+	case errors.As(err, &hidden):
+		if hidden.answer == nil {
+			return &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: vault.ErrNotFound.Error()}
+		}
+		return toAPIError(hidden.answer)
 	case errors.As(err, &ae):
 		return ae
 	case errors.As(err, &mbe):
