@@ -16,7 +16,16 @@ type principal struct {
 	actor vault.Actor
 }
 
+// sessionPrincipal is the context key of the principal of an admin UI session, set on
+// the UI's in-process API calls alone.
+type sessionPrincipal struct{}
+
+// authenticate finds the caller: the admin UI session of an in-process call, else the
+// bearer API key.
 func (s *Server) authenticate(r *http.Request) (*principal, error) {
+	if p, ok := r.Context().Value(sessionPrincipal{}).(*principal); ok {
+		return p, nil
+	}
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || token == "" {
 		return nil, &api.Error{Status: http.StatusUnauthorized, Code: api.CodeUnauthenticated, Message: "no API key: send Authorization: Bearer kzl_…"}

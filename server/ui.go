@@ -2,10 +2,12 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -25,19 +27,22 @@ import (
 // It is a client of the API in this process: each page makes the API calls its
 // session's key may make, so authorization, masking and auditing are the API's own.
 //
-// The session cookie holds the API key the person signed in with (HttpOnly,
-// SameSite=Strict, Secure and __Host- when browsers reach the server over HTTPS, directly
-// or through a TLS-terminating proxy the configuration names): replicas need no shared session
-// store, and signing out forgets it in the browser. A form's CSRF token is a hash of the
-// session, so an attacker who cannot read the cookie cannot make one.
+// The session cookie holds a session id (HttpOnly, SameSite=Strict, Secure and __Host-
+// when browsers reach the server over HTTPS, directly or through a TLS-terminating proxy
+// the configuration names), never the API key: browsers send cookies to every port of a
+// host, so another service on the host may see the cookie or plant one. The vault keeps
+// only the id's hash with the key's id, so replicas share sessions; signing out deletes
+// the session there, and every request looks the key up afresh, so revoking the key ends
+// its sessions. Each sign-in makes a new id and ignores any cookie sent with it, so a
+// planted id never becomes the person's session. The UI's API calls carry the session's
+// key record, not the key, which the server does not have. A form's CSRF token is a hash
+// of the session id, so an attacker who cannot read the cookie cannot make one.
 
 //go:embed ui
 var uiFiles embed.FS
 
 // uiCSP allows nothing but this origin's stylesheet and forms that post to it.
 const uiCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-const sessionLifetime = 12 * time.Hour
 
 // uiTemplates are parsed once, on first use: a kazzle run never needs them.
 var uiTemplates = sync.OnceValues(func() (map[string]*template.Template, error) {
@@ -79,10 +84,12 @@ type uiPage struct {
 	Data     any
 }
 
-// uiSession is a signed-in request: its key, the API client acting as it, and its page.
+// uiSession is a signed-in request: its session id, the principal of its key, the API
+// client acting as it, and its page.
 type uiSession struct {
 	client *api.Client
-	token  string
+	id     string
+	p      *principal
 	page   uiPage
 }
 
@@ -128,9 +135,10 @@ func (s *Server) sessionCookieName(r *http.Request) string {
 	return "kazzle_session"
 }
 
-// csrfToken is the form token of a session: only who holds the session can compute it.
-func csrfToken(token string) string {
-	sum := sha256.Sum256([]byte("kazzle ui csrf\x00" + token))
+// csrfToken is the form token of a session: only who holds the session id can compute
+// it, and it is worth nothing with another session.
+func csrfToken(sessionID string) string {
+	sum := sha256.Sum256([]byte("kazzle ui csrf\x00" + sessionID))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
@@ -148,22 +156,27 @@ func (s *Server) ui(h uiHandler) http.HandlerFunc {
 			http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
 			return
 		}
-		client, err := api.NewClient("http://127.0.0.1", c.Value, &http.Client{Transport: inProcess{s: s, from: r}})
+		key, err := s.v.SessionKey(r.Context(), c.Value)
 		if err != nil {
-			http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
-			return
-		}
-		sess := &uiSession{client: client, token: c.Value}
-		key, err := s.v.Authenticate(r.Context(), c.Value)
-		if err != nil {
+			if !errors.Is(err, vault.ErrUnauthenticated) {
+				s.uiError(w, r, nil, err)
+				return
+			}
 			s.clearSession(w, r)
 			http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
 			return
 		}
+		p := &principal{key: key, actor: vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r)}}
+		// The client's bearer token is a stand-in: inProcess replaces it with p.
+		client, err := api.NewClient("http://127.0.0.1", "ui-session", &http.Client{Transport: inProcess{s: s, from: r, p: p}})
+		if err != nil {
+			s.uiError(w, r, nil, err)
+			return
+		}
 		k := api.APIKey{ID: key.ID, Name: key.Name, Role: string(key.Role)}
-		sess.page = uiPage{Key: &k, CSRF: csrfToken(c.Value),
+		sess := &uiSession{client: client, id: c.Value, p: p, page: uiPage{Key: &k, CSRF: csrfToken(c.Value),
 			CanWrite: key.Role == vault.RoleWrite || key.Role == vault.RoleAdmin,
-			IsAdmin:  key.Role == vault.RoleAdmin && key.CollectionID == ""}
+			IsAdmin:  key.Role == vault.RoleAdmin && key.CollectionID == ""}}
 		if r.Method == http.MethodPost {
 			if err := s.checkForm(r, sess); err != nil {
 				s.uiError(w, r, sess, err)
@@ -257,7 +270,9 @@ func (s *Server) uiSignInForm(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// uiSignIn checks the key and keeps it in the session cookie.
+// uiSignIn checks the key and starts a new session: the cookie gets a new session id,
+// whatever cookie the browser sent, so an id planted by another service on the host is
+// never bound to the person's key.
 func (s *Server) uiSignIn(w http.ResponseWriter, r *http.Request) {
 	s.uiHeaders(w, r)
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
@@ -273,11 +288,12 @@ func (s *Server) uiSignIn(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusUnauthorized, "signin", uiPage{Title: "Sign in", Error: "that key is not valid (unknown, revoked or expired): kazzle keys create makes one"})
 		return
 	}
-	if err := s.v.Record(r.Context(), actor, key.SpaceID, "ui.signin", vault.OutcomeOK, vault.AuditTarget{KeyID: key.ID}); err != nil {
+	id, _, err := s.v.StartSession(r.Context(), actor, key, "ui.signin")
+	if err != nil {
 		s.uiError(w, r, nil, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.sessionCookieName(r), Value: token, Path: "/", MaxAge: int(sessionLifetime.Seconds()),
+	http.SetCookie(w, &http.Cookie{Name: s.sessionCookieName(r), Value: id, Path: "/", MaxAge: int(vault.SessionLifetime.Seconds()),
 		HttpOnly: true, Secure: s.secureContext(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
 }
@@ -287,7 +303,12 @@ func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, Secure: s.secureContext(r), SameSite: http.SameSiteStrictMode})
 }
 
+// uiSignOut deletes the session in the vault, so a copy of the cookie stops working
+// too, and forgets the cookie in the browser.
 func (s *Server) uiSignOut(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+	if err := s.v.EndSession(r.Context(), sess.p.actor, sess.p.key.SpaceID, sess.id, "ui.signout"); err != nil {
+		return err
+	}
 	s.clearSession(w, r)
 	http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
 	return nil
@@ -295,14 +316,17 @@ func (s *Server) uiSignOut(w http.ResponseWriter, r *http.Request, sess *uiSessi
 
 // inProcess carries the UI's API calls to this server without a network hop, as if
 // they came from the browser's own request: its address for the audit trail, its Host
-// for the loopback check.
+// for the loopback check. They are made as the session's principal p, which travels in
+// the request's context: no request from outside the process can carry one.
 type inProcess struct {
 	s    *Server
 	from *http.Request
+	p    *principal
 }
 
 func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(t.from.Context())
+	req = req.Clone(context.WithValue(t.from.Context(), sessionPrincipal{}, t.p))
+	req.Header.Del("Authorization")
 	req.RemoteAddr, req.Host, req.TLS = t.from.RemoteAddr, t.from.Host, t.from.TLS
 	rec := &recorder{header: http.Header{}, status: http.StatusOK}
 	t.s.ServeHTTP(rec, req)

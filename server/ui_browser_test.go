@@ -281,6 +281,7 @@ func TestAdminUIInABrowser(t *testing.T) {
 func TestForgedFormsAreRefused(t *testing.T) {
 	ctx := context.Background()
 	f, admin, reader, srv, log := uiWorld(t)
+	adminSess, otherAdminSess, readerSess := signIn(t, srv, admin, ""), signIn(t, srv, admin, ""), signIn(t, srv, reader, "")
 
 	post := func(token, csrf, origin string) int {
 		form := url.Values{"csrf": {csrf}, "type": {"string"}, "name": {"FORGED"}, "field_value": {firstValue}}
@@ -301,10 +302,13 @@ func TestForgedFormsAreRefused(t *testing.T) {
 		name, token, csrf, origin string
 		want                      int
 	}{
-		{"no CSRF token", admin, "", srv.URL, http.StatusForbidden},
-		{"another session's token", admin, csrfToken(reader), srv.URL, http.StatusForbidden},
-		{"another origin", admin, csrfToken(admin), "https://evil.example", http.StatusForbidden},
-		{"a read-only key", reader, csrfToken(reader), srv.URL, http.StatusForbidden},
+		{"no CSRF token", adminSess, "", srv.URL, http.StatusForbidden},
+		{"another session's token", adminSess, csrfToken(readerSess), srv.URL, http.StatusForbidden},
+		{"the token of another session of the same key", adminSess, csrfToken(otherAdminSess), srv.URL, http.StatusForbidden},
+		{"a token made from the key", adminSess, csrfToken(admin), srv.URL, http.StatusForbidden},
+		{"another origin", adminSess, csrfToken(adminSess), "https://evil.example", http.StatusForbidden},
+		{"a read-only key", readerSess, csrfToken(readerSess), srv.URL, http.StatusForbidden},
+		{"the API key as the cookie", admin, csrfToken(admin), srv.URL, http.StatusSeeOther},
 		{"no session", "", "", srv.URL, http.StatusSeeOther},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -323,7 +327,7 @@ func TestForgedFormsAreRefused(t *testing.T) {
 		}
 	}
 	// The real form goes through.
-	if got := post(admin, csrfToken(admin), srv.URL); got != http.StatusSeeOther {
+	if got := post(adminSess, csrfToken(adminSess), srv.URL); got != http.StatusSeeOther {
 		t.Fatalf("the admin's own form: status %d, want 303", got)
 	}
 	log.check(t, firstValue)

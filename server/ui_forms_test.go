@@ -11,10 +11,11 @@ import (
 // behind the form would turn into U+FFFD, is refused and nothing is stored.
 func TestUIFormsMustBeValidUTF8(t *testing.T) {
 	f, admin, _, srv, _ := uiWorld(t)
-	body := "csrf=" + csrfToken(admin) + "&type=string&name=BINARY&field_value=abc%FFdef"
+	sess := signIn(t, srv, admin, "")
+	body := "csrf=" + csrfToken(sess) + "&type=string&name=BINARY&field_value=abc%FFdef"
 	req, _ := http.NewRequest("POST", srv.URL+"/ui/collections/my-saas/new", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: "kazzle_session", Value: admin})
+	req.AddCookie(&http.Cookie{Name: "kazzle_session", Value: sess})
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
