@@ -12,6 +12,7 @@ import (
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/vault"
 )
 
 type uiCollection struct {
@@ -104,7 +105,24 @@ func fieldsForm(typ string) (required, optional []string, err error) {
 	return required, optional, nil
 }
 
+// uiMayChange refuses the add, edit and delete forms to a key that could not send
+// them, as the API refuses their posts: a read-only key, or one that may not change the
+// secret of the URL. The refusal is audited like the API's.
+func (s *Server) uiMayChange(r *http.Request, sess *uiSession) error {
+	err := sess.p.need(vault.RoleWrite)
+	if err == nil && r.PathValue("id") != "" {
+		_, err = s.secretFor(r, sess.p, true)
+	}
+	if err != nil {
+		s.auditRefusal(r, sess.p, "ui "+r.Method+" "+auditPath(r.URL.Path), err)
+	}
+	return err
+}
+
 func (s *Server) uiNewSecretForm(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+	if err := s.uiMayChange(r, sess); err != nil {
+		return err
+	}
 	typ := r.URL.Query().Get("type")
 	if typ == "" {
 		typ = string(resolver.TypeString)
@@ -182,6 +200,9 @@ func (s *Server) uiNewSecret(w http.ResponseWriter, r *http.Request, sess *uiSes
 }
 
 func (s *Server) uiEditSecretForm(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+	if err := s.uiMayChange(r, sess); err != nil {
+		return err
+	}
 	sec, err := sess.client.Secret(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -214,6 +235,9 @@ func (s *Server) uiEditSecret(w http.ResponseWriter, r *http.Request, sess *uiSe
 }
 
 func (s *Server) uiDeleteSecretForm(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+	if err := s.uiMayChange(r, sess); err != nil {
+		return err
+	}
 	sec, err := sess.client.Secret(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

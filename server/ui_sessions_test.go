@@ -161,3 +161,77 @@ func TestSignInNeverAdoptsAPlantedSession(t *testing.T) {
 		})
 	}
 }
+
+// TestReadOnlyKeysCannotOpenChangeForms: the add, edit and delete forms answer 403 to a
+// key whose posts they would be refused, and the refusals are audited; a key that may
+// write gets them.
+func TestReadOnlyKeysCannotOpenChangeForms(t *testing.T) {
+	f, admin, reader, srv, _ := uiWorld(t)
+	ctx := context.Background()
+	id := f.Put(t, "", "SHARED", "shared-value-1234567").ID
+	_, devWriter, err := f.Vault.CreateAPIKey(ctx, f.Actor, vault.NewAPIKey{SpaceID: f.Space.ID, Name: "dev-writer", Role: vault.RoleWrite, Collection: "my-saas", Environment: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms := []string{"/ui/collections/my-saas/new", "/ui/secrets/" + id + "/edit", "/ui/secrets/" + id + "/delete"}
+	readerSess, devSess, adminSess := signIn(t, srv, reader, ""), signIn(t, srv, devWriter, ""), signIn(t, srv, admin, "")
+	for _, path := range forms {
+		if status, _ := uiGet(t, srv, path, readerSess); status != http.StatusForbidden {
+			t.Errorf("a read-only key opening %s: %d, want 403", path, status)
+		}
+		if status, _ := uiGet(t, srv, path, adminSess); status != http.StatusOK {
+			t.Errorf("an admin key opening %s: %d, want 200", path, status)
+		}
+	}
+	// A key limited to dev may read the untagged secret but not change it.
+	for _, path := range forms[1:] {
+		if status, _ := uiGet(t, srv, path, devSess); status != http.StatusForbidden {
+			t.Errorf("an environment-limited key opening %s of an untagged secret: %d, want 403", path, status)
+		}
+	}
+	evs, err := f.Vault.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied := 0
+	for _, ev := range evs {
+		if ev.Outcome == vault.OutcomeDenied && strings.HasPrefix(ev.Action, "ui GET /ui/") {
+			denied++
+		}
+	}
+	if denied != len(forms)+len(forms)-1 {
+		t.Fatalf("%d refusals of forms audited, want %d", denied, 2*len(forms)-1)
+	}
+}
+
+// TestUIOutOfReachLooksLikeMissing: in the UI too, a collection-limited key gets the same
+// page for another collection, or a secret of it, as for one that does not exist.
+func TestUIOutOfReachLooksLikeMissing(t *testing.T) {
+	f, _, _, srv, _ := uiWorld(t)
+	ctx := context.Background()
+	if _, err := f.Vault.CreateCollection(ctx, f.Actor, f.Space.ID, "other", ""); err != nil {
+		t.Fatal(err)
+	}
+	sec, err := f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "other", Name: "OTHER", Fields: map[string]string{"value": "other-value-123456"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, limited, err := f.Vault.CreateAPIKey(ctx, f.Actor, vault.NewAPIKey{SpaceID: f.Space.ID, Name: "app", Role: vault.RoleWrite, Collection: "my-saas"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := signIn(t, srv, limited, "")
+	const missingID = "00000000-0000-4000-8000-000000000000"
+	for _, tc := range []struct{ hidden, missing, name, absent string }{
+		{"/ui/collections/other", "/ui/collections/nope0", "other", "nope0"},
+		{"/ui/collections/other/new", "/ui/collections/nope0/new", "other", "nope0"},
+		{"/ui/secrets/" + sec.ID + "/versions", "/ui/secrets/" + missingID + "/versions", sec.ID, missingID},
+		{"/ui/secrets/" + sec.ID + "/edit", "/ui/secrets/" + missingID + "/edit", sec.ID, missingID},
+	} {
+		hs, hp := uiGet(t, srv, tc.hidden, sess)
+		ms, mp := uiGet(t, srv, tc.missing, sess)
+		if hs != http.StatusNotFound || ms != hs || strings.ReplaceAll(hp, tc.name, tc.absent) != mp {
+			t.Errorf("%s answers %d, %s answers %d, or their pages differ:\n%s\n%s", tc.hidden, hs, tc.missing, ms, hp, mp)
+		}
+	}
+}
