@@ -49,11 +49,13 @@ func writeExport(w io.Writer, format string, vars []api.Var) error {
 }
 
 // shellQuote quotes a value so that both a POSIX shell (set -a; . ./file) and dotenv
-// parsers read back exactly the value, where one spelling can serve both:
-//   - no single quote: 'value' (literal in sh and in dotenv, newlines included);
-//   - a single quote but nothing special inside double quotes: "value";
-//   - otherwise sh's 'it'\”s' form, which sh reads exactly and simple dotenv parsers
-//     may not: no one spelling serves both there.
+// parsers read back exactly the value, where one spelling can serve both. A value with
+// no single quote is 'value' (literal in sh and in dotenv, newlines included); one with
+// a single quote but nothing special inside double quotes is "value"; any other takes
+// sh's form, which sh reads exactly and simple dotenv parsers may not (no one spelling
+// serves both there). For it's, that form is:
+//
+//	'it'\''s'
 func shellQuote(v string) string {
 	if !strings.Contains(v, "'") {
 		return "'" + v + "'"
