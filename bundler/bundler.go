@@ -67,14 +67,22 @@ type Result struct {
 type LeakError struct {
 	Secret string
 	File   string
-	// SameAs names an inlined secret with the same value, if there is one.
+	// Source is the source, in File's sourcesContent, whose text holds the value, when
+	// File is a source map and the value is there.
+	Source string
+	// SameAs names an inlined secret whose value is this one or holds it, if there is
+	// one: inlining it put the other secret in the bundle too.
 	SameAs string
 }
 
 func (e *LeakError) Error() string {
-	msg := fmt.Sprintf("the value of %s appears in %s: only VITE_ values may reach a UI bundle; the output was removed", e.Secret, e.File)
+	where := e.File
+	if e.Source != "" {
+		where += fmt.Sprintf(" (the text of the source %s)", e.Source)
+	}
+	msg := fmt.Sprintf("the value of %s appears in %s: only VITE_ values may reach a UI bundle; the output was removed", e.Secret, where)
 	if e.SameAs != "" {
-		msg += fmt.Sprintf(" (it is also the value of %s, which is inlined: give them different values)", e.SameAs)
+		msg += fmt.Sprintf(" (the inlined value of %s holds it, and whatever a VITE_ value holds is public: give them different values, or stop referring to it)", e.SameAs)
 	}
 	return msg
 }

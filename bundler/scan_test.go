@@ -44,14 +44,7 @@ func TestMatcherAgreesWithContains(t *testing.T) {
 // BenchmarkScan500Secrets: the scan of a 1 MB bundle for 500 secrets, in one pass.
 // Many values share their first bytes (postgres://…), as real environments' do.
 func BenchmarkScan500Secrets(b *testing.B) {
-	var secrets []Secret
-	for i := 0; i < 500; i++ {
-		v := fmt.Sprintf("sk_live_%04dQw3ErT5yU7iO1pA", i)
-		if i%2 == 0 {
-			v = fmt.Sprintf("postgres://app:pw-%04d@db:5432/app", i)
-		}
-		secrets = append(secrets, Secret{Name: fmt.Sprintf("S%d", i), Value: v})
-	}
+	secrets := benchSecrets()
 	chunk := []byte(`function(e,t){return e.postgresUrl+t.value-0042},sk_live_mode:"postgres://localhost",`)
 	data := bytes.Repeat(chunk, 1<<20/len(chunk))
 	files := map[string][]byte{"assets/main.js": data}
@@ -61,4 +54,34 @@ func BenchmarkScan500Secrets(b *testing.B) {
 			b.Fatal(leak)
 		}
 	}
+}
+
+// BenchmarkScan500SecretsEscapedOutput: the same scan of a 1 MB bundle whose string
+// literals hold escapes, as real bundles' do, so that they are read as JavaScript reads
+// them too.
+func BenchmarkScan500SecretsEscapedOutput(b *testing.B) {
+	secrets := benchSecrets()
+	chunk := []byte(`function(e,t){return e.postgresUrl+"line\none\t\"q\" \u00e9\\"+t.value-0042},sk_live_mode:'it\'s postgres://localhost',`)
+	data := bytes.Repeat(chunk, 1<<20/len(chunk))
+	files := map[string][]byte{"assets/main.js": data}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if leak := scan(files, nil, secrets); leak != nil {
+			b.Fatal(leak)
+		}
+	}
+}
+
+// benchSecrets are 500 secrets, many of whose values share their first bytes
+// (postgres://…), as real environments' do.
+func benchSecrets() []Secret {
+	var secrets []Secret
+	for i := 0; i < 500; i++ {
+		v := fmt.Sprintf("sk_live_%04dQw3ErT5yU7iO1pA", i)
+		if i%2 == 0 {
+			v = fmt.Sprintf("postgres://app:pw-%04d@db:5432/app", i)
+		}
+		secrets = append(secrets, Secret{Name: fmt.Sprintf("S%d", i), Value: v})
+	}
+	return secrets
 }
