@@ -112,6 +112,8 @@ type ResolveRequest struct {
 	Collection  string   `json:"collection"`
 	Environment string   `json:"environment,omitempty"`
 	Names       []string `json:"names,omitempty"`
+	// Scan asks also for what a leak scan must look for, in ResolveResponse.Scan.
+	Scan bool `json:"scan,omitempty"`
 }
 
 // Var is one resolved environment variable.
@@ -125,6 +127,11 @@ type Var struct {
 // ResolveResponse carries the resolved variables.
 type ResolveResponse struct {
 	Vars []Var `json:"vars"`
+	// Scan, when the request asked for it, holds every stored field of the secrets
+	// resolved (a totp seed, a git secret's host and path; not a computed totp code) and
+	// every field their references read, each with its secret's name as Name: values a
+	// build's output must not hold unless inlined. They are for matching, never to show.
+	Scan []Var `json:"scan,omitempty"`
 }
 
 // Version is one version of a secret, without fields.

@@ -222,6 +222,15 @@ func (c *Client) Resolve(ctx context.Context, req ResolveRequest) ([]Var, error)
 	return out.Vars, c.do(ctx, "POST", "/v1/resolve", req, &out)
 }
 
+// ResolveForScan returns the environment variables of an environment and what a leak
+// scan of output built with them must look for (ResolveResponse.Scan).
+func (c *Client) ResolveForScan(ctx context.Context, req ResolveRequest) (vars, scan []Var, err error) {
+	req.Scan = true
+	var out ResolveResponse
+	err = c.do(ctx, "POST", "/v1/resolve", req, &out)
+	return out.Vars, out.Scan, err
+}
+
 // Check lists the stored secrets of a collection that a write would refuse now.
 func (c *Client) Check(ctx context.Context, collection string) ([]Problem, error) {
 	var out CheckResponse

@@ -56,13 +56,13 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The whole environment: the declared VITE_ values to inline, and every other value
+	// The whole environment: the declared VITE_ values to inline, and every stored field
 	// for the leak scan. Nothing of it is written anywhere but into the checked output.
-	vars, err := client.Resolve(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env})
+	vars, scan, err := client.ResolveForScan(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env})
 	if err != nil {
 		return fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
 	}
-	built, err := c.buildUI(ctx, p, *dir, names, vars, co, *gzipSizes)
+	built, err := c.buildUI(ctx, p, *dir, names, vars, scan, co, *gzipSizes)
 	if err != nil {
 		return err
 	}
@@ -76,13 +76,13 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 }
 
 // buildUI builds the named UI components of p with the environment's vars: each
-// inlines its declared values and is scanned for the others. reportSizes adds the
-// gzipped sizes that kazzle build prints.
-func (c *cli) buildUI(ctx context.Context, p config.Project, dir string, names []string, vars []api.Var, co common, reportSizes bool) ([]builtComponent, error) {
+// inlines its declared values and is scanned for the scan values (every stored field)
+// but its own. reportSizes adds the gzipped sizes that kazzle build prints.
+func (c *cli) buildUI(ctx context.Context, p config.Project, dir string, names []string, vars, scan []api.Var, co common, reportSizes bool) ([]builtComponent, error) {
 	var built []builtComponent
 	for _, name := range names {
 		comp := p.Components[name]
-		inline, others, err := splitSecrets(name, comp.Secrets, vars, co)
+		inline, others, err := splitSecrets(name, comp.Secrets, vars, scan, co)
 		if err != nil {
 			return nil, err
 		}
@@ -136,24 +136,41 @@ func uiComponents(p config.Project, named []string) ([]string, error) {
 	return named, nil
 }
 
-// splitSecrets divides the environment's values into the component's declared ones,
-// which must all exist, and the rest.
-func splitSecrets(component string, declared []string, vars []api.Var, co common) (inline, others []bundler.Secret, err error) {
-	found := map[string]bool{}
+// splitSecrets returns the component's declared values, which must all exist, and what
+// the leak scan looks for: every scan value but the declared ones themselves, named by
+// the variable that exports it or else as SECRET (a string's value) or SECRET.field. A field that a declared value
+// only refers to is scanned for too: found, it is reported as held by that value.
+func splitSecrets(component string, declared []string, vars, scan []api.Var, co common) (inline, others []bundler.Secret, err error) {
+	type field struct{ id, name string }
+	exported := map[field]string{}
+	inlined := map[field]bool{}
 	for _, v := range vars {
-		s := bundler.Secret{Name: v.Name, Value: v.Value}
+		exported[field{v.SecretID, v.Field}] = v.Name
 		if slices.Contains(declared, v.Name) {
-			inline = append(inline, s)
-			found[v.Name] = true
-		} else {
-			others = append(others, s)
+			inline = append(inline, bundler.Secret{Name: v.Name, Value: v.Value})
+			inlined[field{v.SecretID, v.Field}] = true
 		}
 	}
 	for _, name := range declared {
-		if !found[name] {
+		if !slices.ContainsFunc(inline, func(s bundler.Secret) bool { return s.Name == name }) {
 			return nil, nil, withHint(fmt.Errorf("component %s declares %s, which %s/%s does not have", component, name, co.collection, co.env),
 				"set it with: kazzle secrets set %s --collection %s --env %s", name, co.collection, co.env)
 		}
+	}
+	for _, v := range scan {
+		f := field{v.SecretID, v.Field}
+		if inlined[f] {
+			continue
+		}
+		name := exported[f]
+		switch {
+		case name != "":
+		case v.Field == "value": // a string secret's one field
+			name = v.Name
+		default:
+			name = v.Name + "." + v.Field
+		}
+		others = append(others, bundler.Secret{Name: name, Value: v.Value})
 	}
 	return inline, others, nil
 }

@@ -82,12 +82,12 @@ func (c *cli) deployCmd(ctx context.Context, args []string) error {
 	var built []builtComponent
 	var buildErr error
 	if len(uis) > 0 {
-		// The whole environment: every value but the declared VITE_ ones is scanned for.
-		vars, err := client.Resolve(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env})
+		// The whole environment: every stored field but the declared VITE_ values is scanned for.
+		vars, scan, err := client.ResolveForScan(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env})
 		if err != nil {
 			buildErr = fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
 		} else {
-			built, buildErr = c.buildUI(ctx, p, *dir, uis, vars, co, false)
+			built, buildErr = c.buildUI(ctx, p, *dir, uis, vars, scan, co, false)
 		}
 	}
 	if co.json {

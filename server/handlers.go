@@ -375,9 +375,17 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, p *principal) e
 		}
 		return hideAs(p.reach(c.ID, e.ID, false), notFound("environment %s of %s", req.Environment, c.Slug))
 	}
-	vars, err := s.v.Resolve(r.Context(), p.actor, vault.ResolveRequest{SpaceID: p.key.SpaceID, Collection: req.Collection, Environment: req.Environment, Names: req.Names, Allow: allow})
+	vreq := vault.ResolveRequest{SpaceID: p.key.SpaceID, Collection: req.Collection, Environment: req.Environment, Names: req.Names, Allow: allow}
+	if req.Scan {
+		vars, scan, err := s.v.ResolveForScan(r.Context(), p.actor, vreq)
+		if err != nil {
+			return err
+		}
+		return writeResolve(w, vars, scan)
+	}
+	vars, err := s.v.Resolve(r.Context(), p.actor, vreq)
 	if err != nil {
 		return err
 	}
-	return writeResolve(w, vars)
+	return writeResolve(w, vars, nil)
 }

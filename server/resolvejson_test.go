@@ -19,7 +19,7 @@ func FuzzResolveJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value, name string) {
 		rec := httptest.NewRecorder()
 		vars := []resolver.Var{{Name: name, Value: value, SecretID: "id", Field: "value"}, {Name: "B", Value: value + value}}
-		if err := writeResolve(rec, vars); err != nil {
+		if err := writeResolve(rec, vars, vars[1:]); err != nil {
 			t.Fatal(err)
 		}
 		var got api.ResolveResponse
@@ -34,6 +34,9 @@ func FuzzResolveJSON(f *testing.F) {
 		json.Unmarshal(std, &viaStd)
 		if len(got.Vars) != 2 || got.Vars[0] != viaStd.Vars[0] || got.Vars[1] != viaStd.Vars[1] {
 			t.Fatalf("decoded %+v, encoding/json round trip gives %+v", got.Vars, viaStd.Vars)
+		}
+		if len(got.Scan) != 1 || got.Scan[0] != viaStd.Vars[1] {
+			t.Fatalf("decoded scan values %+v, want %+v", got.Scan, viaStd.Vars[1:])
 		}
 	})
 }

@@ -415,39 +415,57 @@ type ResolveRequest struct {
 // Resolve returns the environment variables of an environment: untagged and tagged
 // secrets merged, references expanded, TOTP codes computed. It records the read.
 func (v *Vault) Resolve(ctx context.Context, actor Actor, req ResolveRequest) ([]resolver.Var, error) {
+	vars, _, err := v.resolve(ctx, actor, req, false)
+	return vars, err
+}
+
+// ResolveForScan is Resolve that also returns what a leak scan of output built with the
+// variables must look for (see resolver.Expander.ScanValues): every stored field of the
+// secrets resolved and every field their references read. It records one read, which
+// names every secret those values came from.
+func (v *Vault) ResolveForScan(ctx context.Context, actor Actor, req ResolveRequest) (vars, scan []resolver.Var, err error) {
+	return v.resolve(ctx, actor, req, true)
+}
+
+func (v *Vault) resolve(ctx context.Context, actor Actor, req ResolveRequest, forScan bool) (vars, scan []resolver.Var, err error) {
 	c, e, err := v.collectionAndEnv(ctx, req.SpaceID, req.Collection, req.Environment)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if req.Allow != nil {
 		if err := req.Allow(c, e); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	env, err := v.environment(ctx, c, e.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	aead, err := v.aead(ctx, req.SpaceID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Only the secrets in the view are opened; one that a reference names outside it is
 	// looked up by the source.
 	view, err := env.view.open(aead)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	full := view
 	if len(req.Names) > 0 {
 		if view, err = onlyNames(view, req.Names); err != nil {
-			return nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
+			return nil, nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
 		}
 	}
 	ex := resolver.NewExpander(v.viewSource(ctx, req.SpaceID, &env.view, full), v.now())
-	vars, err := ex.Resolve(view)
+	vars, err = ex.Resolve(view)
 	if err != nil {
-		return nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
+		return nil, nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
+	}
+	if forScan {
+		if scan, err = ex.ScanValues(view); err != nil {
+			return nil, nil, fmt.Errorf("resolve %s/%s for a leak scan: %w", c.Slug, e.Slug, err)
+		}
 	}
 	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, Vars: len(vars), Secrets: env.view.names}
 	asked := func(id string) bool { _, ok := env.view.byID[id]; return ok }
@@ -462,9 +480,9 @@ func (v *Vault) Resolve(ctx context.Context, actor Actor, req ResolveRequest) ([
 	}
 	addReferenced(&target, ex, asked)
 	if err := v.store.AppendAudit(ctx, v.event(actor, req.SpaceID, "secrets.resolve", target)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return vars, nil
+	return vars, scan, nil
 }
 
 func onlyNames(view []resolver.Secret, names []string) ([]resolver.Secret, error) {

@@ -1,0 +1,58 @@
+package resolver
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestScanValuesHoldEveryStoredField: what a leak scan looks for is every stored field of
+// the view (a totp seed, a git secret's host and path, a username) expanded, a seed
+// also as the base32 key of its otpauth URI, and every field a reference reads, under
+// the referenced secret's name, even outside the view; never a totp code.
+func TestScanValuesHoldEveryStoredField(t *testing.T) {
+	otp := Secret{ID: id(1), Name: "OTP", Type: TypeTOTP, Fields: FieldsOf(map[string]string{"seed": "JBSWY3DPEHPK3PXP"})}
+	uri := Secret{ID: id(2), Name: "OTP_URI", Type: TypeTOTP, Fields: FieldsOf(map[string]string{"seed": "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQ&period=30"})}
+	repo := Secret{ID: id(3), Name: "REPO", Type: TypeGit, Fields: FieldsOf(map[string]string{"host": "git.internal.example", "path": "team/app", "username": "deploy-bot", "password": "ghp_token0123"})}
+	hidden := Secret{ID: id(4), Name: "HIDDEN", Type: TypeLogin, Env: "other", Fields: FieldsOf(map[string]string{"username": "hidden-user", "password": "hidden-password"})}
+	site := str(5, "VITE_SITE", "https://"+ref(3, "host")+"/u/"+ref(4, "username")+"?c="+ref(1, "code"))
+	view := View([]Secret{otp, uri, repo, site}, "dev")
+	ex := NewExpander(sourceOf(otp, uri, repo, hidden, site), time.Unix(1111111109, 0))
+	got, err := ex.ScanValues(view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct{ name, field, value string }
+	var keys []key
+	for _, v := range got {
+		keys = append(keys, key{v.Name, v.Field, v.Value})
+		if v.Field == FieldCode {
+			t.Errorf("%s.%s: a totp code is scanned for", v.Name, v.Field)
+		}
+	}
+	want := []key{
+		{"OTP", "seed", "JBSWY3DPEHPK3PXP"},
+		{"OTP_URI", "seed", "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQ&period=30"},
+		{"OTP_URI", "seed", "GEZDGNBVGY3TQOJQ"},
+		{"REPO", "host", "git.internal.example"},
+		{"REPO", "password", "ghp_token0123"},
+		{"REPO", "path", "team/app"},
+		{"REPO", "username", "deploy-bot"},
+		{"VITE_SITE", "value", "https://git.internal.example/u/hidden-user?c=" + mustCode(t, otp)},
+		{"REPO", "host", "git.internal.example"},
+		{"HIDDEN", "username", "hidden-user"},
+	}
+	if diff := cmp.Diff(want, keys, cmp.AllowUnexported(key{})); diff != "" {
+		t.Errorf("scan values (-want +got):\n%s", diff)
+	}
+}
+
+func mustCode(t *testing.T, s Secret) string {
+	t.Helper()
+	code, _, err := TOTP(s.Fields.Value("seed"), time.Unix(1111111109, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
