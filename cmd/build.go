@@ -82,7 +82,11 @@ func (c *cli) buildUI(ctx context.Context, p config.Project, dir string, names [
 	var built []builtComponent
 	for _, name := range names {
 		comp := p.Components[name]
-		inline, others, err := splitSecrets(name, comp.Secrets, vars, scan, co)
+		var allow []string
+		if comp.LeakScan != nil {
+			allow = comp.LeakScan.Allow
+		}
+		inline, others, err := splitSecrets(name, comp.Secrets, allow, vars, scan, co)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +144,9 @@ func uiComponents(p config.Project, named []string) ([]string, error) {
 // the leak scan looks for: every scan value but the declared ones themselves, named by
 // the variable that exports it or else as SECRET (a string's value) or SECRET.field. A field that a declared value
 // only refers to is scanned for too: found, it is reported as held by that value.
-func splitSecrets(component string, declared []string, vars, scan []api.Var, co common) (inline, others []bundler.Secret, err error) {
+//
+// allow names secrets, or variables, the component's leakScan.allow leaves out of the scan.
+func splitSecrets(component string, declared, allow []string, vars, scan []api.Var, co common) (inline, others []bundler.Secret, err error) {
 	type field struct{ id, name string }
 	exported := map[field]string{}
 	inlined := map[field]bool{}
@@ -159,10 +165,10 @@ func splitSecrets(component string, declared []string, vars, scan []api.Var, co 
 	}
 	for _, v := range scan {
 		f := field{v.SecretID, v.Field}
-		if inlined[f] {
+		name := exported[f]
+		if inlined[f] || slices.Contains(allow, v.Name) || (name != "" && slices.Contains(allow, name)) {
 			continue
 		}
-		name := exported[f]
 		switch {
 		case name != "":
 		case v.Field == "value": // a string secret's one field

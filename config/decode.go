@@ -54,6 +54,12 @@ func (d *treeDecoder) component(v any, at string) Component {
 		"entry":   func(v any, at string) { c.Entry = d.str(v, at) },
 		"outDir":  func(v any, at string) { c.OutDir = d.str(v, at) },
 		"base":    func(v any, at string) { c.Base = d.str(v, at) },
+		"leakScan": func(v any, at string) {
+			c.LeakScan = &LeakScan{Allow: []string{}}
+			d.object(v, at, map[string]func(any, string){
+				"allow": func(v any, at string) { c.LeakScan.Allow = d.strList(v, at) },
+			})
+		},
 		"deploy": func(v any, at string) {
 			c.Deploy = &Deploy{}
 			d.object(v, at, map[string]func(any, string){

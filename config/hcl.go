@@ -128,7 +128,7 @@ func (d *hclDecoder) component(body hcl.Body, at string) Component {
 	c := Component{Secrets: []string{}}
 	content := d.content(body, &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "kind"}, {Name: "secrets"}, {Name: "entry"}, {Name: "out_dir"}, {Name: "base"}},
-		Blocks:     []hcl.BlockHeaderSchema{{Type: "deploy"}},
+		Blocks:     []hcl.BlockHeaderSchema{{Type: "deploy"}, {Type: "leak_scan"}},
 	})
 	if content == nil {
 		return c
@@ -148,6 +148,17 @@ func (d *hclDecoder) component(body hcl.Body, at string) Component {
 	}
 	if a, ok := attrs["base"]; ok {
 		c.Base = d.str(a, at+".base")
+	}
+	for _, b := range d.single(content.Blocks, "leak_scan") {
+		c.LeakScan = &LeakScan{Allow: []string{}}
+		d.ranges[at+".leakScan"] = b.DefRange
+		inner := d.content(b.Body, &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "allow"}}})
+		if inner == nil {
+			continue
+		}
+		if a, ok := inner.Attributes["allow"]; ok {
+			c.LeakScan.Allow = d.strList(a, at+".leakScan.allow")
+		}
 	}
 	for _, b := range d.single(content.Blocks, "deploy") {
 		c.Deploy = &Deploy{}

@@ -43,6 +43,16 @@ type Component struct {
 	// and the prefix of its asset URLs. Default "/".
 	Base   string  `json:"base,omitempty"`
 	Deploy *Deploy `json:"deploy,omitempty"`
+	// LeakScan tunes the leak scan of a UI component's output.
+	LeakScan *LeakScan `json:"leakScan,omitempty"`
+}
+
+// LeakScan tunes the leak scan of a UI component's output.
+type LeakScan struct {
+	// Allow names secrets (or the variables they export) whose values the scan does not
+	// look for: values such as "production" that any bundle holds by chance. They are
+	// still never logged or inlined.
+	Allow []string `json:"allow"`
 }
 
 // Deploy lists where a process component's secrets are pushed.
@@ -157,6 +167,9 @@ func (p *Project) validate() []Message {
 			if c.Deploy != nil {
 				validateDeploy(at+".deploy", c.Deploy, &ps)
 			}
+			if c.LeakScan != nil {
+				ps.addAtKey(at+".leakScan", "leakScan", "a process component has no leakScan: the leak scan is of a UI component's output")
+			}
 		case KindUI:
 			if len(notVite) > 0 {
 				badAt(at+".secrets", notVite[0], "UI component %s declares %s: a UI bundle is readable by anyone, so it may inline only %s secrets; move %s to a process component or rename with the %s prefix if it is truly public",
@@ -169,6 +182,13 @@ func (p *Project) validate() []Message {
 			}
 			if c.Base != "" && !basePattern().MatchString(c.Base) {
 				badAt(at+".base", c.Base, "base %q is not a public path: use one that starts with / (such as /app/), or a full https:// URL", c.Base)
+			}
+			if c.LeakScan != nil {
+				for i, s := range c.LeakScan.Allow {
+					if err := resolver.ValidateName(s); err != nil {
+						badAt(fmt.Sprintf("%s.leakScan.allow[%d]", at, i), s, "%v", err)
+					}
+				}
 			}
 			if c.Entry == "" {
 				ps.addAtKey(at+".entry", name, "UI component %s needs an entry: its entry module or index.html, e.g. entry: \"web/src/main.tsx\"", name)

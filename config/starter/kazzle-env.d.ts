@@ -49,6 +49,9 @@ declare module "kazzle" {
     /** The public path it is served from, as Vite's base: BASE_URL (default "/"). */
     base?: string;
     secrets: `VITE_${string}`[];
+    /** The leak scan of the output: allow names secrets whose values it does not look for
+     * (a common word such as "production" that any bundle may hold). */
+    leakScan?: { allow: SecretName[] };
   }
 
   export type Component = ProcessComponent | UIComponent;
