@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -113,6 +114,29 @@ func (c *cli) serve(ctx context.Context, cfg config.Server) error {
 		// often buys throughput for a few megabytes.
 		debug.SetGCPercent(400)
 	}
+	// Everything that can fail on its own is done before the store is opened: a start
+	// that fails prints no admin key, says nothing of listening and creates no space.
+	if err := cfg.CheckFiles(); err != nil {
+		return err
+	}
+	retention, err := cfg.Audit.RetentionDuration()
+	if err != nil {
+		return err
+	}
+	l := cfg.Listener
+	tlsConfig := server.TLSConfig()
+	if !l.TLSDisable {
+		pair, err := tls.LoadX509KeyPair(l.TLSCertFile, l.TLSKeyFile)
+		if err != nil {
+			return fmt.Errorf("listener \"tcp\": load tls_cert_file %s and tls_key_file %s: %w", l.TLSCertFile, l.TLSKeyFile, err)
+		}
+		tlsConfig.Certificates = []tls.Certificate{pair}
+	}
+	ln, err := net.Listen("tcp", l.Address)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	store, err := c.openStore(ctx, cfg.Storage)
 	if err != nil {
 		return err
@@ -132,20 +156,12 @@ func (c *cli) serve(ctx context.Context, cfg config.Server) error {
 		fmt.Fprintf(c.stderr, "kazzle: admin API key: %s\n", token)
 		fmt.Fprintf(c.stderr, "kazzle: hint: export KAZZLE_API_KEY=%s\n", token)
 	}
-	retention, err := cfg.Audit.RetentionDuration()
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Listener.Address)
-	if err != nil {
-		return err
-	}
-	host, _, _ := net.SplitHostPort(cfg.Listener.Address)
-	l := cfg.Listener
+	host, _, _ := net.SplitHostPort(l.Address)
 	// Behind a proxy the Host is the proxy's public name, not a loopback one.
 	handler := server.New(v, server.Options{Logger: log, LoopbackOnly: l.TLSDisable && api.IsLoopback(host) && !l.BehindTLSProxy,
 		BehindTLSProxy: l.BehindTLSProxy})
 	srv := handler.HTTPServer()
+	srv.TLSConfig = tlsConfig
 	scheme := "https"
 	if l.TLSDisable {
 		scheme = "http"
@@ -170,7 +186,7 @@ func (c *cli) serve(ctx context.Context, cfg config.Server) error {
 		if l.TLSDisable {
 			served <- srv.Serve(ln)
 		} else {
-			served <- srv.ServeTLS(ln, l.TLSCertFile, l.TLSKeyFile)
+			served <- srv.ServeTLS(ln, "", "") // the pair loaded above is in srv.TLSConfig
 		}
 	}()
 	select {
