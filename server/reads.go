@@ -112,6 +112,9 @@ func (s *Server) gitCredential(w http.ResponseWriter, r *http.Request, p *princi
 	if req.Protocol != "" && req.Protocol != "https" {
 		return &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: "git secrets answer https only"}
 	}
+	if _, ok := resolver.GitRepoPath(req.Path); !ok {
+		return &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: "no credential for a repository path with an empty, \".\" or \"..\" segment, a backslash or a control character"}
+	}
 	sec, err := s.v.GitCredential(r.Context(), p.actor, vault.GitQuery{SpaceID: p.key.SpaceID, Host: req.Host, Path: req.Path,
 		Allowed: func(m vault.SecretMeta) bool { return p.reach(m.CollectionID, m.EnvironmentID, false) == nil }})
 	if err != nil {

@@ -63,8 +63,9 @@ func (v *Vault) TOTPCode(ctx context.Context, actor Actor, spaceID, id string) (
 type GitQuery struct {
 	SpaceID string
 	Host    string
-	// Path is the repository path, such as acme/app.git; a secret whose path is a prefix
-	// of it (on / boundaries) matches, and the longest such prefix wins.
+	// Path is the repository path, such as acme/app.git, percent-encoded or not; a secret
+	// whose path is a prefix of it (on / boundaries) matches, and the longest such prefix
+	// wins. A path resolver.GitRepoPath refuses matches nothing.
 	Path string
 	// Allowed says whether the caller may read a candidate secret.
 	Allowed func(SecretMeta) bool
@@ -73,6 +74,10 @@ type GitQuery struct {
 // GitCredential finds the git secret that best matches a host and repository path and
 // returns it in plaintext, recording the read. It returns ErrNotFound when none matches.
 func (v *Vault) GitCredential(ctx context.Context, actor Actor, q GitQuery) (Secret, error) {
+	path, ok := resolver.GitRepoPath(q.Path)
+	if !ok {
+		return Secret{}, fmt.Errorf("no git secret for %s: the repository path has an empty, \".\" or \"..\" segment, a backslash or a control character: %w", q.Host, ErrNotFound)
+	}
 	colls, err := v.store.Collections(ctx, q.SpaceID)
 	if err != nil {
 		return Secret{}, err
@@ -93,7 +98,7 @@ func (v *Vault) GitCredential(ctx context.Context, actor Actor, q GitQuery) (Sec
 				return Secret{}, err
 			}
 			prefix := strings.Trim(s.Fields[resolver.FieldPath], "/")
-			if !strings.EqualFold(s.Fields[resolver.FieldHost], q.Host) || !pathHasPrefix(strings.Trim(q.Path, "/"), prefix) {
+			if !strings.EqualFold(s.Fields[resolver.FieldHost], q.Host) || !pathHasPrefix(path, prefix) {
 				continue
 			}
 			if len(prefix) > bestLen {

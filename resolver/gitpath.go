@@ -1,0 +1,33 @@
+package resolver
+
+import (
+	"net/url"
+	"strings"
+)
+
+// GitRepoPath is the repository path of a git credential request as it is matched
+// against the path prefixes of git secrets: percent-decoded, without leading or
+// trailing slashes. ok is false, and the request must get no credential, when the path
+// does not decode, holds a backslash, a control character or a '%' left after
+// decoding (a second layer of encoding), or has an empty, "." or ".." segment: a host
+// that resolves such segments would serve another repository than the one whose
+// prefix the path appears to match (acme/app/%2e%2e/%2e%2e/evil is evil, not acme/app).
+func GitRepoPath(raw string) (path string, ok bool) {
+	p, err := url.PathUnescape(raw)
+	if err != nil {
+		return "", false
+	}
+	if strings.ContainsAny(p, "\\%") || strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", false
+	}
+	p = strings.TrimPrefix(strings.TrimSuffix(p, "/"), "/")
+	if p == "" {
+		return "", true
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", false
+		}
+	}
+	return p, true
+}

@@ -1,0 +1,37 @@
+package resolver
+
+import "testing"
+
+// TestGitPathRefusesDotSegments: a repository path is percent-decoded before it is
+// checked, and one with ".", ".." or empty segments, a backslash, a control character
+// or a second layer of encoding is refused, so no prefix can match it.
+func TestGitPathRefusesDotSegments(t *testing.T) {
+	for _, tc := range []struct {
+		raw, want string
+		ok        bool
+	}{
+		{"acme/app.git", "acme/app.git", true},
+		{"/acme/app.git/", "acme/app.git", true},
+		{"", "", true},
+		{"acme/my%20app.git", "acme/my app.git", true},
+		{"acme/app/../../evil/y.git", "", false},
+		{"/acme/app/%2e%2e/%2e%2e/evil/y.git", "", false},
+		{"acme/app/%2E%2E/evil", "", false},
+		{"acme/app/%2e/x", "", false},
+		{"acme/./app", "", false},
+		{"acme/app/..", "", false},
+		{"acme//app", "", false},
+		{"acme/app%2f%2f..%2fevil", "", false},
+		{"acme/app\\..\\evil", "", false},
+		{"acme/app%5c..%5cevil", "", false},
+		{"acme/app/%252e%252e/evil", "", false},
+		{"acme/app%zz", "", false},
+		{"acme/app%0a", "", false},
+		{"acme/app\x7f", "", false},
+	} {
+		got, ok := GitRepoPath(tc.raw)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("GitRepoPath(%q) = %q, %v; want %q, %v", tc.raw, got, ok, tc.want, tc.ok)
+		}
+	}
+}
