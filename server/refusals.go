@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/kazzle/kazzle/api"
@@ -171,13 +173,38 @@ func sourceBlock(addr string) string {
 // endpoint and id was asked for, and no room to store what a client chooses to send.
 const maxAuditPath = 256
 
-// auditPath is a request path as an audit event keeps it: valid UTF-8, at most
-// maxAuditPath bytes, with "…" where it was cut.
-func auditPath(p string) string {
-	if len(p) <= maxAuditPath && utf8.ValidString(p) {
-		return p
+// auditRequest is how an audit event names a request: by the route it matched, such as
+// "GET /v1/secrets/{id}", which a client cannot choose; else by method and auditPath.
+func auditRequest(r *http.Request) string {
+	if r.Pattern != "" && r.Pattern != "/" {
+		return r.Pattern
 	}
-	return truncateUTF8(p, maxAuditPath)
+	return r.Method + " " + auditPath(r.URL.Path)
+}
+
+// auditPath is a decoded request path as an audit event keeps it: valid UTF-8, at most
+// maxAuditPath bytes, with "…" where it was cut, and every control character (C0, DEL,
+// C1), Unicode format character (bidi overrides, zero-width characters) and line or
+// paragraph separator percent-encoded again, so that %0A or an escape sequence in a
+// request does not become a forged line or a terminal command where the trail is shown.
+func auditPath(p string) string {
+	if len(p) > 4*maxAuditPath {
+		p = p[:4*maxAuditPath]
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); {
+		r, n := utf8.DecodeRuneInString(p[i:])
+		if (r == utf8.RuneError && n == 1) || r < 0x20 || (r >= 0x7f && r <= 0x9f) ||
+			unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+			for _, c := range []byte(p[i : i+n]) {
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		} else {
+			b.WriteString(p[i : i+n])
+		}
+		i += n
+	}
+	return truncateUTF8(b.String(), maxAuditPath)
 }
 
 // recordRefusal records a refused request. A refusal without a valid key is recorded in

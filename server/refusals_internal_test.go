@@ -99,3 +99,21 @@ func TestAuditPathIsShortAndValidUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditPathEscapesControlAndFormatCharacters: a path kept in an audit event has its
+// control characters, bidi overrides and zero-width characters percent-encoded again,
+// and everything else as it was.
+func TestAuditPathEscapesControlAndFormatCharacters(t *testing.T) {
+	for p, want := range map[string]string{
+		"/ui/secrets/é":                 "/ui/secrets/é",
+		"/ui/x\nforged line":            "/ui/x%0Aforged line",
+		"/ui/\x1b]0;title\x07\x1b[2J":   "/ui/%1B]0;title%07%1B[2J",
+		"/ui/\u202eexe.txt\u2066\u200b": "/ui/%E2%80%AEexe.txt%E2%81%A6%E2%80%8B",
+		"/ui/\u0085\u009b\x7f\u2028":    "/ui/%C2%85%C2%9B%7F%E2%80%A8",
+		"/ui/\xff":                      "/ui/%FF",
+	} {
+		if got := auditPath(p); got != want {
+			t.Errorf("auditPath(%q) = %q, want %q", p, got, want)
+		}
+	}
+}

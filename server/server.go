@@ -183,7 +183,7 @@ func (s *Server) handle(pattern string, h handler) {
 // fail sends err as an API error and audits refusals: each one of a caller with a
 // valid key, and those without one as refusals counts them.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *principal, err error) {
-	ae := s.auditRefusal(r, p, "request "+r.Method+" "+auditPath(r.URL.Path), err)
+	ae := s.auditRefusal(r, p, "request "+auditRequest(r), err)
 	if ae.Status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
