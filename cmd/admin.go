@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -41,18 +40,17 @@ func (c *cli) collectionsCmd(ctx context.Context, args []string) error {
 		if co.json {
 			return c.printJSON(map[string]any{"collections": colls})
 		}
-		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SLUG\tNAME\tCREATED")
+		t := newTable(c.stdout, "SLUG", "NAME", "CREATED")
 		for _, col := range colls {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", col.Slug, col.Name, col.CreatedAt.Local().Format(time.DateTime))
+			t.row(col.Slug, col.Name, col.CreatedAt.Local().Format(time.DateTime))
 		}
-		return tw.Flush()
+		return t.flush()
 	case sub == "create" && fs.NArg() == 2:
 		col, err := client.CreateCollection(ctx, api.CreateCollectionRequest{Slug: fs.Arg(1), Name: *name})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stderr, "kazzle: created collection %s\n", col.Slug)
+		fmt.Fprintln(c.stderr, printablef("kazzle: created collection %s", col.Slug))
 		return nil
 	case sub == "delete" && fs.NArg() == 2:
 		what := fmt.Sprintf("This deletes the collection %s with all its environments and secrets, every version of them; it cannot be undone.", fs.Arg(1))
@@ -91,7 +89,7 @@ func (c *cli) envsCmd(ctx context.Context, args []string) error {
 			return c.printJSON(map[string]any{"environments": envs})
 		}
 		for _, e := range envs {
-			fmt.Fprintln(c.stdout, e.Slug)
+			fmt.Fprintln(c.stdout, printable(e.Slug))
 		}
 		return nil
 	case sub == "create" && fs.NArg() == 2:
@@ -161,8 +159,7 @@ func (c *cli) keysCmd(ctx context.Context, args []string) error {
 		if co.json {
 			return c.printJSON(api.APIKeyList{Keys: keys})
 		}
-		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tROLE\tLIMITS\tPREFIX\tLAST USED\tSTATE")
+		t := newTable(c.stdout, "ID", "NAME", "ROLE", "LIMITS", "PREFIX", "LAST USED", "STATE")
 		for _, k := range keys {
 			limits := strings.Trim(k.Collection+"/"+k.Environment, "/")
 			if limits == "" {
@@ -178,9 +175,9 @@ func (c *cli) keysCmd(ctx context.Context, args []string) error {
 			case k.ExpiresAt != nil && time.Now().After(*k.ExpiresAt):
 				state = "expired"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s…\t%s\t%s\n", k.ID, k.Name, k.Role, limits, k.Prefix, used, state)
+			t.row(k.ID, k.Name, k.Role, limits, k.Prefix+"…", used, state)
 		}
-		return tw.Flush()
+		return t.flush()
 	case sub == "create" && fs.NArg() == 1:
 		req := api.CreateAPIKeyRequest{Name: *name, Role: *role, Collection: co.collection, Environment: co.env}
 		if *expires > 0 {
@@ -194,7 +191,7 @@ func (c *cli) keysCmd(ctx context.Context, args []string) error {
 		if co.json {
 			return c.printJSON(k)
 		}
-		fmt.Fprintf(c.stderr, "kazzle: created %s key %s (%s); it is shown this once:\n", k.Role, k.Name, k.ID)
+		fmt.Fprintln(c.stderr, printablef("kazzle: created %s key %s (%s); it is shown this once:", k.Role, k.Name, k.ID))
 		fmt.Fprintln(c.stdout, k.Key)
 		return nil
 	case sub == "revoke" && fs.NArg() == 2:
@@ -231,8 +228,8 @@ func (c *cli) confirmRevoke(ctx context.Context, client *api.Client, id string) 
 		if limits == "" {
 			limits = "every collection"
 		}
-		what := fmt.Sprintf("This revokes the %s key %s (%s, %s): whatever uses it loses access at once, and it cannot be undone.", k.Role, k.Name, k.ID, limits)
-		return c.confirmDeletion(true, what, name)
+		what := printablef("This revokes the %s key %s (%s, %s): whatever uses it loses access at once, and it cannot be undone.", k.Role, k.Name, k.ID, limits)
+		return c.confirmDeletion(true, what, printable(name))
 	}
 	return withHint(fmt.Errorf("no key with id %s", id), "kazzle keys list shows the keys and their ids")
 }
@@ -262,12 +259,11 @@ func (c *cli) auditCmd(ctx context.Context, args []string) error {
 	if co.json {
 		return c.printJSON(api.AuditList{Events: events})
 	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tACTOR\tFROM\tACTION\tOUTCOME\tTARGET")
+	t := newTable(c.stdout, "TIME", "ACTOR", "FROM", "ACTION", "OUTCOME", "TARGET")
 	for _, ev := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Local().Format(time.DateTime), ev.ActorName, ev.ClientAddr, ev.Action, ev.Outcome, describeTarget(ev.Target))
+		t.row(ev.Time.Local().Format(time.DateTime), ev.ActorName, ev.ClientAddr, ev.Action, ev.Outcome, describeTarget(ev.Target))
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 // describeTarget summarises an audit event's target for a table; --json has all of it.

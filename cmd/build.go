@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/bundler"
@@ -184,10 +183,10 @@ func splitSecrets(component string, declared, allow []string, vars, scan []api.V
 // printSizes prints a component's output files with their sizes, and their gzipped
 // sizes when the build measured them, as Vite does.
 func (c *cli) printSizes(dir string, b builtComponent) {
-	fmt.Fprintf(c.stdout, "%s → %s\n", b.Component, filepath.ToSlash(filepath.Join(dir, b.OutDir)))
+	fmt.Fprintln(c.stdout, printablef("%s → %s", b.Component, filepath.ToSlash(filepath.Join(dir, b.OutDir))))
 	gzipped := slices.ContainsFunc(b.Files, func(f bundler.File) bool { return f.Gzip > 0 })
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	row := func(cols ...string) { fmt.Fprintf(tw, "  %s\n", strings.Join(cols, "\t")) }
+	t := newTable(c.stdout)
+	row := func(cols ...string) { t.row(append([]string{""}, cols...)...) }
 	if gzipped {
 		row("FILE", "SIZE", "GZIP")
 	} else {
@@ -203,7 +202,7 @@ func (c *cli) printSizes(dir string, b builtComponent) {
 			row(f.Path, kb(f.Size), "-")
 		}
 	}
-	tw.Flush()
+	t.flush()
 }
 
 func kb(n int) string { return fmt.Sprintf("%.2f kB", float64(n)/1000) }

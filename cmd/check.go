@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/kazzle/kazzle/api"
 )
@@ -55,16 +54,15 @@ func (c *cli) secretsCheck(ctx context.Context, args []string) error {
 	} else if len(problems) == 0 {
 		fmt.Fprintf(c.stdout, "no problems in %d collection(s)\n", len(collections))
 	} else {
-		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "COLLECTION\tNAME\tENV\tRULE\tID\tPROBLEM")
+		t := newTable(c.stdout, "COLLECTION", "NAME", "ENV", "RULE", "ID", "PROBLEM")
 		for _, p := range problems {
 			env := p.Environment
 			if env == "" {
 				env = "(all)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Collection, p.Name, env, p.Rule, p.SecretID, p.Message)
+			t.row(p.Collection, p.Name, env, p.Rule, p.SecretID, p.Message)
 		}
-		if err := tw.Flush(); err != nil {
+		if err := t.flush(); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/kazzle/kazzle/config"
 )
@@ -40,19 +39,18 @@ func (c *cli) configCmd(ctx context.Context, args []string) error {
 		return c.printJSON(p)
 	}
 	if p.Collection != "" {
-		fmt.Fprintf(c.stdout, "collection: %s\n\n", p.Collection)
+		fmt.Fprintf(c.stdout, "collection: %s\n\n", printable(p.Collection))
 	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tKIND\tSECRETS\tTARGETS")
+	t := newTable(c.stdout, "COMPONENT", "KIND", "SECRETS", "TARGETS")
 	for _, name := range p.ComponentNames() {
 		comp := p.Components[name]
 		secrets := strings.Join(comp.Secrets, ", ")
 		if secrets == "" {
 			secrets = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, comp.Kind, secrets, targets(comp))
+		t.row(name, string(comp.Kind), secrets, targets(comp))
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 // targets describes where a component's secrets go.

@@ -207,13 +207,13 @@ func (c *cli) printPlan(plans []deployer.ComponentPlan, uis []string, p config.P
 	counts := map[deployer.Op]int{}
 	for _, cp := range plans {
 		for _, t := range cp.Targets {
-			fmt.Fprintf(w, "%s → %s\n", cp.Component, t.Target)
+			fmt.Fprint(w, printablef("%s → %s\n", cp.Component, t.Target))
 			switch {
 			case t.Err != nil:
-				fmt.Fprintf(w, "  ! %v\n", t.Err)
+				fmt.Fprint(w, printablef("  ! %v\n", t.Err))
 				continue
 			case len(t.Changes) == 0:
-				fmt.Fprintf(w, "  no changes (%d unchanged)\n", t.Unchanged)
+				fmt.Fprint(w, printablef("  no changes (%d unchanged)\n", t.Unchanged))
 				continue
 			}
 			width := 0
@@ -224,24 +224,24 @@ func (c *cli) printPlan(plans []deployer.ComponentPlan, uis []string, p config.P
 				counts[ch.Op]++
 				switch ch.Op {
 				case deployer.Add:
-					fmt.Fprintf(w, "  + %-*s  %s\n", width, ch.Key, ch.New)
+					fmt.Fprint(w, printablef("  + %-*s  %s\n", width, ch.Key, ch.New))
 				case deployer.Update:
-					fmt.Fprintf(w, "  ~ %-*s  %s → %s\n", width, ch.Key, ch.Old, ch.New)
+					fmt.Fprint(w, printablef("  ~ %-*s  %s → %s\n", width, ch.Key, ch.Old, ch.New))
 				case deployer.Remove:
-					fmt.Fprintf(w, "  - %-*s  was %s\n", width, ch.Key, ch.Old)
+					fmt.Fprint(w, printablef("  - %-*s  was %s\n", width, ch.Key, ch.Old))
 				}
 			}
 			if t.Unchanged > 0 {
-				fmt.Fprintf(w, "  (%d unchanged)\n", t.Unchanged)
+				fmt.Fprint(w, printablef("  (%d unchanged)\n", t.Unchanged))
 			}
 		}
 	}
 	for _, name := range uis {
-		fmt.Fprintf(w, "%s → build %s\n", name, p.Components[name].OutDir)
+		fmt.Fprint(w, printablef("%s → build %s\n", name, p.Components[name].OutDir))
 	}
-	fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to remove", counts[deployer.Add], counts[deployer.Update], counts[deployer.Remove])
+	fmt.Fprint(w, printablef("Plan: %d to add, %d to change, %d to remove", counts[deployer.Add], counts[deployer.Update], counts[deployer.Remove]))
 	if len(uis) > 0 {
-		fmt.Fprintf(w, "; %s to build", countWord(len(uis), "UI"))
+		fmt.Fprint(w, printablef("; %s to build", countWord(len(uis), "UI")))
 	}
 	fmt.Fprintln(w, ".")
 }
@@ -262,7 +262,7 @@ func (c *cli) progressView(plans []deployer.ComponentPlan) func(deployer.Progres
 		return func(p deployer.Progress) {
 			mu.Lock()
 			defer mu.Unlock()
-			fmt.Fprintf(c.stderr, "kazzle: %s: %s\n", p.Component, progressText(p))
+			fmt.Fprint(c.stderr, printablef("kazzle: %s: %s\n", p.Component, progressText(p)))
 		}
 	}
 	var order []string
@@ -282,7 +282,7 @@ func (c *cli) progressView(plans []deployer.ComponentPlan) func(deployer.Progres
 			fmt.Fprintf(f, "\x1b[%dA", drawn) // back to the first line
 		}
 		for _, name := range order {
-			fmt.Fprintf(f, "\x1b[2K  %-20s %s\n", name, lines[name])
+			fmt.Fprint(f, printablef("\x1b[2K  %-20s %s\n", name, lines[name]))
 		}
 		drawn = len(order)
 	}
@@ -301,20 +301,20 @@ func (c *cli) printSummary(results []deployer.Result, built []builtComponent) {
 		switch r.Status {
 		case deployer.Applied:
 			applied++
-			fmt.Fprintf(c.stdout, "%s: applied in %s\n", r.Component, r.Duration.Round(time.Millisecond))
+			fmt.Fprint(c.stdout, printablef("%s: applied in %s\n", r.Component, r.Duration.Round(time.Millisecond)))
 		case deployer.Unchanged:
 			unchanged++
 		case deployer.Failed:
 			failed++
-			fmt.Fprintf(c.stdout, "%s: FAILED: %s\n", r.Component, r.Error)
+			fmt.Fprint(c.stdout, printablef("%s: FAILED: %s\n", r.Component, r.Error))
 		}
 	}
 	for _, b := range built {
-		fmt.Fprintf(c.stdout, "%s: built %s\n", b.Component, countWord(len(b.Files), "file"))
+		fmt.Fprint(c.stdout, printablef("%s: built %s\n", b.Component, countWord(len(b.Files), "file")))
 	}
-	fmt.Fprintf(c.stdout, "Deploy: %d applied, %d unchanged, %d failed", applied, unchanged, failed)
+	fmt.Fprint(c.stdout, printablef("Deploy: %d applied, %d unchanged, %d failed", applied, unchanged, failed))
 	if len(built) > 0 {
-		fmt.Fprintf(c.stdout, ", %d built", len(built))
+		fmt.Fprint(c.stdout, printablef(", %d built", len(built)))
 	}
 	fmt.Fprintln(c.stdout, ".")
 }

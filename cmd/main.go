@@ -126,12 +126,14 @@ func (c *cli) usage(w io.Writer) {
 	fmt.Fprintln(w, "\nEnvironment: KAZZLE_SERVER (default "+DefaultServer+"), KAZZLE_API_KEY, KAZZLE_COLLECTION, KAZZLE_ENV.\nRun kazzle <command> --help for its flags.")
 }
 
+// errorf and hintf print a message that may quote what a server or a file said: its
+// control and format characters are escaped, its newlines kept.
 func (c *cli) errorf(format string, args ...any) {
-	fmt.Fprintf(c.stderr, "kazzle: error: "+format+"\n", args...)
+	fmt.Fprintln(c.stderr, "kazzle: error: "+printableLines(fmt.Sprintf(format, args...)))
 }
 
 func (c *cli) hintf(format string, args ...any) {
-	fmt.Fprintf(c.stderr, "kazzle: hint: "+format+"\n", args...)
+	fmt.Fprintln(c.stderr, "kazzle: hint: "+printableLines(fmt.Sprintf(format, args...)))
 }
 
 // report turns a command's error into messages and an exit status.

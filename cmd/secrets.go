@@ -10,8 +10,8 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -59,16 +59,15 @@ func (c *cli) secretsList(ctx context.Context, args []string) error {
 	if co.json {
 		return c.printJSON(api.SecretList{Secrets: secrets})
 	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTYPE\tENV\tPREVIEW\tUPDATED\tID")
+	t := newTable(c.stdout, "NAME", "TYPE", "ENV", "PREVIEW", "UPDATED", "ID")
 	for _, s := range secrets {
 		env := s.Environment
 		if env == "" {
 			env = "(all)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Type, env, preview(s), s.UpdatedAt.Local().Format("2006-01-02 15:04"), s.ID)
+		t.row(s.Name, s.Type, env, preview(s), s.UpdatedAt.Local().Format("2006-01-02 15:04"), s.ID)
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 // preview shows a secret's masked fields on one line.
@@ -323,9 +322,15 @@ func (c *cli) secretsGet(ctx context.Context, args []string) error {
 	if co.json {
 		return c.printJSON(s)
 	}
+	// A revealed value is data, printed byte for byte to be piped; a masked one is a
+	// line for a person.
+	show := printable
+	if *reveal {
+		show = func(v string) string { return v }
+	}
 	if len(s.Fields) == 1 {
 		for _, v := range s.Fields {
-			fmt.Fprintln(c.stdout, v)
+			fmt.Fprintln(c.stdout, show(v))
 		}
 		return nil
 	}
@@ -335,7 +340,7 @@ func (c *cli) secretsGet(ctx context.Context, args []string) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(c.stdout, "%s: %s\n", k, s.Fields[k])
+		fmt.Fprintf(c.stdout, "%s: %s\n", printable(k), show(s.Fields[k]))
 	}
 	return nil
 }
@@ -366,14 +371,14 @@ func (c *cli) secretsDelete(ctx context.Context, args []string) error {
 	if s.Environment == "" {
 		where = s.Collection + " (untagged: part of every environment)"
 	}
-	what := fmt.Sprintf("This deletes the secret %s of %s with all its versions (1 to %d); it cannot be undone.", s.Name, where, s.Version)
+	what := printablef("This deletes the secret %s of %s with all its versions (1 to %d); it cannot be undone.", s.Name, where, s.Version)
 	if err := c.confirmDeletion(ask, what, s.Name); err != nil {
 		return err
 	}
 	if err := client.DeleteSecret(ctx, s.ID, s.Version); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "kazzle: deleted %s (%s)\n", s.Name, s.ID)
+	fmt.Fprintln(c.stderr, printablef("kazzle: deleted %s (%s)", s.Name, s.ID))
 	return nil
 }
 
@@ -391,12 +396,11 @@ func (c *cli) secretsHistory(ctx context.Context, args []string) error {
 	if co.json {
 		return c.printJSON(api.VersionList{Versions: versions})
 	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tCREATED\tBY\tNOTE")
+	t := newTable(c.stdout, "VERSION", "CREATED", "BY", "NOTE")
 	for _, v := range versions {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", v.Version, v.CreatedAt.Local().Format(time.DateTime), v.CreatedBy, v.Note)
+		t.row(strconv.Itoa(v.Version), v.CreatedAt.Local().Format(time.DateTime), v.CreatedBy, v.Note)
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 func (c *cli) secretsRollback(ctx context.Context, args []string) error {
@@ -418,6 +422,6 @@ func (c *cli) secretsRollback(ctx context.Context, args []string) error {
 		}
 		return err
 	}
-	fmt.Fprintf(c.stderr, "kazzle: %s is back to the fields of version %d, as version %d\n", s.Name, *to, out.Version)
+	fmt.Fprintln(c.stderr, printablef("kazzle: %s is back to the fields of version %d, as version %d", s.Name, *to, out.Version))
 	return nil
 }
