@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/resolver"
@@ -119,8 +120,11 @@ func mergeEnv(inherited []string, vars []api.Var, preserve bool) []string {
 	return out
 }
 
-// forwarded are the signals --redact passes on to the command.
-var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH}
+// redactWaitDelay is how long kazzle keeps reading the command's output after the
+// command exited: a background descendant that holds the pipes open (sh -c 'daemon &')
+// must not hold kazzle, yet what the command itself wrote before it exited, at most a
+// pipe's buffer per stream, is drained well within it.
+const redactWaitDelay = time.Second
 
 // runRedacted runs the command as a child whose stdout and stderr pass through redactors,
 // forwards signals to it, and returns its exit status.
@@ -133,6 +137,9 @@ func (c *cli) runRedacted(name, path string, argv, env []string, reps []resolver
 	child.Stdin = c.stdin
 	child.Stdout = stdout
 	child.Stderr = stderr
+	child.WaitDelay = redactWaitDelay
+	filter := newSignalFilter()
+	defer filter.close()
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
@@ -148,7 +155,9 @@ func (c *cli) runRedacted(name, path string, argv, env []string, reps []resolver
 		for {
 			select {
 			case s := <-sigs:
-				child.Process.Signal(s)
+				if filter.forward(s) {
+					child.Process.Signal(s)
+				}
 			case <-done:
 				return
 			}
@@ -156,6 +165,10 @@ func (c *cli) runRedacted(name, path string, argv, env []string, reps []resolver
 	}()
 	err := child.Wait()
 	close(done)
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// The command exited with status 0; a descendant still held its output.
+		err = nil
+	}
 	flushErr := errors.Join(stdout.Close(), stderr.Close())
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
