@@ -201,7 +201,7 @@ func (s *Server) checkForm(r *http.Request, sess *uiSession) error {
 	}
 	if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(sess.page.CSRF)) != 1 {
 		s.v.Record(r.Context(), vault.Actor{KeyID: sess.page.Key.ID, Name: sess.page.Key.Name, ClientAddr: clientAddr(r)}, "",
-			"ui "+auditPath(r.URL.Path), vault.OutcomeDenied, vault.AuditTarget{Reason: "bad CSRF token"})
+			"ui "+auditRequest(r), vault.OutcomeDenied, vault.AuditTarget{Reason: "bad CSRF token"})
 		return errForgedForm
 	}
 	// The API client would turn invalid UTF-8 into U+FFFD, storing what was not sent.

@@ -114,7 +114,7 @@ func (s *Server) uiMayChange(r *http.Request, sess *uiSession) error {
 		_, err = s.secretFor(r, sess.p, true)
 	}
 	if err != nil {
-		s.auditRefusal(r, sess.p, "ui "+r.Method+" "+auditPath(r.URL.Path), err)
+		s.auditRefusal(r, sess.p, "ui "+auditRequest(r), err)
 	}
 	return err
 }
