@@ -11,7 +11,7 @@ import (
 // changes how the processes reading it behave: where they look for programs or code,
 // which proxy or CA they trust, what a shell runs before a command. A secret may never
 // set one, whoever wrote it.
-var ErrReservedName = errors.New("reserved variable name")
+var ErrReservedName = errors.New("a reserved variable name")
 
 // reservedVars are the exact names, in upper case; reservedPrefixes, the families.
 // Names are compared without regard to case: some programs read http_proxy as well as
@@ -103,10 +103,10 @@ func ReservedError(secret, variable string) error {
 }
 
 func reservedReason(secret, variable string) error {
-	what := "the name"
+	what := variable
 	if variable != secret {
-		what = "the variable " + variable + " it exports"
+		what = variable + ", which it exports,"
 	}
-	return fmt.Errorf("%w: %s would change how the programs that read it behave (where they find code, proxies or certificates); choose another, such as APP_%s",
-		ErrReservedName, what, strings.TrimLeft(secret, "_"))
+	return fmt.Errorf("%s is %w: it changes where the programs that read it find code, proxies or certificates; choose another name, such as APP_%s",
+		what, ErrReservedName, strings.ToUpper(strings.TrimLeft(secret, "_")))
 }
