@@ -3,7 +3,9 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -126,7 +128,10 @@ func importGuard(dir string) api.Plugin {
 		// Every file esbuild is about to read, the config itself included, is checked
 		// again here; esbuild then reads it with configLoaders.
 		b.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "file"}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
-			return api.OnLoadResult{}, checkLoad(dir, args)
+			if err := checkLoad(dir, args); err != nil {
+				return api.OnLoadResult{}, err
+			}
+			return loadConfigFile(args.Path)
 		})
 		b.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "kazzle"}, func(api.OnLoadArgs) (api.OnLoadResult, error) {
 			contents := kazzleModule
@@ -215,6 +220,66 @@ func checkLoad(dir string, args api.OnLoadArgs) error {
 		return fmt.Errorf("import of %s with { type: \"json\" } is not allowed: that attribute is for .json files", name)
 	}
 	return nil
+}
+
+// MaxConfigFile caps each file a config bundle reads: a configuration is a few
+// kilobytes of code and data, not a place for large files.
+const MaxConfigFile = 1 << 20
+
+// loadConfigFile reads a file of the config bundle for esbuild, at most MaxConfigFile
+// bytes, with its source-map comments made inert, so that esbuild reads nothing but
+// the files the guard allowed.
+func loadConfigFile(path string) (api.OnLoadResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return api.OnLoadResult{}, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigFile+1))
+	if err != nil {
+		return api.OnLoadResult{}, err
+	}
+	if len(data) > MaxConfigFile {
+		return api.OnLoadResult{}, fmt.Errorf("%s is larger than %d bytes, the limit of a file a config imports", filepath.Base(path), MaxConfigFile)
+	}
+	contents := inertSourceMapComments(string(data))
+	loader := api.LoaderJS
+	switch filepath.Ext(path) {
+	case ".ts", ".mts", ".cts":
+		loader = api.LoaderTS
+	case ".tsx":
+		loader = api.LoaderTSX
+	case ".json":
+		loader = api.LoaderJSON
+	}
+	return api.OnLoadResult{Contents: &contents, Loader: loader, ResolveDir: filepath.Dir(path)}, nil
+}
+
+// inertSourceMapComments renames the key of every comment that names a source map
+// (//# sourceMappingURL=…, and the /*# and @ forms), which esbuild would otherwise
+// read, from wherever on the machine the comment points, to map the bundle back.
+func inertSourceMapComments(src string) string {
+	const key = "sourceMappingURL="
+	var b strings.Builder
+	for {
+		i := strings.Index(src, key)
+		if i < 0 {
+			b.WriteString(src)
+			return b.String()
+		}
+		j := i
+		for j > 0 && (src[j-1] == ' ' || src[j-1] == '\t') {
+			j--
+		}
+		comment := j >= 3 && (src[j-1] == '#' || src[j-1] == '@') && (src[j-3:j-1] == "//" || src[j-3:j-1] == "/*")
+		b.WriteString(src[:i])
+		if comment {
+			b.WriteString("sourceMappingURL-ignored=")
+		} else {
+			b.WriteString(key)
+		}
+		src = src[i+len(key):]
+	}
 }
 
 // isNodeBuiltin says whether name (without "node:") is one of Node's modules, for a

@@ -135,3 +135,37 @@ func TestConfigReadsNoTSConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigReadsNoSourceMapOutsideTheProject: a file of the config that names a source
+// map (//# sourceMappingURL=…) does not make esbuild read it, nor the sources it names,
+// wherever they are; and a file past MaxConfigFile is refused before it is read whole.
+func TestConfigReadsNoSourceMapOutsideTheProject(t *testing.T) {
+	outside := t.TempDir()
+	writeFiles(t, outside, map[string]string{
+		"secret.txt": secretValue + "\n",
+		"x.map":      `{"version":3,"sources":["` + filepath.ToSlash(filepath.Join(outside, "secret.txt")) + `"],"names":[],"mappings":"AAAA"}`,
+	})
+	mapURL := filepath.ToSlash(filepath.Join(outside, "x.map"))
+	for _, comment := range []string{"//# sourceMappingURL=" + mapURL, "//@ sourceMappingURL=" + mapURL, "/*# sourceMappingURL=" + mapURL + " */"} {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{
+			"lib.js":           "export function boom() { throw new Error(\"boom\"); }\n" + comment + "\n",
+			"kazzle.config.ts": "import { boom } from \"./lib.js\";\nboom();\nexport default {};\n",
+		})
+		js, _, err := bundle(dir, "kazzle.config.ts")
+		if err != nil {
+			t.Fatalf("%s: %v", comment, err)
+		}
+		if strings.Contains(js, secretValue) || strings.Contains(js, "secret.txt") {
+			t.Fatalf("%s: the bundle holds what the source map outside the project names", comment)
+		}
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"big.json":         `{"a": "` + strings.Repeat("x", MaxConfigFile) + `"}`,
+		"kazzle.config.ts": "import big from \"./big.json\";\nexport default { collection: big.a, components: {} };\n",
+	})
+	if _, err := Load(context.Background(), dir, Options{}); err == nil || !strings.Contains(err.Error(), "1048576") {
+		t.Fatalf("a file past the limit: err = %v", err)
+	}
+}
