@@ -147,7 +147,7 @@ func (c *cli) findSecret(ctx context.Context, client *api.Client, co *common, na
 	if co.env != "" {
 		where += "/" + co.env
 	}
-	return api.Secret{}, withHint(fmt.Errorf("no secret named %s in %s", nameOrID, where), "kazzle secrets list --collection=%s shows the names", co.collection)
+	return api.Secret{}, withHint(fmt.Errorf("no secret named %s in %s", resolver.Excerpt(nameOrID), where), "kazzle secrets list --collection=%s shows the names", co.collection)
 }
 
 // oneSecret finishes parsing a command that acts on one secret, NAME|ID, and finds it.

@@ -234,7 +234,7 @@ func (t *tools) byName(ctx context.Context, in describeSecretInput) (api.Secret,
 	}
 	switch {
 	case len(found) == 0:
-		return api.Secret{}, fmt.Errorf("no secret named %q in %s: list_secrets shows the names", in.Secret, strings.TrimSuffix(coll+"/"+env, "/"))
+		return api.Secret{}, fmt.Errorf("no secret named %q in %s: list_secrets shows the names", resolver.Excerpt(in.Secret), strings.TrimSuffix(coll+"/"+env, "/"))
 	case len(found) == 1:
 		return found[0], nil
 	case env != "":

@@ -131,3 +131,21 @@ func TestTheDocsListEveryReservedName(t *testing.T) {
 		}
 	}
 }
+
+func TestExcerptStopsBeforeWhatCouldBeAValue(t *testing.T) {
+	for in, want := range map[string]string{
+		"STRIPE_KEY":                 "STRIPE_KEY",
+		"my-saas":                    "my-saas",
+		"00000000-0000-4000-8000-0a": "00000000-0000-4000-8000-0a",
+		"github.com/acme":            "github.com/acme",
+		"FOO=supersecret":            "FOO…",
+		"FOO supersecret":            "FOO…",
+		"c1=supersecret":             "c1…",
+		"\x1b]0;title\x07":           "…",
+		strings.Repeat("a", 100):     strings.Repeat("a", 64) + "…",
+	} {
+		if got := Excerpt(in); got != want {
+			t.Errorf("Excerpt(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -195,13 +195,13 @@ func ValidateName(name string) error {
 // ValidateSlug checks a collection or environment slug: ^[a-z0-9][a-z0-9-]{0,62}$.
 func ValidateSlug(kind, slug string) error {
 	if slug == "" || len(slug) > maxSlugLen {
-		return fmt.Errorf("%w %s slug %q: use 1 to 63 characters of a-z, 0-9 and -", ErrInvalid, kind, slug)
+		return fmt.Errorf("%w %s slug %q: use 1 to 63 characters of a-z, 0-9 and -", ErrInvalid, kind, Excerpt(slug))
 	}
 	for i := 0; i < len(slug); i++ {
 		c := slug[i]
 		ok := (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && c == '-')
 		if !ok {
-			return fmt.Errorf("%w %s slug %q: must match ^[a-z0-9][a-z0-9-]{0,62}$", ErrInvalid, kind, slug)
+			return fmt.Errorf("%w %s slug %q: must match ^[a-z0-9][a-z0-9-]{0,62}$", ErrInvalid, kind, Excerpt(slug))
 		}
 	}
 	return nil
@@ -214,7 +214,7 @@ func ValidateSlug(kind, slug string) error {
 func ValidateFields(t Type, fields map[string]string) error {
 	fs, ok := typeFields(t)
 	if !ok {
-		return fmt.Errorf("%w secret type %q: use one of string, login, git, totp", ErrInvalid, string(t))
+		return fmt.Errorf("%w secret type %q: use one of string, login, git, totp", ErrInvalid, Excerpt(string(t)))
 	}
 	for _, f := range fs.required {
 		if fields[f] == "" {
@@ -224,7 +224,7 @@ func ValidateFields(t Type, fields map[string]string) error {
 	for _, f := range sortedKeys(fields) {
 		if !t.HasField(f) || computedField(t) == f {
 			want := append(append([]string(nil), fs.required...), fs.optional...)
-			return fmt.Errorf("%w %s secret: unknown field %q (fields: %s)", ErrInvalid, t, f, strings.Join(want, ", "))
+			return fmt.Errorf("%w %s secret: unknown field %q (fields: %s)", ErrInvalid, t, Excerpt(f), strings.Join(want, ", "))
 		}
 		v := fields[f]
 		if len(v) > MaxFieldSize {

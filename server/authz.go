@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/resolver"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -77,6 +78,11 @@ func hideAs(err, missing error) error {
 
 // notFound is the error of a lookup of what that found nothing, as the stores word it.
 func notFound(format string, args ...any) error {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = resolver.Excerpt(s) // as the stores repeat what a caller looked up
+		}
+	}
 	return fmt.Errorf(format+": %w", append(args, vault.ErrNotFound)...)
 }
 

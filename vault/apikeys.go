@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/kazzle/kazzle/resolver"
 )
 
 // APIKeyPrefix starts every API key, so secret scanners can recognise a leaked one.
@@ -112,7 +114,7 @@ type NewAPIKey struct {
 // this once and never stored.
 func (v *Vault) CreateAPIKey(ctx context.Context, actor Actor, in NewAPIKey) (APIKey, string, error) {
 	if !in.Role.Valid() {
-		return APIKey{}, "", fmt.Errorf("%w role %q: use admin, write or read", ErrInvalid, in.Role)
+		return APIKey{}, "", fmt.Errorf("%w role %q: use admin, write or read", ErrInvalid, resolver.Excerpt(string(in.Role)))
 	}
 	if in.Name == "" {
 		return APIKey{}, "", fmt.Errorf("%w API key name: it is empty; name keys after who uses them (ci-deploy, alice)", ErrInvalid)

@@ -76,7 +76,7 @@ type GitQuery struct {
 func (v *Vault) GitCredential(ctx context.Context, actor Actor, q GitQuery) (Secret, error) {
 	path, ok := resolver.GitRepoPath(q.Path)
 	if !ok {
-		return Secret{}, fmt.Errorf("no git secret for %s: the repository path has an empty, \".\" or \"..\" segment, a backslash or a control character: %w", q.Host, ErrNotFound)
+		return Secret{}, fmt.Errorf("no git secret for %s: the repository path has an empty, \".\" or \"..\" segment, a backslash or a control character: %w", resolver.Excerpt(q.Host), ErrNotFound)
 	}
 	colls, err := v.store.Collections(ctx, q.SpaceID)
 	if err != nil {
@@ -107,7 +107,7 @@ func (v *Vault) GitCredential(ctx context.Context, actor Actor, q GitQuery) (Sec
 		}
 	}
 	if bestLen < 0 {
-		return Secret{}, fmt.Errorf("no git secret for %s: %w", q.Host, ErrNotFound)
+		return Secret{}, fmt.Errorf("no git secret for %s: %w", resolver.Excerpt(q.Host), ErrNotFound)
 	}
 	e := resolver.NewExpander(v.source(ctx, q.SpaceID, map[string]resolver.Secret{}), v.now())
 	for _, f := range []string{resolver.FieldUsername, resolver.FieldPassword} {

@@ -498,7 +498,11 @@ func onlyNames(view []resolver.Secret, names []string) ([]resolver.Secret, error
 		}
 	}
 	if len(want) > 0 {
-		return nil, fmt.Errorf("no secret named %s in this environment: %w", strings.Join(slices.Sorted(maps.Keys(want)), ", "), ErrNotFound)
+		missing := slices.Sorted(maps.Keys(want))
+		for i, n := range missing {
+			missing[i] = resolver.Excerpt(n)
+		}
+		return nil, fmt.Errorf("no secret named %s in this environment: %w", strings.Join(missing, ", "), ErrNotFound)
 	}
 	return out, nil
 }
