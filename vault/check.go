@@ -34,32 +34,40 @@ func (v *Vault) Check(ctx context.Context, actor Actor, spaceID, collection stri
 	if err != nil {
 		return nil, err
 	}
-	rows, err := v.store.Secrets(ctx, SecretQuery{SpaceID: spaceID, CollectionID: c.ID, WithFields: true})
+	// The metadata first, then one secret at a time, each with a source of its own:
+	// what a check holds is one secret and what its references read, whatever the
+	// size of the collection. One check runs at a time in a process.
+	rows, err := v.store.Secrets(ctx, SecretQuery{SpaceID: spaceID, CollectionID: c.ID})
 	if err != nil {
 		return nil, err
 	}
-	aead, err := v.aead(ctx, spaceID)
-	if err != nil {
-		return nil, err
+	select {
+	case v.checking <- struct{}{}:
+		defer func() { <-v.checking }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	known := make(map[string]resolver.Secret, len(rows))
-	secrets := make([]Secret, len(rows))
-	for i, ss := range rows {
-		if secrets[i], err = openWith(aead, ss); err != nil {
+	var problems []Problem
+	for _, meta := range rows {
+		ss, err := v.store.Secret(ctx, spaceID, meta.ID)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted since the list was read
+		}
+		if err != nil {
 			return nil, err
 		}
-		known[secrets[i].ID] = secrets[i].forResolver()
-	}
-	src := v.source(ctx, spaceID, known)
-	var problems []Problem
-	for _, s := range secrets {
+		s, err := v.open(ctx, ss)
+		if err != nil {
+			return nil, err
+		}
+		src := v.source(ctx, spaceID, map[string]resolver.Secret{s.ID: s.forResolver()})
 		if p, bad := checkSecret(s, src, v); bad {
 			problems = append(problems, p)
 		}
 	}
-	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, Secrets: make([]string, len(secrets))}
-	for i, s := range secrets {
-		target.Secrets[i] = s.Name
+	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, Secrets: make([]string, len(rows))}
+	for i, meta := range rows {
+		target.Secrets[i] = meta.Name
 	}
 	if err := v.store.AppendAudit(ctx, v.event(actor, spaceID, "secrets.check", target)); err != nil {
 		return nil, err

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,5 +112,42 @@ func TestANewVersionOfAStoredReservedNameIsRefused(t *testing.T) {
 	problems, err := f.Vault.Check(ctx, f.Actor, f.Space.ID, f.Coll.ID)
 	if err != nil || len(problems) != 1 || problems[0].Rule != vault.RuleReservedName {
 		t.Fatalf("check = %+v, %v; want NODE_OPTIONS as reserved_name", problems, err)
+	}
+}
+
+// A resolve opens only what it was asked for, and never more than four times what it
+// may return: a collection of large secrets costs a resolve of one small one nothing,
+// and a resolve of them all is refused before they are opened.
+func TestAResolveOpensOnlyWhatItWasAskedFor(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t, t.TempDir())
+	defer store.Close()
+	f := storetest.NewFixture(t, store, vault.Options{})
+	big := strings.Repeat("b", resolver.MaxFieldSize)
+	for i := 0; i < 4*resolver.MaxExpandedTotal/resolver.MaxFieldSize+1; i++ {
+		f.Put(t, "", "BIG_"+strconv.Itoa(i), big)
+	}
+	f.Put(t, "dev", "SMALL", "small-value")
+	req := vault.ResolveRequest{SpaceID: f.Space.ID, Collection: f.Coll.Slug, Environment: "dev", Names: []string{"SMALL"}}
+	var vars []resolver.Var
+	var err error
+	vars, err = f.Vault.Resolve(ctx, f.Actor, req) // warms the caches
+	if err != nil || len(vars) != 1 {
+		t.Fatalf("resolve SMALL: %v, %v", vars, err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	vars, err = f.Vault.Resolve(ctx, f.Actor, req)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(vars) != 1 || vars[0].Value != "small-value" {
+		t.Fatalf("resolve SMALL: %v, %v", vars, err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > resolver.MaxFieldSize {
+		t.Errorf("resolving one small secret allocated %d bytes", n)
+	}
+	req.Names = nil
+	if _, err := f.Vault.Resolve(ctx, f.Actor, req); !errors.Is(err, resolver.ErrExpansionTooLarge) {
+		t.Fatalf("resolving 4 MiB of secrets: err = %v, want ErrExpansionTooLarge", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/kazzle/kazzle/resolver"
@@ -44,6 +45,8 @@ type viewPlan struct {
 	byID map[string]int
 	// names are the view's secret names, in order, for the audit event.
 	names []string
+	// order are the indexes of the view's rows in the entry's rows, in order.
+	order []int
 }
 
 type plannedSecret struct {
@@ -57,7 +60,7 @@ type plannedField struct {
 }
 
 func planView(rows []SealedSecret, order []int) (viewPlan, error) {
-	p := viewPlan{secrets: make([]plannedSecret, len(order)), byID: make(map[string]int, len(order)), names: make([]string, len(order))}
+	p := viewPlan{secrets: make([]plannedSecret, len(order)), byID: make(map[string]int, len(order)), names: make([]string, len(order)), order: order}
 	for i, j := range order {
 		row := &rows[j]
 		ps := plannedSecret{row: row, first: len(p.fields)}
@@ -109,6 +112,30 @@ func (p *viewPlan) open(aead cipher.AEAD) ([]resolver.Secret, error) {
 		view[i] = resolver.Secret{ID: ps.row.ID, Name: ps.row.Name, Type: ps.row.Type, Env: ps.row.EnvironmentID, Fields: fields[ps.first:ps.last:ps.last]}
 	}
 	return view, nil
+}
+
+// only plans the part of the entry's view that names lists: what a resolve of those
+// secrets opens, and no more.
+func (e *sealedEntry) only(names []string) (viewPlan, error) {
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	var order []int
+	for i, name := range e.view.names {
+		if want[name] {
+			order = append(order, e.view.order[i])
+			delete(want, name)
+		}
+	}
+	if len(want) > 0 {
+		missing := slices.Sorted(maps.Keys(want))
+		for i, n := range missing {
+			missing[i] = resolver.Excerpt(n)
+		}
+		return viewPlan{}, fmt.Errorf("no secret named %s in this environment: %w", strings.Join(missing, ", "), ErrNotFound)
+	}
+	return planView(e.rows, order)
 }
 
 func (p *viewPlan) secretOf(field int) plannedSecret {

@@ -427,6 +427,11 @@ func (v *Vault) ResolveForScan(ctx context.Context, actor Actor, req ResolveRequ
 	return v.resolve(ctx, actor, req, true)
 }
 
+// maxOpened caps the plaintext one resolve opens: four times what it may return
+// (resolver.MaxExpandedTotal), room for TOTP seeds and references, which are stored
+// longer than what they give; an environment past it would not resolve anyway.
+const maxOpened = 4 * resolver.MaxExpandedTotal
+
 func (v *Vault) resolve(ctx context.Context, actor Actor, req ResolveRequest, forScan bool) (vars, scan []resolver.Var, err error) {
 	c, e, err := v.collectionAndEnv(ctx, req.SpaceID, req.Collection, req.Environment)
 	if err != nil {
@@ -445,19 +450,25 @@ func (v *Vault) resolve(ctx context.Context, actor Actor, req ResolveRequest, fo
 	if err != nil {
 		return nil, nil, err
 	}
-	// Only the secrets in the view are opened; one that a reference names outside it is
-	// looked up by the source.
-	view, err := env.view.open(aead)
+	// Only the secrets asked for are opened, within maxOpened bytes; one that a
+	// reference names outside them is looked up by the source.
+	plan := &env.view
+	if len(req.Names) > 0 {
+		only, err := env.only(req.Names)
+		if err != nil {
+			return nil, nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
+		}
+		plan = &only
+	}
+	if plan.plainSize > maxOpened {
+		return nil, nil, fmt.Errorf("resolve %s/%s: its secrets hold %d bytes, more than the %d one resolve opens; ask for fewer by name, or split the environment: %w",
+			c.Slug, e.Slug, plan.plainSize, maxOpened, resolver.ErrExpansionTooLarge)
+	}
+	view, err := plan.open(aead)
 	if err != nil {
 		return nil, nil, err
 	}
-	full := view
-	if len(req.Names) > 0 {
-		if view, err = onlyNames(view, req.Names); err != nil {
-			return nil, nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
-		}
-	}
-	ex := resolver.NewExpander(v.viewSource(ctx, req.SpaceID, &env.view, full), v.now())
+	ex := resolver.NewExpander(v.viewSource(ctx, req.SpaceID, plan, view), v.now())
 	vars, err = ex.Resolve(view)
 	if err != nil {
 		return nil, nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
@@ -467,44 +478,13 @@ func (v *Vault) resolve(ctx context.Context, actor Actor, req ResolveRequest, fo
 			return nil, nil, fmt.Errorf("resolve %s/%s for a leak scan: %w", c.Slug, e.Slug, err)
 		}
 	}
-	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, Vars: len(vars), Secrets: env.view.names}
-	asked := func(id string) bool { _, ok := env.view.byID[id]; return ok }
-	if len(req.Names) > 0 {
-		target.Secrets = make([]string, len(view))
-		ids := make(map[string]bool, len(view))
-		for i, s := range view {
-			target.Secrets[i] = s.Name
-			ids[s.ID] = true
-		}
-		asked = func(id string) bool { return ids[id] }
-	}
+	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, Vars: len(vars), Secrets: plan.names}
+	asked := func(id string) bool { _, ok := plan.byID[id]; return ok }
 	addReferenced(&target, ex, asked)
 	if err := v.store.AppendAudit(ctx, v.event(actor, req.SpaceID, "secrets.resolve", target)); err != nil {
 		return nil, nil, err
 	}
 	return vars, scan, nil
-}
-
-func onlyNames(view []resolver.Secret, names []string) ([]resolver.Secret, error) {
-	want := make(map[string]bool, len(names))
-	for _, n := range names {
-		want[n] = true
-	}
-	var out []resolver.Secret
-	for _, s := range view {
-		if want[s.Name] {
-			out = append(out, s)
-			delete(want, s.Name)
-		}
-	}
-	if len(want) > 0 {
-		missing := slices.Sorted(maps.Keys(want))
-		for i, n := range missing {
-			missing[i] = resolver.Excerpt(n)
-		}
-		return nil, fmt.Errorf("no secret named %s in this environment: %w", strings.Join(missing, ", "), ErrNotFound)
-	}
-	return out, nil
 }
 
 // List returns the current versions of a collection's secrets with masked previews of

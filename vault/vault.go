@@ -28,9 +28,12 @@ type Vault struct {
 	store  Store
 	keys   *keyring
 	sealed sealedCache
-	auth   authCache
-	now    func() time.Time
-	log    *slog.Logger
+	// checking holds a token while a Check runs: one at a time, since each opens a
+	// whole collection, one secret after another.
+	checking chan struct{}
+	auth     authCache
+	now      func() time.Time
+	log      *slog.Logger
 }
 
 // New returns a Vault over store whose data keys are wrapped by w.
@@ -43,7 +46,7 @@ func New(store Store, w KeyWrapper, o Options) *Vault {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Vault{store: store, keys: newKeyring(w, o.KeyCache, now), now: func() time.Time { return now().UTC() }, log: log}
+	return &Vault{store: store, keys: newKeyring(w, o.KeyCache, now), now: func() time.Time { return now().UTC() }, log: log, checking: make(chan struct{}, 1)}
 }
 
 // Store returns the underlying store, for reads that need no plaintext.
