@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
+	"github.com/kazzle/kazzle/config"
 )
 
 // Secret is a resolved secret value: an environment variable name and its plaintext.
@@ -60,6 +61,10 @@ type File struct {
 type Result struct {
 	OutDir string `json:"outDir"`
 	Files  []File `json:"files"`
+	// Warnings are esbuild's warnings about the sources, located as its errors are.
+	// Build returns them with an error too, once esbuild has run, so that a refused
+	// build still shows what esbuild warned about.
+	Warnings []config.Message `json:"warnings,omitempty"`
 }
 
 // LeakError means an output file holds the value of a secret that is not an inlined
@@ -103,6 +108,8 @@ var viteTargets = []api.Engine{
 // *LeakError. OutDir is refused before anything is built when it is the project folder,
 // lies outside it (through a symlink too), or holds the entry; writes and removals never
 // leave the project folder, and a symlink in OutDir is removed, never followed.
+// Sources esbuild cannot build give a *BuildError with each error's location; its
+// warnings come in Result.Warnings, with or without an error.
 func Build(ctx context.Context, o Options) (Result, error) {
 	if o.Base == "" {
 		o.Base = "/"
@@ -174,25 +181,22 @@ func Build(ctx context.Context, o Options) (Result, error) {
 		return Result{}, ctx.Err()
 	}
 	res := api.Build(opts)
+	warned := Result{Warnings: messages(dir, res.Warnings)}
 	if len(res.Errors) > 0 {
-		msgs := make([]string, len(res.Errors))
-		for i, e := range res.Errors {
-			msgs[i] = formatMessage(dir, e)
-		}
-		return Result{}, fmt.Errorf("build %s:\n%s", o.Entry, strings.Join(msgs, "\n"))
+		return warned, &BuildError{Entry: o.Entry, Messages: messages(dir, res.Errors)}
 	}
 	files := make(map[string][]byte, len(res.OutputFiles)+1)
 	for _, f := range res.OutputFiles {
 		rel, err := filepath.Rel(outDir, f.Path)
 		if err != nil {
-			return Result{}, err
+			return warned, err
 		}
 		files[filepath.ToSlash(rel)] = f.Contents
 	}
 	if page != nil {
 		html, err := page.render(o, res.Metafile, dir, outDir)
 		if err != nil {
-			return Result{}, err
+			return warned, err
 		}
 		files["index.html"] = html
 	}
@@ -206,16 +210,16 @@ func Build(ctx context.Context, o Options) (Result, error) {
 	if leak := scan(files, o.Inline, o.Others); leak != nil {
 		sizing.Wait()
 		if err := proj.remove(realOut); err != nil {
-			return Result{}, fmt.Errorf("%w (and removing it failed: %w)", leak, err)
+			return warned, fmt.Errorf("%w (and removing it failed: %w)", leak, err)
 		}
-		return Result{}, leak
+		return warned, leak
 	}
 	err = proj.replace(realOut, files)
 	sizing.Wait()
 	if err != nil {
-		return Result{}, err
+		return warned, err
 	}
-	out := Result{OutDir: o.OutDir}
+	out := Result{OutDir: o.OutDir, Warnings: warned.Warnings}
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		out.Files = append(out.Files, File{Path: name, Size: len(files[name]), Gzip: gzipped[name]})
 	}
@@ -260,17 +264,6 @@ func jsonOf(v any) string {
 		panic(err) // strings, booleans and maps of them always encode
 	}
 	return string(b)
-}
-
-func formatMessage(dir string, e api.Message) string {
-	if e.Location == nil {
-		return e.Text
-	}
-	file := e.Location.File
-	if rel, err := filepath.Rel(dir, file); err == nil && !strings.HasPrefix(rel, "..") {
-		file = rel
-	}
-	return fmt.Sprintf("%s:%d:%d: %s", filepath.ToSlash(file), e.Location.Line, e.Location.Column+1, e.Text)
 }
 
 // urlJoin joins a base URL path and a file path.

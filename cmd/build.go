@@ -94,6 +94,11 @@ func (c *cli) buildUI(ctx context.Context, p config.Project, dir string, names [
 			Inline: inline, Others: others, NodeEnv: c.getenv("NODE_ENV"), Base: comp.Base,
 			ReportCompressedSize: reportSizes,
 		})
+		// esbuild's warnings go to stderr whatever happened, and with --json into the
+		// component's result too: a build that succeeds may still hold a bug they point at.
+		for _, w := range res.Warnings {
+			c.warnf("%s", w)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", name, err)
 		}

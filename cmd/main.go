@@ -132,6 +132,11 @@ func (c *cli) errorf(format string, args ...any) {
 	fmt.Fprintln(c.stderr, "kazzle: error: "+printableLines(fmt.Sprintf(format, args...)))
 }
 
+// warnf prints a warning: something the user should see that does not stop the command.
+func (c *cli) warnf(format string, args ...any) {
+	fmt.Fprintln(c.stderr, "kazzle: warning: "+printableLines(fmt.Sprintf(format, args...)))
+}
+
 func (c *cli) hintf(format string, args ...any) {
 	fmt.Fprintln(c.stderr, "kazzle: hint: "+printableLines(fmt.Sprintf(format, args...)))
 }
