@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kazzle/kazzle/internal/testenv"
 )
 
 // project writes files (slash-separated names) into a new project folder.
@@ -33,13 +35,7 @@ func project(t *testing.T, files map[string]string) string {
 // under CI, where it fails.
 func node(t *testing.T, dist, script string) string {
 	t.Helper()
-	bin, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node is not installed, and CI needs it to run the bundles")
-		}
-		t.Skip("node is not installed: cannot run the bundle")
-	}
+	bin := testenv.LookPath(t, "it runs the bundles", "node")
 	register, err := filepath.Abs("testdata/node/register.mjs")
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/kazzle/kazzle/internal/pgtest"
+	"github.com/kazzle/kazzle/internal/testenv"
 )
 
 // npmOnce installs each fixture's npm packages once per test binary.
@@ -88,13 +89,13 @@ func npmCI(ts *testscript.TestScript, dir string) error {
 func toolsCondition(cond string) (bool, error) {
 	if cond == "postgres" {
 		// Under CI the PostgreSQL scripts always run, and fail without a cluster.
-		return os.Getenv("CI") == "true" || os.Getenv(pgtest.EnvVar) != "", nil
+		return testenv.CI() || os.Getenv(pgtest.EnvVar) != "", nil
 	}
 	names, ok := strings.CutPrefix(cond, "tools:")
 	if !ok {
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}
-	if os.Getenv("CI") == "true" {
+	if testenv.CI() {
 		return true, nil
 	}
 	for _, name := range strings.Split(names, ",") {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kazzle/kazzle/internal/testenv"
 )
 
 // TestHCLFixtureMatchesTypeScript: fixtures/saas-hcl/kazzle.hcl decodes to exactly the
@@ -48,13 +50,7 @@ func tsc(t *testing.T) string {
 	if _, err := os.Stat(bin); err == nil {
 		return bin
 	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("npm is not installed, and CI needs it to type-check the fixture with tsc")
-		}
-		t.Skip("npm is not installed: cannot install TypeScript to type-check the fixture")
-	}
+	npm := testenv.LookPath(t, "it installs TypeScript to type-check the fixture with tsc", "npm")
 	cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
 	cmd.Dir = fixture
 	if out, err := cmd.CombinedOutput(); err != nil {

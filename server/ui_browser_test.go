@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/kazzle/kazzle/internal/testenv"
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/sqlite"
 	"github.com/kazzle/kazzle/vault/storetest"
@@ -70,16 +70,7 @@ func (l *responseLog) check(t *testing.T, values ...string) {
 
 // chromium finds the browser: Debian's chromium, as .ci/run installs it.
 func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no Chromium: .ci/run installs Debian's chromium, and the browser tests must run in CI")
-	}
-	t.Skip("no Chromium here: apt-get install chromium")
-	return ""
+	return testenv.LookPath(t, "the admin UI's browser tests drive it: apt-get install chromium (.ci/run does)", "chromium", "chromium-browser", "google-chrome")
 }
 
 func browser(t *testing.T, path string) context.Context {

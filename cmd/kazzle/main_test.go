@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/kazzle/kazzle/internal/testenv"
 )
 
 // TestNoAWSSchemaPackages guards the AWS SDK pins in go.mod: since September 2026 each
@@ -11,10 +13,7 @@ import (
 // a millisecond per service on every start of kazzle, `kazzle run` included. The pins
 // keep the last releases before that; an upgrade that brings schemas back fails here.
 func TestNoAWSSchemaPackages(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to list the binary's packages")
-	}
+	goTool := testenv.LookPath(t, "it lists the binary's packages", "go")
 	out, err := exec.Command(goTool, "list", "-deps", ".").Output()
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)

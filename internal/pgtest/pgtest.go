@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kazzle/kazzle/internal/testenv"
 )
 
 // EnvVar names the cluster: a postgres:// URL of a database that may create databases.
@@ -25,10 +27,8 @@ const EnvVar = "KAZZLE_TEST_POSTGRES"
 func Database(t testing.TB) string {
 	t.Helper()
 	if os.Getenv(EnvVar) == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: under CI, .ci/run starts PostgreSQL (scripts/postgres.sh) and the PostgreSQL tests must run", EnvVar)
-		}
-		t.Skipf("no PostgreSQL: set %s (eval \"$(scripts/postgres.sh start /tmp/kazzle-pg)\"), or run make test, which starts one when PostgreSQL is installed", EnvVar)
+		testenv.Missing(t, "PostgreSQL", fmt.Sprintf("set %s (eval \"$(scripts/postgres.sh start /tmp/kazzle-pg)\"), or run make test, which starts one when PostgreSQL is installed", EnvVar))
+		return ""
 	}
 	url, drop, err := Create(context.Background())
 	if err != nil {
