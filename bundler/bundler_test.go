@@ -116,7 +116,9 @@ func TestImportMetaEnv(t *testing.T) {
 		t.Fatalf("want an entry, a lazy chunk and a source map each; got %+v", res.Files)
 	}
 	runner := filepath.Join(dir, "run.mjs")
-	os.WriteFile(runner, []byte("await import('./dist/"+entry+"');\nconsole.log(JSON.stringify(globalThis.__probe));\n"), 0o644)
+	if err := os.WriteFile(runner, []byte("await import('./dist/"+entry+"');\nconsole.log(JSON.stringify(globalThis.__probe));\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var got map[string]any
 	if err := json.Unmarshal([]byte(node(t, filepath.Join(dir, "dist"), runner)), &got); err != nil {
 		t.Fatal(err)
@@ -157,7 +159,9 @@ func TestDevFollowsNodeEnv(t *testing.T) {
 	if len(res.Files) != 1 {
 		t.Fatalf("files %+v, want the entry alone", res.Files)
 	}
-	os.WriteFile(filepath.Join(dir, "run.mjs"), []byte("await import('./dist/"+res.Files[0].Path+"');\nconsole.log(JSON.stringify(globalThis.__dev));\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "run.mjs"), []byte("await import('./dist/"+res.Files[0].Path+"');\nconsole.log(JSON.stringify(globalThis.__dev));\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if got := strings.TrimSpace(node(t, filepath.Join(dir, "dist"), filepath.Join(dir, "run.mjs"))); got != `[true,false,"development"]` {
 		t.Errorf("DEV, PROD, NODE_ENV = %s", got)
 	}

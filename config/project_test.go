@@ -76,7 +76,9 @@ func TestTypesCheckTheFixtureWithTSC(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +96,7 @@ func TestTypesCheckTheFixtureWithTSC(t *testing.T) {
 		t.Fatalf("tsc rejects the fixture config: %v\n%s", err, out)
 	}
 
-	config, _ := os.ReadFile(filepath.Join(dir, "kazzle.config.ts"))
+	config := readFile(t, filepath.Join(dir, "kazzle.config.ts"))
 	for _, tc := range []struct{ name, from, to, want string }{
 		{"unknown key", `secrets: ["VITE_STRIPE`, `secretz: ["VITE_STRIPE`, "secretz"},
 		{"non-VITE secret in a UI component", `"VITE_API_URL"]`, `"VITE_API_URL", "DATABASE_URL"]`, `"DATABASE_URL"`},
@@ -105,7 +107,9 @@ func TestTypesCheckTheFixtureWithTSC(t *testing.T) {
 		if broken == string(config) {
 			t.Fatalf("%s: the fixture no longer holds %q", tc.name, tc.from)
 		}
-		os.WriteFile(filepath.Join(dir, "kazzle.config.ts"), []byte(broken), 0o644)
+		if err := os.WriteFile(filepath.Join(dir, "kazzle.config.ts"), []byte(broken), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		out, err := check()
 		if err == nil || !strings.Contains(out, tc.want) {
 			t.Errorf("%s: tsc should reject it, mentioning %s; got %v:\n%s", tc.name, tc.want, err, out)
@@ -116,7 +120,9 @@ func TestTypesCheckTheFixtureWithTSC(t *testing.T) {
 // TestInit: the starter config loads; a second init refuses and changes nothing.
 func TestInit(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "My Shop_2")
-	os.Mkdir(dir, 0o755)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	wrote, err := Init(dir, "", false)
 	if err != nil || strings.Join(wrote, ",") != "kazzle.config.ts,"+TypesFile {
 		t.Fatalf("init wrote %v, %v", wrote, err)
@@ -128,20 +134,22 @@ func TestInit(t *testing.T) {
 	if p.Collection != "my-shop-2" || p.Components["app"].Kind != KindProcess {
 		t.Errorf("starter project: %+v", p)
 	}
-	before, _ := os.ReadFile(filepath.Join(dir, "kazzle.config.ts"))
-	os.WriteFile(filepath.Join(dir, TypesFile), []byte("stale"), 0o644)
+	before := readFile(t, filepath.Join(dir, "kazzle.config.ts"))
+	if err := os.WriteFile(filepath.Join(dir, TypesFile), []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Init(dir, "other", false); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("second init: %v", err)
 	}
-	after, _ := os.ReadFile(filepath.Join(dir, "kazzle.config.ts"))
-	types, _ := os.ReadFile(filepath.Join(dir, TypesFile))
+	after := readFile(t, filepath.Join(dir, "kazzle.config.ts"))
+	types := readFile(t, filepath.Join(dir, TypesFile))
 	if string(after) != string(before) || string(types) != "stale" {
 		t.Error("a refused init changed files")
 	}
 	if _, err := Init(dir, "", true); err != nil {
 		t.Fatal(err)
 	}
-	if types, _ := os.ReadFile(filepath.Join(dir, TypesFile)); string(types) != string(Types()) {
+	if types := readFile(t, filepath.Join(dir, TypesFile)); string(types) != string(Types()) {
 		t.Error("init --types did not rewrite the declarations")
 	}
 	if _, err := Init(t.TempDir(), "Not A Slug", false); err == nil {
@@ -216,4 +224,15 @@ func TestLoadStopsWhenContextEnds(t *testing.T) {
 	if elapsed := time.Since(start); elapsed > 30*time.Second {
 		t.Fatalf("Load took %v after its context was cancelled", elapsed)
 	}
+}
+
+// readFile returns the file's contents, or ends the test: a file a test compares must
+// have been read, or two failed reads would compare equal.
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -41,8 +42,13 @@ func newWorld(t *testing.T) *world {
 	w.srv = httptest.NewServer(w.api)
 	t.Cleanup(w.srv.Close)
 
-	other, _ := f.Vault.CreateCollection(ctx, f.Actor, f.Space.ID, "other", "")
-	f.Vault.CreateEnvironment(ctx, f.Actor, f.Space.ID, other.ID, "dev")
+	other, err := f.Vault.CreateCollection(ctx, f.Actor, f.Space.ID, "other", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Vault.CreateEnvironment(ctx, f.Actor, f.Space.ID, other.ID, "dev"); err != nil {
+		t.Fatal(err)
+	}
 	w.ids["DEV_TOKEN"] = f.Put(t, "dev", "DEV_TOKEN", "dev-token-value-123").ID
 	w.ids["PROD_TOKEN"] = f.Put(t, "prod", "PROD_TOKEN", "prod-token-value-456").ID
 	w.ids["SHARED"] = f.Put(t, "", "SHARED", "shared-value-789").ID
@@ -67,12 +73,25 @@ func newWorld(t *testing.T) *world {
 	key(f.Space.ID, "write-app-dev", vault.RoleWrite, "my-saas", "dev", time.Time{})
 	key(f.Space.ID, "expired", vault.RoleAdmin, "", "", f.Clock.Now().Add(time.Minute))
 	key(f.Space.ID, "revoked", vault.RoleAdmin, "", "", time.Time{})
-	revoked, _ := f.Vault.Authenticate(ctx, w.tokens["revoked"])
-	f.Vault.RevokeAPIKey(ctx, f.Actor, f.Space.ID, revoked.ID)
+	revoked, err := f.Vault.Authenticate(ctx, w.tokens["revoked"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Vault.RevokeAPIKey(ctx, f.Actor, f.Space.ID, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
 
-	spaceB, _ := f.Vault.CreateSpace(ctx, f.Actor, "globex")
-	f.Vault.CreateCollection(ctx, f.Actor, spaceB.ID, "my-saas", "")
-	f.Vault.CreateEnvironment(ctx, f.Actor, spaceB.ID, "my-saas", "dev")
+	spaceB, err := f.Vault.CreateSpace(ctx, f.Actor, "globex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	collB, err := f.Vault.CreateCollection(ctx, f.Actor, spaceB.ID, "my-saas", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Vault.CreateEnvironment(ctx, f.Actor, spaceB.ID, collB.ID, "dev"); err != nil {
+		t.Fatal(err)
+	}
 	mb, err := f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: spaceB.ID, Collection: "my-saas", Name: "B_SECRET", Fields: map[string]string{"value": "globex-value"}})
 	if err != nil {
 		t.Fatal(err)
@@ -92,10 +111,16 @@ func (w *world) do(t *testing.T, token, method, path string, body any) (int, []b
 	case string:
 		rd = bytes.NewReader([]byte(b))
 	default:
-		data, _ := json.Marshal(b)
+		data, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
 		rd = bytes.NewReader(data)
 	}
-	req, _ := http.NewRequest(method, w.srv.URL+path, rd)
+	req, err := http.NewRequest(method, w.srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -104,9 +129,11 @@ func (w *world) do(t *testing.T, token, method, path string, body any) (int, []b
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var buf bytes.Buffer
-	buf.ReadFrom(resp.Body)
-	return resp.StatusCode, buf.Bytes()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, data
 }
 
 func (w *world) version(t *testing.T, name string) int {
@@ -242,7 +269,9 @@ func TestResolveAndMaskedReads(t *testing.T) {
 		}
 	}
 	var list api.SecretList
-	json.Unmarshal(body, &list)
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatalf("list: %v: %s", err, body)
+	}
 	if len(list.Secrets) != 3 || !list.Secrets[0].Masked || list.Secrets[0].Fields["value"] != "dev-****-123" {
 		t.Fatalf("list: %+v", list.Secrets)
 	}
@@ -251,7 +280,10 @@ func TestResolveAndMaskedReads(t *testing.T) {
 func TestBadInputIsA4xxAndChangesNothing(t *testing.T) {
 	w := newWorld(t)
 	tok := w.tokens["admin"]
-	before, _ := w.Store.Secrets(context.Background(), vault.SecretQuery{SpaceID: w.Space.ID, CollectionID: w.Coll.ID})
+	before, err := w.Store.Secrets(context.Background(), vault.SecretQuery{SpaceID: w.Space.ID, CollectionID: w.Coll.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
 	big := `{"collection":"my-saas","name":"BIG","fields":{"value":"` + strings.Repeat("x", server.DefaultMaxBody) + `"}}`
 	for _, tc := range []struct {
 		desc   string
@@ -281,13 +313,18 @@ func TestBadInputIsA4xxAndChangesNothing(t *testing.T) {
 		t.Run(tc.desc, func(t *testing.T) {
 			status, body := w.do(t, tok, tc.method, tc.path, tc.body)
 			var eb api.ErrorBody
-			json.Unmarshal(body, &eb)
+			if err := json.Unmarshal(body, &eb); err != nil {
+				t.Fatalf("%d %s: not an error body: %v", status, body, err)
+			}
 			if status != tc.status || eb.Error == nil || !strings.Contains(eb.Error.Message, tc.msg) {
 				t.Fatalf("%d %s; want %d and %q", status, body, tc.status, tc.msg)
 			}
 		})
 	}
-	after, _ := w.Store.Secrets(context.Background(), vault.SecretQuery{SpaceID: w.Space.ID, CollectionID: w.Coll.ID})
+	after, err := w.Store.Secrets(context.Background(), vault.SecretQuery{SpaceID: w.Space.ID, CollectionID: w.Coll.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(after) != len(before) || w.version(t, "SHARED") != 1 {
 		t.Fatalf("bad input changed the vault: %d → %d secrets, SHARED at version %d", len(before), len(after), w.version(t, "SHARED"))
 	}
@@ -311,7 +348,10 @@ func TestHostAndOriginChecks(t *testing.T) {
 		if tc.origin == "self" {
 			tc.origin = w.srv.URL
 		}
-		req, _ := http.NewRequest("GET", w.srv.URL+"/v1/collections", nil)
+		req, err := http.NewRequest("GET", w.srv.URL+"/v1/collections", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Authorization", "Bearer "+w.tokens["read"])
 		if tc.host != "" {
 			req.Host = tc.host

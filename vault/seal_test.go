@@ -30,7 +30,10 @@ func TestSealOpenBindsPlace(t *testing.T) {
 	if err != nil || !bytes.Equal(got, plain) {
 		t.Fatalf("open = %q, %v", got, err)
 	}
-	other, _ := newAEAD(testAEAD(t))
+	other, err := newAEAD(testAEAD(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		desc          string
 		space, secret string
@@ -66,8 +69,14 @@ func TestSealOpenBindsPlace(t *testing.T) {
 // never open anything but a ciphertext sealed for exactly this place.
 func FuzzOpenField(f *testing.F) {
 	key := bytes.Repeat([]byte{7}, DataKeySize)
-	aead, _ := newAEAD(key)
-	good, _ := sealField(aead, "s", "x", 1, "value", []byte("hello"))
+	aead, err := newAEAD(key)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, err := sealField(aead, "s", "x", 1, "value", []byte("hello"))
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(good)
 	f.Add([]byte{})
 	f.Add([]byte{formatAESGCM})

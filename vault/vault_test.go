@@ -82,7 +82,10 @@ func TestNoPlaintextInDatabaseFilesErrorsOrLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	files, _ := filepath.Glob(filepath.Join(dir, "kazzle.db*"))
+	files, err := filepath.Glob(filepath.Join(dir, "kazzle.db*"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	sawWAL := false
 	for _, path := range files {
 		data, err := os.ReadFile(path)
@@ -132,9 +135,15 @@ func TestMovedCiphertextDoesNotOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealedA1, _ := store.SecretVersion(ctx, f.Space.ID, a.ID, 1)
-	sealedB, _ := store.Secret(ctx, f.Space.ID, b.ID)
-	sealedL, _ := store.Secret(ctx, f.Space.ID, login.ID)
+	read := func(id string, version int) vault.SealedSecret {
+		t.Helper()
+		s, err := store.SecretVersion(ctx, f.Space.ID, id, version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	sealedA1, sealedB, sealedL := read(a.ID, 1), read(b.ID, 1), read(login.ID, 1)
 
 	write := func(s vault.SealedSecret) {
 		t.Helper()
@@ -148,7 +157,7 @@ func TestMovedCiphertextDoesNotOpen(t *testing.T) {
 	tampered.Fields = map[string][]byte{"value": sealedA1.Fields["value"]}
 	write(tampered)
 	// To another version: A's version 3 carries A's version 1 ciphertext.
-	cur, _ := store.Secret(ctx, f.Space.ID, a.ID)
+	cur := read(a.ID, 2)
 	cur.Version = 3
 	cur.Fields = map[string][]byte{"value": sealedA1.Fields["value"]}
 	write(cur)

@@ -32,8 +32,14 @@ func TestCreatesKeyFileWithMode0600(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id1, _ := w.KeyID(ctx)
-	id2, _ := again.KeyID(ctx)
+	id1, err := w.KeyID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2, err := again.KeyID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if id1 != id2 || !strings.HasPrefix(id1, "local:") {
 		t.Fatalf("key ids %q and %q", id1, id2)
 	}
@@ -44,7 +50,10 @@ func TestCreatesKeyFileWithMode0600(t *testing.T) {
 	if _, err := again.UnwrapDataKey(ctx, "space-b", wrapped); err == nil {
 		t.Fatal("a data key unwrapped for another space")
 	}
-	other, _ := Open(filepath.Join(t.TempDir(), "other.key"))
+	other, err := Open(filepath.Join(t.TempDir(), "other.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := other.UnwrapDataKey(ctx, "space-a", wrapped); err == nil || !strings.Contains(err.Error(), "is wrapped by local:") {
 		t.Fatalf("another root key: err = %v", err)
 	}
@@ -66,7 +75,9 @@ func TestRefusesKeyFileOthersCanRead(t *testing.T) {
 
 func TestRefusesDamagedKeyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "root.key")
-	os.WriteFile(path, []byte("c2hvcnQ=\n"), 0o600)
+	if err := os.WriteFile(path, []byte("c2hvcnQ=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "not 32 base64-encoded bytes") {
 		t.Fatalf("short key: err = %v", err)
 	}
