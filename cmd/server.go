@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/kazzle/kazzle/api"
-	"github.com/kazzle/kazzle/config"
+	"github.com/kazzle/kazzle/config/serverconfig"
 	"github.com/kazzle/kazzle/server"
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/awskms"
@@ -47,24 +47,24 @@ func (c *cli) serverCmd(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var cfg config.Server
+	var cfg serverconfig.Config
 	switch {
 	case *dev && *configPath == "":
 		host, _, err := net.SplitHostPort(*listen)
 		if err != nil || !api.IsLoopback(host) {
 			return usagef("--listen %s: the dev server listens on loopback only (127.0.0.1:PORT); use --config for anything else", *listen)
 		}
-		cfg = config.Server{
-			Listener: config.Listener{Type: "tcp", Address: *listen, TLSDisable: true},
-			Storage:  config.Storage{Type: "sqlite", Path: filepath.Join(*data, "kazzle.db")},
-			KMS:      config.KMS{Type: "local", KeyFile: filepath.Join(*data, "root.key")},
+		cfg = serverconfig.Config{
+			Listener: serverconfig.Listener{Type: "tcp", Address: *listen, TLSDisable: true},
+			Storage:  serverconfig.Storage{Type: "sqlite", Path: filepath.Join(*data, "kazzle.db")},
+			KMS:      serverconfig.KMS{Type: "local", KeyFile: filepath.Join(*data, "root.key")},
 		}
 	case !*dev && *configPath != "":
 		src, err := os.ReadFile(*configPath)
 		if err != nil {
 			return err
 		}
-		if cfg, err = config.ParseServer(*configPath, src); err != nil {
+		if cfg, err = serverconfig.Parse(*configPath, src); err != nil {
 			return err
 		}
 	default:
@@ -74,7 +74,7 @@ func (c *cli) serverCmd(ctx context.Context, args []string) error {
 }
 
 // openStore opens the configured database.
-func (c *cli) openStore(ctx context.Context, st config.Storage) (vault.Store, error) {
+func (c *cli) openStore(ctx context.Context, st serverconfig.Storage) (vault.Store, error) {
 	if st.Type == "sqlite" {
 		return sqlite.Open(ctx, st.Path)
 	}
@@ -92,7 +92,7 @@ func (c *cli) openStore(ctx context.Context, st config.Storage) (vault.Store, er
 	return store, nil
 }
 
-func openKeyWrapper(ctx context.Context, k config.KMS) (vault.KeyWrapper, error) {
+func openKeyWrapper(ctx context.Context, k serverconfig.KMS) (vault.KeyWrapper, error) {
 	if k.Type == "local" {
 		return localkms.Open(k.KeyFile)
 	}
@@ -107,7 +107,7 @@ func openKeyWrapper(ctx context.Context, k config.KMS) (vault.KeyWrapper, error)
 	return awskms.New(kms.NewFromConfig(awsCfg), k.KeyID), nil
 }
 
-func (c *cli) serve(ctx context.Context, cfg config.Server) error {
+func (c *cli) serve(ctx context.Context, cfg serverconfig.Config) error {
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
 	if os.Getenv("GOGC") == "" {
 		// A server's live heap is small and its garbage is per request: collecting less

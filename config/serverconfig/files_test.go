@@ -1,4 +1,4 @@
-package config
+package serverconfig
 
 import (
 	"os"
@@ -20,7 +20,7 @@ func TestServerRefusesAReadableTLSKeyOrAWritableDataFolder(t *testing.T) {
 	if err := os.WriteFile(key, []byte("not read here"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := Server{
+	s := Config{
 		Listener: Listener{Type: "tcp", Address: "0.0.0.0:8443", TLSCertFile: filepath.Join(dir, "tls.crt"), TLSKeyFile: key},
 		Storage:  Storage{Type: "sqlite", Path: filepath.Join(data, "kazzle.db")},
 		KMS:      KMS{Type: "local", KeyFile: filepath.Join(data, "root.key")},

@@ -1,4 +1,4 @@
-package config
+package serverconfig
 
 import (
 	"errors"
@@ -17,7 +17,7 @@ import (
 //     the root key for their own, or plant a journal file beside them.
 //
 // A folder that does not exist yet passes: the server creates it with mode 0700.
-func (s Server) CheckFiles() error {
+func (s Config) CheckFiles() error {
 	if !s.Listener.TLSDisable && s.Listener.TLSKeyFile != "" {
 		path := s.Listener.TLSKeyFile
 		fi, err := os.Stat(path)

@@ -1,4 +1,4 @@
-package config
+package serverconfig
 
 import (
 	"strings"
@@ -18,7 +18,7 @@ audit { retention = "365d" }
 `
 
 func TestParseServer(t *testing.T) {
-	s, err := ParseServer("kazzle-server.hcl", []byte(full))
+	s, err := Parse("kazzle-server.hcl", []byte(full))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,20 +53,20 @@ func TestParseServerErrors(t *testing.T) {
 }`, 1), `path is for storage "sqlite"`},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
-			_, err := ParseServer("kazzle-server.hcl", []byte(tc.src))
+			_, err := Parse("kazzle-server.hcl", []byte(tc.src))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
 	}
 	for _, storage := range []string{`storage "postgres" { url = "postgres://kazzle@db:5432/kazzle" }`, `storage "postgres" { url_env = "KAZZLE_DATABASE_URL" }`} {
-		s, err := ParseServer("x.hcl", []byte(strings.Replace(full, `storage "sqlite" { path = "/var/lib/kazzle/kazzle.db" }`, storage, 1)))
+		s, err := Parse("x.hcl", []byte(strings.Replace(full, `storage "sqlite" { path = "/var/lib/kazzle/kazzle.db" }`, storage, 1)))
 		if err != nil || s.Storage.Type != "postgres" || s.Storage.URL+s.Storage.URLEnv == "" {
 			t.Fatalf("%s: %+v, %v", storage, s.Storage, err)
 		}
 	}
 	ok := strings.Replace(strings.Replace(full, `tls_cert_file = "/etc/kazzle/tls.crt"`, "tls_disable = true", 1), "0.0.0.0", "127.0.0.1", 1)
-	if _, err := ParseServer("x.hcl", []byte(ok)); err != nil {
+	if _, err := Parse("x.hcl", []byte(ok)); err != nil {
 		t.Fatalf("tls_disable on loopback: %v", err)
 	}
 }
@@ -104,7 +104,7 @@ kms "local" { key_file = "/var/lib/kazzle/root.key" }
 		{"[2001:db8::1]:8200", true, "not a public"},
 		{"kazzle.internal:8200", true, "not a public"},
 	} {
-		s, err := ParseServer("kazzle-server.hcl", []byte(listener(tc.addr, tc.behind)))
+		s, err := Parse("kazzle-server.hcl", []byte(listener(tc.addr, tc.behind)))
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%s, behind_tls_proxy %v: %v", tc.addr, tc.behind, err)

@@ -1,6 +1,8 @@
-// Package config reads kazzle's configuration files: kazzle-server.hcl (config.Server)
-// now, and the project's kazzle.config.ts or kazzle.hcl later.
-package config
+// Package serverconfig reads kazzle-server.hcl, the configuration of `kazzle server`:
+// its listener and TLS files, storage, key wrapper and audit retention. It is the
+// operator's file, apart from a project's kazzle.config.ts or kazzle.hcl (package
+// config), and imports nothing of kazzle's.
+package serverconfig
 
 import (
 	"fmt"
@@ -15,8 +17,8 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 )
 
-// Server is kazzle-server.hcl, in the style of Vault's server configuration.
-type Server struct {
+// Config is kazzle-server.hcl, in the style of Vault's server configuration.
+type Config struct {
 	Listener Listener
 	Storage  Storage
 	KMS      KMS
@@ -82,12 +84,12 @@ func (a *Audit) RetentionDuration() (time.Duration, error) {
 	return d, nil
 }
 
-// ParseServer decodes kazzle-server.hcl. Errors carry HCL's file:line:column diagnostics.
+// Parse decodes kazzle-server.hcl. Errors carry HCL's file:line:column diagnostics.
 //
 // It decodes through HCL's schema API rather than gohcl, whose encoder drags packages
 // with costly init into every kazzle command, `kazzle run` included.
-func ParseServer(filename string, src []byte) (Server, error) {
-	var s Server
+func Parse(filename string, src []byte) (Config, error) {
+	var s Config
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		return s, diags
@@ -172,7 +174,7 @@ func decodeAttrs(body hcl.Body, targets map[string]any) hcl.Diagnostics {
 	return nil
 }
 
-func (s *Server) validate(filename string) error {
+func (s *Config) validate(filename string) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%s: %s", filename, fmt.Sprintf(format, args...))
 	}

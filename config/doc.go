@@ -1,0 +1,4 @@
+// Package config reads a project's configuration: kazzle.config.ts (bundled by esbuild,
+// evaluated in goja) or kazzle.hcl, into a Project of components, their secrets and
+// their targets. The server's own kazzle-server.hcl is package serverconfig's.
+package config
