@@ -145,12 +145,6 @@ func (s *Server) crossOrigin(r *http.Request) error {
 	return s.origins.Check(&probe)
 }
 
-// secureContext says whether browsers reach this server over HTTPS: directly, or through
-// a TLS-terminating proxy the operator configured.
-func (s *Server) secureContext(r *http.Request) bool {
-	return r.TLS != nil || s.opts.BehindTLSProxy
-}
-
 func isLoopbackHost(hostport string) bool {
 	host := hostport
 	if h, _, err := net.SplitHostPort(hostport); err == nil {

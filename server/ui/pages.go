@@ -1,4 +1,4 @@
-package server
+package ui
 
 import (
 	"errors"
@@ -12,7 +12,6 @@ import (
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/resolver"
-	"github.com/kazzle/kazzle/vault"
 )
 
 type uiCollection struct {
@@ -20,7 +19,7 @@ type uiCollection struct {
 	Environments []api.Environment
 }
 
-func (s *Server) uiHome(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+func (u *UI) uiHome(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
 	colls, err := sess.client.Collections(r.Context())
 	if err != nil {
 		return err
@@ -34,7 +33,7 @@ func (s *Server) uiHome(w http.ResponseWriter, r *http.Request, sess *uiSession)
 		out = append(out, uiCollection{Collection: c, Environments: envs})
 	}
 	sess.page.Title, sess.page.Data = "Collections", out
-	return s.render(w, http.StatusOK, "collections", sess.page)
+	return u.render(w, http.StatusOK, "collections", sess.page)
 }
 
 // uiSecret is a row of the secrets table: masked previews only.
@@ -63,7 +62,7 @@ type uiSecretsData struct {
 	Secrets      []uiSecret
 }
 
-func (s *Server) uiSecrets(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+func (u *UI) uiSecrets(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
 	coll, env := r.PathValue("collection"), r.URL.Query().Get("env")
 	envs, err := sess.client.Environments(r.Context(), coll)
 	if err != nil {
@@ -78,7 +77,7 @@ func (s *Server) uiSecrets(w http.ResponseWriter, r *http.Request, sess *uiSessi
 		data.Secrets = append(data.Secrets, uiSecret{Secret: sec, Previews: previews(sec)})
 	}
 	sess.page.Title, sess.page.Data = coll, data
-	return s.render(w, http.StatusOK, "secrets", sess.page)
+	return u.render(w, http.StatusOK, "secrets", sess.page)
 }
 
 // uiFormData is the add and edit form: field inputs, never pre-filled.
@@ -105,32 +104,25 @@ func fieldsForm(typ string) (required, optional []string, err error) {
 	return required, optional, nil
 }
 
-// uiMayChange refuses the add, edit and delete forms to a key that could not send
-// them, as the API refuses their posts: a read-only key, or one that may not change the
+// mayChange refuses the add, edit and delete forms to a key that could not send them,
+// as the API refuses their posts: a read-only key, or one that may not change the
 // secret of the URL. The refusal is audited like the API's.
-func (s *Server) uiMayChange(r *http.Request, sess *uiSession) error {
-	err := sess.p.need(vault.RoleWrite)
-	if err == nil && r.PathValue("id") != "" {
-		_, err = s.secretFor(r, sess.p, true)
-	}
-	if err != nil {
-		s.auditRefusal(r, sess.p, "ui "+auditRequest(r), err)
-	}
-	return err
+func (u *UI) mayChange(r *http.Request, sess *uiSession) error {
+	return u.api.MayChange(r, sess.key)
 }
 
-func (s *Server) uiNewSecretForm(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
-	if err := s.uiMayChange(r, sess); err != nil {
+func (u *UI) uiNewSecretForm(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+	if err := u.mayChange(r, sess); err != nil {
 		return err
 	}
 	typ := r.URL.Query().Get("type")
 	if typ == "" {
 		typ = string(resolver.TypeString)
 	}
-	return s.renderForm(w, r, sess, http.StatusOK, uiFormData{Collection: r.PathValue("collection"), Type: typ, Env: r.URL.Query().Get("env")}, "")
+	return u.renderForm(w, r, sess, http.StatusOK, uiFormData{Collection: r.PathValue("collection"), Type: typ, Env: r.URL.Query().Get("env")}, "")
 }
 
-func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, sess *uiSession, status int, d uiFormData, problem string) error {
+func (u *UI) renderForm(w http.ResponseWriter, r *http.Request, sess *uiSession, status int, d uiFormData, problem string) error {
 	var err error
 	if d.Required, d.Optional, err = fieldsForm(d.Type); err != nil {
 		return err
@@ -145,7 +137,7 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, sess *uiSess
 		sess.page.Title = "Edit " + d.Secret.Name
 	}
 	sess.page.Data, sess.page.Error = d, problem
-	return s.render(w, status, "secretform", sess.page)
+	return u.render(w, status, "secretform", sess.page)
 }
 
 // formFields reads the field inputs of a type from a form: required ones must be there,
@@ -181,7 +173,7 @@ func formProblem(err error) (string, error) {
 	return "", err
 }
 
-func (s *Server) uiNewSecret(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+func (u *UI) uiNewSecret(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
 	coll, typ := r.PathValue("collection"), r.PostFormValue("type")
 	d := uiFormData{Collection: coll, Type: typ, Name: r.PostFormValue("name"), Env: r.PostFormValue("environment"), Note: r.PostFormValue("note")}
 	fields, err := formFields(r, typ)
@@ -193,26 +185,26 @@ func (s *Server) uiNewSecret(w http.ResponseWriter, r *http.Request, sess *uiSes
 		if err != nil {
 			return err
 		}
-		return s.renderForm(w, r, sess, http.StatusBadRequest, d, problem)
+		return u.renderForm(w, r, sess, http.StatusBadRequest, d, problem)
 	}
 	http.Redirect(w, r, "/ui/collections/"+url.PathEscape(coll)+"?env="+url.QueryEscape(d.Env), http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) uiEditSecretForm(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
-	if err := s.uiMayChange(r, sess); err != nil {
+func (u *UI) uiEditSecretForm(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+	if err := u.mayChange(r, sess); err != nil {
 		return err
 	}
 	sec, err := sess.client.Secret(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	return s.renderForm(w, r, sess, http.StatusOK, uiFormData{Collection: sec.Collection, Type: sec.Type, Secret: &sec, Note: sec.Note}, "")
+	return u.renderForm(w, r, sess, http.StatusOK, uiFormData{Collection: sec.Collection, Type: sec.Type, Secret: &sec, Note: sec.Note}, "")
 }
 
 // uiEditSecret writes a new version. Every required field is entered again: the UI
 // never holds a value to keep.
-func (s *Server) uiEditSecret(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+func (u *UI) uiEditSecret(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
 	sec, err := sess.client.Secret(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -228,14 +220,14 @@ func (s *Server) uiEditSecret(w http.ResponseWriter, r *http.Request, sess *uiSe
 		if err != nil {
 			return err
 		}
-		return s.renderForm(w, r, sess, http.StatusBadRequest, uiFormData{Collection: sec.Collection, Type: sec.Type, Secret: &sec, Note: note}, problem)
+		return u.renderForm(w, r, sess, http.StatusBadRequest, uiFormData{Collection: sec.Collection, Type: sec.Type, Secret: &sec, Note: note}, problem)
 	}
 	http.Redirect(w, r, "/ui/collections/"+url.PathEscape(sec.Collection)+"?env="+url.QueryEscape(sec.Environment), http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) uiDeleteSecretForm(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
-	if err := s.uiMayChange(r, sess); err != nil {
+func (u *UI) uiDeleteSecretForm(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+	if err := u.mayChange(r, sess); err != nil {
 		return err
 	}
 	sec, err := sess.client.Secret(r.Context(), r.PathValue("id"))
@@ -243,10 +235,10 @@ func (s *Server) uiDeleteSecretForm(w http.ResponseWriter, r *http.Request, sess
 		return err
 	}
 	sess.page.Title, sess.page.Data = "Delete "+sec.Name, uiSecret{Secret: sec, Previews: previews(sec)}
-	return s.render(w, http.StatusOK, "delete", sess.page)
+	return u.render(w, http.StatusOK, "delete", sess.page)
 }
 
-func (s *Server) uiDeleteSecret(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+func (u *UI) uiDeleteSecret(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
 	sec, err := sess.client.Secret(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -265,7 +257,7 @@ type uiVersionsData struct {
 	Versions []api.Version
 }
 
-func (s *Server) uiVersions(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+func (u *UI) uiVersions(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
 	sec, err := sess.client.Secret(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -275,7 +267,7 @@ func (s *Server) uiVersions(w http.ResponseWriter, r *http.Request, sess *uiSess
 		return err
 	}
 	sess.page.Title, sess.page.Data = "Versions of "+sec.Name, uiVersionsData{Secret: sec, Previews: previews(sec), Versions: versions}
-	return s.render(w, http.StatusOK, "versions", sess.page)
+	return u.render(w, http.StatusOK, "versions", sess.page)
 }
 
 type uiAuditData struct {
@@ -284,7 +276,7 @@ type uiAuditData struct {
 	Events        []api.AuditEvent
 }
 
-func (s *Server) uiAudit(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
+func (u *UI) uiAudit(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
 	q := r.URL.Query()
 	d := uiAuditData{Action: q.Get("action"), Since: q.Get("since"), Limit: 100}
 	aq := api.AuditQuery{Action: d.Action, Limit: d.Limit}
@@ -307,5 +299,5 @@ func (s *Server) uiAudit(w http.ResponseWriter, r *http.Request, sess *uiSession
 	}
 	d.Events = events
 	sess.page.Title, sess.page.Data = "Audit trail", d
-	return s.render(w, http.StatusOK, "audit", sess.page)
+	return u.render(w, http.StatusOK, "audit", sess.page)
 }
