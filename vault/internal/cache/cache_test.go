@@ -1,0 +1,191 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func newClock() *clock { return &clock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+func TestAFullCacheEvictsTheLeastRecentlyUsedEntryNotAll(t *testing.T) {
+	const size = 4
+	c := New[string, int](size, 0, nil)
+	for i := range size {
+		c.Add(fmt.Sprint(i), i)
+	}
+	// "0" is used, so "1" is now the least recently used.
+	if v, ok := c.Get("0"); !ok || v != 0 {
+		t.Fatalf("Get(0) = %v, %v before the cache was full", v, ok)
+	}
+	c.Add("new", 99)
+	if got := c.Len(); got != size {
+		t.Fatalf("a full cache holds %d entries after one more add, want %d", got, size)
+	}
+	if _, ok := c.Get("1"); ok {
+		t.Error("the least recently used entry survived an add to a full cache")
+	}
+	for _, k := range []string{"0", "2", "3", "new"} {
+		if _, ok := c.Get(k); !ok {
+			t.Errorf("entry %s was dropped though it was not the least recently used", k)
+		}
+	}
+}
+
+func TestAnEntryExpiresByTheInjectedClock(t *testing.T) {
+	clk := newClock()
+	c := New[string, string](8, time.Second, clk.Now)
+	c.Add("k", "v")
+	clk.Advance(time.Second - time.Nanosecond)
+	if _, ok := c.Get("k"); !ok {
+		t.Fatal("an entry expired before its TTL on the injected clock")
+	}
+	clk.Advance(time.Nanosecond)
+	if _, ok := c.Get("k"); ok {
+		t.Fatal("an entry was served at its TTL on the injected clock")
+	}
+	// Re-adding starts the time again.
+	c.Add("k", "v2")
+	if v, ok := c.Get("k"); !ok || v != "v2" {
+		t.Fatalf("Get after re-add = %q, %v", v, ok)
+	}
+	// A clock set back does not extend trust: the entry is reloaded.
+	clk.Advance(-time.Minute)
+	if _, ok := c.Get("k"); ok {
+		t.Fatal("an entry was served with the clock set back before it was loaded")
+	}
+}
+
+func TestAnEntryWithoutTTLNeverExpires(t *testing.T) {
+	c := New[int, int](2, 0, nil)
+	c.Add(1, 1)
+	if v, ok := c.Get(1); !ok || v != 1 {
+		t.Fatalf("Get = %v, %v", v, ok)
+	}
+}
+
+func TestRemoveFuncDropsOnlyTheMatchingEntries(t *testing.T) {
+	c := New[string, string](8, 0, nil)
+	c.Add("h1", "key-a")
+	c.Add("h2", "key-b")
+	c.Add("h3", "key-a")
+	c.RemoveFunc(func(v string) bool { return v == "key-a" })
+	for k, want := range map[string]bool{"h1": false, "h2": true, "h3": false} {
+		if _, ok := c.Get(k); ok != want {
+			t.Errorf("%s present = %v, want %v", k, ok, want)
+		}
+	}
+	c.Remove("h2")
+	if c.Len() != 0 {
+		t.Errorf("%d entries after removing all", c.Len())
+	}
+}
+
+func TestConcurrentMissesShareOneLoad(t *testing.T) {
+	const n = 50
+	l := NewLoader[string](8, time.Minute, newClock().Now)
+	var loads atomic.Int32
+	release := make(chan struct{})
+	load := func(context.Context) (string, error) {
+		loads.Add(1)
+		<-release
+		return "value", nil
+	}
+	var started, done sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		started.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			started.Done()
+			v, err := l.Load(context.Background(), "space", load)
+			if err == nil && v != "value" {
+				err = fmt.Errorf("got %q", v)
+			}
+			errs <- err
+		}()
+	}
+	started.Wait()
+	// Let the callers reach the flight; those that arrive after it ends hit the cache.
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	done.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := loads.Load(); got != 1 {
+		t.Fatalf("%d concurrent misses made %d loads, want 1", n, got)
+	}
+	if _, err := l.Load(context.Background(), "space", load); err != nil || loads.Load() != 1 {
+		t.Fatalf("a later hit loaded again (%d loads, %v)", loads.Load(), err)
+	}
+}
+
+func TestAFailedLoadIsNotCached(t *testing.T) {
+	l := NewLoader[int](8, time.Minute, newClock().Now)
+	errKMS := errors.New("kms unavailable")
+	calls := 0
+	if _, err := l.Load(context.Background(), "k", func(context.Context) (int, error) { calls++; return 0, errKMS }); !errors.Is(err, errKMS) {
+		t.Fatalf("err = %v, want the load's error", err)
+	}
+	if _, ok := l.Get("k"); ok {
+		t.Fatal("a failed load left an entry")
+	}
+	v, err := l.Load(context.Background(), "k", func(context.Context) (int, error) { calls++; return 7, nil })
+	if err != nil || v != 7 || calls != 2 {
+		t.Fatalf("after a failure: v = %d, err = %v, %d loads; want 7, nil, 2", v, err, calls)
+	}
+}
+
+func TestAWaiterLeavesWhenItsContextEnds(t *testing.T) {
+	l := NewLoader[int](8, time.Minute, newClock().Now)
+	release := make(chan struct{})
+	defer close(release)
+	go l.Load(context.Background(), "k", func(context.Context) (int, error) { <-release; return 1, nil })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := l.Load(ctx, "k", func(context.Context) (int, error) { <-release; return 1, nil }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the waiter's own deadline", err)
+	}
+}
+
+func TestAnExpiredEntryIsLoadedAgain(t *testing.T) {
+	clk := newClock()
+	l := NewLoader[int](8, time.Minute, clk.Now)
+	n := 0
+	load := func(context.Context) (int, error) { n++; return n, nil }
+	for range 3 {
+		if _, err := l.Load(context.Background(), "k", load); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(time.Minute)
+	if v, err := l.Load(context.Background(), "k", load); err != nil || v != 2 {
+		t.Fatalf("after the TTL: v = %d, err = %v, want a second load", v, err)
+	}
+}
