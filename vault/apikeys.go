@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/vault/internal/cache"
 )
 
 // APIKeyPrefix starts every API key, so secret scanners can recognise a leaked one.
@@ -33,44 +33,29 @@ const touchEvery = time.Minute
 // within this time. Revocations through this Vault take effect at once.
 const KeyCacheTTL = time.Second
 
-// authCache holds recently verified keys by hash.
+// maxCachedAPIKeys bounds the verified keys held: an entry is a few hundred bytes, so this
+// is a few MiB at most, and it is far more keys than are in use within one KeyCacheTTL, so
+// a steady workload never misses for want of room. Tokens that fail to verify are not
+// cached, so guessing keys cannot fill it.
+const maxCachedAPIKeys = 10000
+
+// authCache holds recently verified keys by hash, each trusted for KeyCacheTTL on the
+// vault's clock.
 type authCache struct {
-	mu      sync.Mutex
-	entries map[string]authEntry
+	c *cache.Cache[string, APIKey]
 }
 
-type authEntry struct {
-	key    APIKey
-	loaded time.Time
+func newAuthCache(now func() time.Time) authCache {
+	return authCache{c: cache.New[string, APIKey](maxCachedAPIKeys, KeyCacheTTL, now)}
 }
 
-func (c *authCache) get(hash []byte, now time.Time) (APIKey, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[string(hash)]
-	if !ok || now.Sub(e.loaded) >= KeyCacheTTL || now.Before(e.loaded) {
-		return APIKey{}, false
-	}
-	return e.key, true
-}
+func (a authCache) get(hash []byte) (APIKey, bool) { return a.c.Get(string(hash)) }
 
-func (c *authCache) put(k APIKey, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= 10000 {
-		c.entries = make(map[string]authEntry)
-	}
-	c.entries[string(k.Hash)] = authEntry{key: k, loaded: now}
-}
+func (a authCache) put(k APIKey) { a.c.Add(string(k.Hash), k) }
 
-func (c *authCache) forget(keyID string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for h, e := range c.entries {
-		if e.key.ID == keyID {
-			delete(c.entries, h)
-		}
-	}
+// forget drops every cached entry of the key keyID, so its revocation holds at once here.
+func (a authCache) forget(keyID string) {
+	a.c.RemoveFunc(func(k APIKey) bool { return k.ID == keyID })
 }
 
 // newAPIKeyToken returns kzl_ followed by 43 uniformly random base62 characters.
@@ -157,7 +142,7 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (APIKey, error) 
 	}
 	now := v.now()
 	hash := HashAPIKey(token)
-	k, cached := v.auth.get(hash, now)
+	k, cached := v.auth.get(hash)
 	if !cached {
 		var err error
 		k, err = v.store.APIKeyByHash(ctx, hash)
@@ -167,7 +152,7 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (APIKey, error) 
 		if err != nil {
 			return APIKey{}, err
 		}
-		v.auth.put(k, now)
+		v.auth.put(k)
 	}
 	switch {
 	case !k.RevokedAt.IsZero():
@@ -180,7 +165,7 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (APIKey, error) 
 			v.log.Warn("recording API key use", "key", k.ID, "err", err)
 		}
 		k.LastUsedAt = now
-		v.auth.put(k, now)
+		v.auth.put(k)
 	}
 	return k, nil
 }

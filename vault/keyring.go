@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/kazzle/kazzle/vault/internal/cache"
 )
 
 // WrappedKey is a space's data key as a key-management service wrapped it.
@@ -34,38 +36,39 @@ type KeyWrapper interface {
 type KeyCacheOptions struct {
 	// TTL is how long an unwrapped key is used before it is unwrapped again (default 10m).
 	TTL time.Duration
-	// MaxKeys caps how many spaces' keys are held at once (default 10,000).
+	// MaxKeys caps how many spaces' keys are held at once (default 10,000); when full, the
+	// least recently used key goes.
 	MaxKeys int
 }
+
+// defaultKeyTTL bounds how long a data key stays in memory after one KMS call: long enough
+// that a steady workload costs a KMS call per space every few minutes, short enough that
+// a root key disabled in KMS stops this process within minutes.
+const defaultKeyTTL = 10 * time.Minute
+
+// defaultMaxKeys bounds the unwrapped keys held: one AES-GCM instance (well under 1 KiB)
+// per space, so 10,000 spaces cost a few MiB, and a deployment with more spaces than that
+// in steady use pays one KMS call per space per eviction, not an outage.
+const defaultMaxKeys = 10000
 
 // keyring caches the AES-GCM instance of each space's data key for a bounded time, so a
 // steady workload makes one KMS call per space per TTL rather than one per request.
 // Concurrent misses for one space share a single unwrap.
 type keyring struct {
-	ttl time.Duration
-	max int
-	now func() time.Time
+	keys *cache.Loader[cipher.AEAD]
 
 	mu      sync.Mutex
 	wrapper KeyWrapper
-	entries map[string]*keyEntry
-}
-
-type keyEntry struct {
-	ready   chan struct{} // closed when aead or err is set
-	aead    cipher.AEAD
-	err     error
-	expires time.Time
 }
 
 func newKeyring(w KeyWrapper, o KeyCacheOptions, now func() time.Time) *keyring {
 	if o.TTL <= 0 {
-		o.TTL = 10 * time.Minute
+		o.TTL = defaultKeyTTL
 	}
 	if o.MaxKeys <= 0 {
-		o.MaxKeys = 10000
+		o.MaxKeys = defaultMaxKeys
 	}
-	return &keyring{ttl: o.TTL, max: o.MaxKeys, now: now, wrapper: w, entries: make(map[string]*keyEntry)}
+	return &keyring{keys: cache.NewLoader[cipher.AEAD](o.MaxKeys, o.TTL, now), wrapper: w}
 }
 
 func (k *keyring) keyWrapper() KeyWrapper {
@@ -83,41 +86,9 @@ func (k *keyring) setWrapper(w KeyWrapper) {
 // aead returns the cipher of a space's data key, unwrapping the key that load returns
 // when the cache has none (or an expired one).
 func (k *keyring) aead(ctx context.Context, spaceID string, load func(context.Context) (WrappedKey, error)) (cipher.AEAD, error) {
-	k.mu.Lock()
-	e, ok := k.entries[spaceID]
-	if ok {
-		select {
-		case <-e.ready:
-			if e.err != nil || !k.now().Before(e.expires) {
-				ok = false
-			}
-		default: // another goroutine is unwrapping; wait for it below
-		}
-	}
-	if !ok {
-		e = &keyEntry{ready: make(chan struct{})}
-		k.evictLocked()
-		k.entries[spaceID] = e
-		w := k.wrapper
-		k.mu.Unlock()
-		e.aead, e.err = unwrap(ctx, w, spaceID, load)
-		e.expires = k.now().Add(k.ttl)
-		close(e.ready)
-		if e.err != nil {
-			return nil, e.err
-		}
-		return e.aead, nil
-	}
-	k.mu.Unlock()
-	select {
-	case <-e.ready:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	if e.err != nil {
-		return nil, e.err
-	}
-	return e.aead, nil
+	return k.keys.Load(ctx, spaceID, func(ctx context.Context) (cipher.AEAD, error) {
+		return unwrap(ctx, k.keyWrapper(), spaceID, load)
+	})
 }
 
 func unwrap(ctx context.Context, w KeyWrapper, spaceID string, load func(context.Context) (WrappedKey, error)) (cipher.AEAD, error) {
@@ -139,38 +110,6 @@ func (k *keyring) put(spaceID string, key []byte) error {
 	if err != nil {
 		return err
 	}
-	e := &keyEntry{ready: make(chan struct{}), aead: aead, expires: k.now().Add(k.ttl)}
-	close(e.ready)
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.evictLocked()
-	k.entries[spaceID] = e
+	k.keys.Add(spaceID, aead)
 	return nil
-}
-
-// evictLocked makes room for one entry: expired ones go first, then the soonest to expire.
-func (k *keyring) evictLocked() {
-	if len(k.entries) < k.max {
-		return
-	}
-	now := k.now()
-	var oldestID string
-	var oldest time.Time
-	for id, e := range k.entries {
-		select {
-		case <-e.ready:
-		default:
-			continue // in flight
-		}
-		if !now.Before(e.expires) {
-			delete(k.entries, id)
-			continue
-		}
-		if oldestID == "" || e.expires.Before(oldest) {
-			oldestID, oldest = id, e.expires
-		}
-	}
-	if len(k.entries) >= k.max && oldestID != "" {
-		delete(k.entries, oldestID)
-	}
 }

@@ -7,9 +7,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/vault/internal/cache"
 )
 
 // sealedCache keeps the sealed rows of recently resolved environments, so a steady stream
@@ -17,9 +17,16 @@ import (
 // ciphertext, and an entry is used only while the collection's generation, read from the
 // store on every call, is the one it was loaded at: a change made through any process
 // sharing the database is seen at once.
-type sealedCache struct {
-	mu      sync.Mutex
-	entries map[sealedKey]*sealedEntry
+type sealedCache = cache.Cache[sealedKey, *sealedEntry]
+
+// maxSealedEntries bounds how many environments' sealed rows are held. An entry is about
+// the size of its environment's ciphertext; 4096 covers every environment in use in all
+// but the largest deployments. Past it the least recently resolved environment goes, which
+// costs that environment one query on its next resolve, and no other its cached rows.
+const maxSealedEntries = 4096
+
+func newSealedCache() *sealedCache {
+	return cache.New[sealedKey, *sealedEntry](maxSealedEntries, 0, nil)
 }
 
 type sealedKey struct{ space, collection, env string }
@@ -147,20 +154,13 @@ func (p *viewPlan) secretOf(field int) plannedSecret {
 	return plannedSecret{}
 }
 
-// maxSealedEntries bounds the cache; when full it starts over, which costs one query per
-// environment in use.
-const maxSealedEntries = 4096
-
 // environment returns the sealed current versions of a collection's secrets (all, or
 // those of an environment: untagged and tagged with it) and the plan of the environment's
 // view, from the cache when c's generation, as just read from the store, still matches.
 func (v *Vault) environment(ctx context.Context, c Collection, envID string) (*sealedEntry, error) {
 	spaceID, collectionID, gen := c.SpaceID, c.ID, c.Generation
 	key := sealedKey{spaceID, collectionID, envID}
-	cache := &v.sealed
-	cache.mu.Lock()
-	e, ok := cache.entries[key]
-	cache.mu.Unlock()
+	e, ok := v.sealed.Get(key)
 	if ok && e.generation == gen {
 		return e, nil
 	}
@@ -176,11 +176,6 @@ func (v *Vault) environment(ctx context.Context, c Collection, envID string) (*s
 		return nil, err
 	}
 	e = &sealedEntry{generation: gen, rows: rows, view: plan}
-	cache.mu.Lock()
-	if cache.entries == nil || len(cache.entries) >= maxSealedEntries {
-		cache.entries = make(map[sealedKey]*sealedEntry)
-	}
-	cache.entries[key] = e
-	cache.mu.Unlock()
+	v.sealed.Add(key, e)
 	return e, nil
 }

@@ -27,7 +27,7 @@ type Options struct {
 type Vault struct {
 	store  Store
 	keys   *keyring
-	sealed sealedCache
+	sealed *sealedCache
 	// checking holds a token while a Check runs: one at a time, since each opens a
 	// whole collection, one secret after another.
 	checking chan struct{}
@@ -46,7 +46,8 @@ func New(store Store, w KeyWrapper, o Options) *Vault {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Vault{store: store, keys: newKeyring(w, o.KeyCache, now), now: func() time.Time { return now().UTC() }, log: log, checking: make(chan struct{}, 1)}
+	utc := func() time.Time { return now().UTC() }
+	return &Vault{store: store, keys: newKeyring(w, o.KeyCache, now), sealed: newSealedCache(), auth: newAuthCache(utc), now: utc, log: log, checking: make(chan struct{}, 1)}
 }
 
 // Store returns the underlying store, for reads that need no plaintext.
