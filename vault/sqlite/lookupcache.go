@@ -2,10 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 
 	"github.com/kazzle/kazzle/vault"
+	"github.com/kazzle/kazzle/vault/internal/cache"
 )
 
 // lookupCache answers CollectionAndEnvironment from memory. It is exact because this
@@ -16,8 +16,7 @@ import (
 // which spares them contending with the writer for the WAL index.
 type lookupCache struct {
 	writes  atomic.Int64
-	mu      sync.Mutex
-	entries map[lookupKey]lookupEntry
+	entries *cache.Cache[lookupKey, lookupEntry]
 }
 
 type lookupKey struct{ space, collection, env string }
@@ -28,16 +27,21 @@ type lookupEntry struct {
 	e      vault.Environment
 }
 
+// maxLookupEntries bounds the collection and environment pairs held: an entry is two small
+// records, so this is a few MiB at most, and it covers every pair in use in all but the largest
+// vaults. Past it the least recently used pair goes, costing it one query next time.
 const maxLookupEntries = 4096
+
+func newLookupCache() *cache.Cache[lookupKey, lookupEntry] {
+	return cache.New[lookupKey, lookupEntry](maxLookupEntries, 0, nil)
+}
 
 // CollectionAndEnvironment finds a collection and one of its environments, from memory
 // when no write has happened since they were read.
 func (s *Store) CollectionAndEnvironment(ctx context.Context, spaceID, collection, env string) (vault.Collection, vault.Environment, error) {
 	key := lookupKey{spaceID, collection, env}
 	seen := s.lookups.writes.Load()
-	s.lookups.mu.Lock()
-	e, ok := s.lookups.entries[key]
-	s.lookups.mu.Unlock()
+	e, ok := s.lookups.entries.Get(key)
 	if ok && e.writes == seen {
 		return e.c, e.e, nil
 	}
@@ -45,11 +49,6 @@ func (s *Store) CollectionAndEnvironment(ctx context.Context, spaceID, collectio
 	if err != nil {
 		return c, en, err
 	}
-	s.lookups.mu.Lock()
-	if s.lookups.entries == nil || len(s.lookups.entries) >= maxLookupEntries {
-		s.lookups.entries = make(map[lookupKey]lookupEntry)
-	}
-	s.lookups.entries[key] = lookupEntry{writes: seen, c: c, e: en}
-	s.lookups.mu.Unlock()
+	s.lookups.entries.Add(key, lookupEntry{writes: seen, c: c, e: en})
 	return c, en, nil
 }
