@@ -83,6 +83,9 @@ func (k *keyring) setWrapper(w KeyWrapper) {
 	k.wrapper = w
 }
 
+// cached returns the cipher of a space's data key if the cache holds it.
+func (k *keyring) cached(spaceID string) (cipher.AEAD, bool) { return k.keys.Get(spaceID) }
+
 // aead returns the cipher of a space's data key, unwrapping the key that load returns
 // when the cache has none (or an expired one).
 func (k *keyring) aead(ctx context.Context, spaceID string, load func(context.Context) (WrappedKey, error)) (cipher.AEAD, error) {

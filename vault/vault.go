@@ -62,6 +62,9 @@ func (v *Vault) event(actor Actor, spaceID, action string, target AuditTarget) A
 
 // aead returns the cipher of a space's data key, from the cache when it can.
 func (v *Vault) aead(ctx context.Context, spaceID string) (cipher.AEAD, error) {
+	if aead, ok := v.keys.cached(spaceID); ok {
+		return aead, nil // a hit builds no load function: the resolve path allocates nothing here
+	}
 	return v.keys.aead(ctx, spaceID, func(ctx context.Context) (WrappedKey, error) {
 		v.log.Debug("unwrapping data key", "space", spaceID)
 		return v.store.SpaceKey(ctx, spaceID)

@@ -189,3 +189,18 @@ func TestAnExpiredEntryIsLoadedAgain(t *testing.T) {
 		t.Fatalf("after the TTL: v = %d, err = %v, want a second load", v, err)
 	}
 }
+
+// BenchmarkGetHit is the cost a cache adds to a resolve in the steady state: one hit.
+func BenchmarkGetHit(b *testing.B) {
+	c := New[string, int](4096, time.Minute, newClock().Now)
+	for i := range 4096 {
+		c.Add(fmt.Sprint(i), i)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, ok := c.Get("100"); !ok {
+				b.Fatal("miss")
+			}
+		}
+	})
+}
