@@ -25,8 +25,14 @@ type sealedCache = cache.Cache[sealedKey, *sealedEntry]
 // costs that environment one query on its next resolve, and no other its cached rows.
 const maxSealedEntries = 4096
 
+// maxSealedBytes bounds the ciphertext the cache holds in all: environments are cheap to
+// make, and each entry holds its own copy of the collection's untagged rows, so a count
+// alone would let a few large collections hold gigabytes. 64 MiB is thousands of
+// environments of common size.
+const maxSealedBytes = 64 << 20
+
 func newSealedCache() *sealedCache {
-	return cache.New[sealedKey, *sealedEntry](maxSealedEntries, 0, nil)
+	return cache.NewWeighted[sealedKey](maxSealedEntries, maxSealedBytes, func(e *sealedEntry) int64 { return e.size })
 }
 
 type sealedKey struct{ space, collection, env string }
@@ -38,6 +44,7 @@ type sealedEntry struct {
 	generation int64
 	rows       []SealedSecret
 	view       viewPlan
+	size       int64 // the bytes of its sealed fields
 }
 
 // viewPlan lists the sealed fields of an environment's view (resolver.ViewOrder) in the
@@ -176,6 +183,11 @@ func (v *Vault) environment(ctx context.Context, c Collection, envID string) (*s
 		return nil, err
 	}
 	e = &sealedEntry{generation: gen, rows: rows, view: plan}
+	for _, r := range rows {
+		for _, f := range r.Fields {
+			e.size += int64(len(f))
+		}
+	}
 	v.sealed.Add(key, e)
 	return e, nil
 }

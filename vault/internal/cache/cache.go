@@ -10,6 +10,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -21,6 +22,10 @@ type Cache[K comparable, V any] struct {
 	lru *lru.Cache[K, entry[V]]
 	ttl time.Duration
 	now func() time.Time
+	// With weight set (NewWeighted), the entries' weights total at most maxWeight.
+	weight    func(V) int64
+	maxWeight int64
+	total     atomic.Int64
 }
 
 type entry[V any] struct {
@@ -41,6 +46,20 @@ func New[K comparable, V any](size int, ttl time.Duration, now func() time.Time)
 		now = time.Now
 	}
 	return &Cache[K, V]{lru: l, ttl: ttl, now: now}
+}
+
+// NewWeighted returns a cache of at most size entries whose weights, as weight gives
+// them (their size in bytes, say), total at most maxWeight: past it the least recently
+// used entries go, and a value heavier than maxWeight on its own is not kept. Entries
+// never expire.
+func NewWeighted[K comparable, V any](size int, maxWeight int64, weight func(V) int64) *Cache[K, V] {
+	c := &Cache[K, V]{weight: weight, maxWeight: maxWeight}
+	l, err := lru.NewWithEvict(size, func(_ K, e entry[V]) { c.total.Add(-weight(e.v)) })
+	if err != nil {
+		panic(fmt.Sprintf("cache: size %d: %v", size, err))
+	}
+	c.lru = l
+	return c
 }
 
 // Get returns the value of key, if present and not expired, and marks it recently used.
@@ -68,7 +87,22 @@ func (c *Cache[K, V]) Add(key K, v V) {
 	if c.ttl > 0 {
 		loaded = c.now()
 	}
+	if c.weight == nil {
+		c.lru.Add(key, entry[V]{v: v, loaded: loaded})
+		return
+	}
+	c.lru.Remove(key) // its weight leaves the total through the eviction callback
+	w := c.weight(v)
+	if w > c.maxWeight {
+		return
+	}
+	c.total.Add(w)
 	c.lru.Add(key, entry[V]{v: v, loaded: loaded})
+	for c.total.Load() > c.maxWeight {
+		if _, _, ok := c.lru.RemoveOldest(); !ok {
+			break
+		}
+	}
 }
 
 // Remove drops key.

@@ -204,3 +204,28 @@ func BenchmarkGetHit(b *testing.B) {
 		}
 	})
 }
+
+func TestAWeightedCacheStaysUnderItsWeight(t *testing.T) {
+	c := NewWeighted[string, []byte](100, 10, func(v []byte) int64 { return int64(len(v)) })
+	c.Add("a", make([]byte, 4))
+	c.Add("b", make([]byte, 4))
+	c.Get("a") // a is now the most recently used
+	c.Add("c", make([]byte, 4))
+	if _, ok := c.Get("b"); ok {
+		t.Error("b, the least recently used, was kept past the weight")
+	}
+	for _, k := range []string{"a", "c"} {
+		if _, ok := c.Get(k); !ok {
+			t.Errorf("%s was dropped", k)
+		}
+	}
+	c.Add("a", make([]byte, 2)) // replacing a value counts its new weight only
+	c.Add("d", make([]byte, 4))
+	if got := c.total.Load(); got != 10 {
+		t.Errorf("total weight %d, want 10", got)
+	}
+	c.Add("huge", make([]byte, 11))
+	if _, ok := c.Get("huge"); ok || c.Len() != 3 {
+		t.Errorf("a value heavier than the cache was kept (%d entries)", c.Len())
+	}
+}
