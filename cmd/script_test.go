@@ -64,6 +64,7 @@ func TestScripts(t *testing.T) {
 			"pgdatabase":     cmdPGDatabase,
 			"awsshow":        cmdAWSShow,
 			"copyfixture":    cmdCopyFixture,
+			"golden":         cmdGolden,
 		},
 	})
 }

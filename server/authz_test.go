@@ -64,6 +64,7 @@ func newWorld(t *testing.T) *world {
 			t.Fatal(err)
 		}
 		w.tokens[name] = tok
+		f.Clock.Advance(time.Second) // keys list in the order they were made
 		return tok
 	}
 	key(f.Space.ID, "admin", vault.RoleAdmin, "", "", time.Time{})
