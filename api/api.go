@@ -1,6 +1,7 @@
-// Package api is the wire contract of kazzle's HTTP API under /v1/: request and response
-// types, error codes, and the Go client. The server and the CLI share these types, so
-// the two cannot drift apart.
+// Package api is the wire contract of kazzle: the request and response types of the HTTP
+// API under /v1/, its error codes, the Go client, and the reports the CLI prints with
+// --json. Every JSON body the server sends or the CLI prints is a type of this package,
+// used on both sides, so the two cannot drift apart.
 package api
 
 import (
@@ -49,6 +50,11 @@ type Collection struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// CollectionList lists collections.
+type CollectionList struct {
+	Collections []Collection `json:"collections"`
+}
+
 // CreateCollectionRequest creates a collection.
 type CreateCollectionRequest struct {
 	Slug string `json:"slug"`
@@ -60,6 +66,11 @@ type Environment struct {
 	ID        string    `json:"id"`
 	Slug      string    `json:"slug"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// EnvironmentList lists the environments of a collection.
+type EnvironmentList struct {
+	Environments []Environment `json:"environments"`
 }
 
 // CreateEnvironmentRequest creates an environment in the collection of the URL.

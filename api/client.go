@@ -132,7 +132,7 @@ func esc(s string) string { return url.PathEscape(s) }
 
 // Collections lists the collections the key can see.
 func (c *Client) Collections(ctx context.Context) ([]Collection, error) {
-	var out struct{ Collections []Collection }
+	var out CollectionList
 	return out.Collections, c.do(ctx, "GET", "/v1/collections", nil, &out)
 }
 
@@ -149,7 +149,7 @@ func (c *Client) DeleteCollection(ctx context.Context, collection string) error 
 
 // Environments lists the environments of a collection.
 func (c *Client) Environments(ctx context.Context, collection string) ([]Environment, error) {
-	var out struct{ Environments []Environment }
+	var out EnvironmentList
 	return out.Environments, c.do(ctx, "GET", "/v1/collections/"+esc(collection)+"/environments", nil, &out)
 }
 

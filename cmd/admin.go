@@ -38,7 +38,7 @@ func (c *cli) collectionsCmd(ctx context.Context, args []string) error {
 			return err
 		}
 		if co.json {
-			return c.printJSON(map[string]any{"collections": colls})
+			return c.printJSON(api.CollectionList{Collections: colls})
 		}
 		t := newTable(c.stdout, "SLUG", "NAME", "CREATED")
 		for _, col := range colls {
@@ -86,7 +86,7 @@ func (c *cli) envsCmd(ctx context.Context, args []string) error {
 			return err
 		}
 		if co.json {
-			return c.printJSON(map[string]any{"environments": envs})
+			return c.printJSON(api.EnvironmentList{Environments: envs})
 		}
 		for _, e := range envs {
 			fmt.Fprintln(c.stdout, printable(e.Slug))

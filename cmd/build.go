@@ -13,12 +13,6 @@ import (
 	"github.com/kazzle/kazzle/config"
 )
 
-// builtComponent is one UI component's build, as --json prints it.
-type builtComponent struct {
-	Component string `json:"component"`
-	bundler.Result
-}
-
 // buildCmd is `kazzle build [component…] --env=Y`: each UI component of the project is
 // built with only its declared VITE_ values inlined, and its output scanned for every
 // other secret value of the environment.
@@ -66,7 +60,7 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	if co.json {
-		return c.printJSON(map[string]any{"components": built})
+		return c.printJSON(api.BuildReport{Components: built})
 	}
 	for _, b := range built {
 		c.printSizes(*dir, b)
@@ -77,8 +71,8 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 // buildUI builds the named UI components of p with the environment's vars: each
 // inlines its declared values and is scanned for the scan values (every stored field)
 // but its own. reportSizes adds the gzipped sizes that kazzle build prints.
-func (c *cli) buildUI(ctx context.Context, p config.Project, dir string, names []string, vars, scan []api.Var, co common, reportSizes bool) ([]builtComponent, error) {
-	var built []builtComponent
+func (c *cli) buildUI(ctx context.Context, p config.Project, dir string, names []string, vars, scan []api.Var, co common, reportSizes bool) ([]api.BuiltComponent, error) {
+	var built []api.BuiltComponent
 	for _, name := range names {
 		comp := p.Components[name]
 		var allow []string
@@ -102,7 +96,7 @@ func (c *cli) buildUI(ctx context.Context, p config.Project, dir string, names [
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", name, err)
 		}
-		built = append(built, builtComponent{Component: name, Result: res})
+		built = append(built, builtReport(name, res))
 	}
 	return built, nil
 }
@@ -187,9 +181,9 @@ func splitSecrets(component string, declared, allow []string, vars, scan []api.V
 
 // printSizes prints a component's output files with their sizes, and their gzipped
 // sizes when the build measured them, as Vite does.
-func (c *cli) printSizes(dir string, b builtComponent) {
+func (c *cli) printSizes(dir string, b api.BuiltComponent) {
 	fmt.Fprintln(c.stdout, printablef("%s → %s", b.Component, filepath.ToSlash(filepath.Join(dir, b.OutDir))))
-	gzipped := slices.ContainsFunc(b.Files, func(f bundler.File) bool { return f.Gzip > 0 })
+	gzipped := slices.ContainsFunc(b.Files, func(f api.BuiltFile) bool { return f.Gzip > 0 })
 	t := newTable(c.stdout)
 	row := func(cols ...string) { t.row(append([]string{""}, cols...)...) }
 	if gzipped {

@@ -60,7 +60,7 @@ func (c *cli) deployCmd(ctx context.Context, args []string) error {
 	}
 	plans := deployer.Plan(ctx, comps, *parallel)
 	if co.json && *planOnly {
-		return c.printJSON(map[string]any{"plan": planView(plans), "build": uis})
+		return c.printJSON(api.DeployPlanReport{Build: uis, Plan: planReport(plans)})
 	}
 	if !co.json {
 		c.printPlan(plans, uis, p)
@@ -79,7 +79,7 @@ func (c *cli) deployCmd(ctx context.Context, args []string) error {
 		return errors.New("deploy cancelled: nothing was changed")
 	}
 	results := deployer.Apply(ctx, plans, *parallel, c.progressView(plans))
-	var built []builtComponent
+	var built []api.BuiltComponent
 	var buildErr error
 	if len(uis) > 0 {
 		// The whole environment: every stored field but the declared VITE_ values is scanned for.
@@ -91,7 +91,7 @@ func (c *cli) deployCmd(ctx context.Context, args []string) error {
 		}
 	}
 	if co.json {
-		if err := c.printJSON(map[string]any{"plan": planView(plans), "results": results, "build": built}); err != nil {
+		if err := c.printJSON(api.DeployReport{Build: built, Plan: planReport(plans), Results: resultsReport(results)}); err != nil {
 			return err
 		}
 	} else {
@@ -168,28 +168,6 @@ func (c *cli) deployTargets(ctx context.Context, client *api.Client, p config.Pr
 		comps = append(comps, deployer.Component{Name: name, Vars: vars, Targets: targets})
 	}
 	return comps, nil
-}
-
-// targetView is a target's plan as --json prints it.
-type targetView struct {
-	deployer.TargetPlan
-	Error string `json:"error,omitempty"`
-}
-
-func planView(plans []deployer.ComponentPlan) []map[string]any {
-	out := []map[string]any{}
-	for _, p := range plans {
-		var ts []targetView
-		for _, t := range p.Targets {
-			tv := targetView{TargetPlan: t}
-			if t.Err != nil {
-				tv.Error = t.Err.Error()
-			}
-			ts = append(ts, tv)
-		}
-		out = append(out, map[string]any{"component": p.Component, "targets": ts})
-	}
-	return out
 }
 
 func allEmpty(plans []deployer.ComponentPlan) bool {
@@ -295,7 +273,7 @@ func progressText(p deployer.Progress) string {
 	return p.Target + ": " + p.Step
 }
 
-func (c *cli) printSummary(results []deployer.Result, built []builtComponent) {
+func (c *cli) printSummary(results []deployer.Result, built []api.BuiltComponent) {
 	var applied, unchanged, failed int
 	for _, r := range results {
 		switch r.Status {

@@ -47,13 +47,13 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request, p *prin
 	if err != nil {
 		return err
 	}
-	out := []api.Collection{}
+	out := api.CollectionList{Collections: []api.Collection{}}
 	for _, c := range colls {
 		if p.reach(c.ID, "", false) == nil {
-			out = append(out, toCollection(c))
+			out.Collections = append(out.Collections, toCollection(c))
 		}
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"collections": out})
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -111,13 +111,13 @@ func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request, p *pri
 	if err != nil {
 		return err
 	}
-	out := []api.Environment{}
+	out := api.EnvironmentList{Environments: []api.Environment{}}
 	for _, e := range envs {
 		if p.reach(c.ID, e.ID, false) == nil {
-			out = append(out, api.Environment{ID: e.ID, Slug: e.Slug, CreatedAt: e.CreatedAt})
+			out.Environments = append(out.Environments, api.Environment{ID: e.ID, Slug: e.Slug, CreatedAt: e.CreatedAt})
 		}
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"environments": out})
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request, p *principal) error {
