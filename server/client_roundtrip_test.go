@@ -168,7 +168,7 @@ func TestTheClientGetsEveryFieldTheServerSends(t *testing.T) {
 	resolved := strictly[api.ResolveResponse](t, rec, "Resolve")
 	same(t, "Resolve", vars, resolved.Vars)
 	if resolved.Scan != nil {
-		t.Fatalf("Resolve: a scan nobody asked for: %+v", resolved.Scan)
+		t.Fatalf("Resolve: %d scan values nobody asked for", len(resolved.Scan))
 	}
 	call("ResolveForScan")
 	vars, scan, err := admin.ResolveForScan(ctx, api.ResolveRequest{Collection: "my-saas", Environment: "dev"})

@@ -3,7 +3,7 @@ package vault
 import (
 	"strconv"
 
-	"github.com/kazzle/kazzle/internal/jsonenc"
+	"github.com/kazzle/kazzle/vault/internal/jsonstr"
 )
 
 // JSONSize estimates the length of t's JSON, for sizing a buffer.
@@ -34,7 +34,7 @@ func (t AuditTarget) AppendJSON(b []byte) []byte {
 	str := func(name, v string) {
 		if v != "" {
 			key(name)
-			b = jsonenc.AppendString(b, v)
+			b = jsonstr.AppendString(b, v)
 		}
 	}
 	num := func(name string, v int) {
@@ -58,7 +58,7 @@ func (t AuditTarget) AppendJSON(b []byte) []byte {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = jsonenc.AppendString(b, s)
+				b = jsonstr.AppendString(b, s)
 			}
 			b = append(b, ']')
 		}
