@@ -24,3 +24,43 @@ func TestNoAWSSchemaPackages(t *testing.T) {
 		}
 	}
 }
+
+// TestImportArrows keeps the packages' dependencies pointing one way: only cmd wires
+// the server, the admin UI and the MCP server together; the UI reaches the API through
+// an interface; the server's configuration and the vault's internals depend on nothing
+// of the rest; the toolchain (config, bundler, deployer) never reaches the vault.
+func TestImportArrows(t *testing.T) {
+	goTool := testenv.LookPath(t, "it lists the packages' imports", "go")
+	const mod = "github.com/kazzle/kazzle/"
+	out, err := exec.Command(goTool, "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, mod+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	under := func(pkg, root string) bool { return pkg == root || strings.HasPrefix(pkg, root+"/") }
+	wiredByCmd := []string{"cmd", "server", "mcp"}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(fields[0], mod)
+		for _, imp := range fields[1:] {
+			dep, ours := strings.CutPrefix(imp, mod)
+			if !ours {
+				continue
+			}
+			for _, w := range wiredByCmd {
+				if under(dep, w) && !under(pkg, "cmd") && !under(pkg, w) {
+					t.Errorf("%s imports %s: only cmd wires %s", pkg, dep, w)
+				}
+			}
+			switch {
+			case under(pkg, "server/ui") && dep == "server":
+				t.Errorf("%s imports %s: the UI reaches the API through its interface", pkg, dep)
+			case under(pkg, "config/serverconfig"):
+				t.Errorf("%s imports %s: the server's configuration depends on nothing of kazzle's", pkg, dep)
+			case under(pkg, "vault") && under(dep, "internal"):
+				t.Errorf("%s imports %s: the vault depends on no internal helper of the module", pkg, dep)
+			case (under(pkg, "config") || under(pkg, "bundler") || under(pkg, "deployer")) && (under(dep, "vault") || under(dep, "server")):
+				t.Errorf("%s imports %s: the toolchain reaches the vault through api only", pkg, dep)
+			}
+		}
+	}
+}
