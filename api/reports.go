@@ -16,6 +16,17 @@ type BuiltComponent struct {
 	Component string      `json:"component"`
 	OutDir    string      `json:"outDir"`
 	Files     []BuiltFile `json:"files"`
+	// Warnings are esbuild's warnings about the component's sources.
+	Warnings []Diagnostic `json:"warnings,omitempty"`
+}
+
+// Diagnostic is a message about a file, located where it can be.
+type Diagnostic struct {
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
+	Path   string `json:"path,omitempty"`
+	Text   string `json:"text"`
 }
 
 // BuiltFile is one output file, its path relative to OutDir.

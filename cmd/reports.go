@@ -19,6 +19,9 @@ func builtReport(component string, res bundler.Result) api.BuiltComponent {
 	for _, f := range res.Files {
 		out.Files = append(out.Files, api.BuiltFile{Path: f.Path, Size: f.Size, Gzip: f.Gzip})
 	}
+	for _, w := range res.Warnings {
+		out.Warnings = append(out.Warnings, api.Diagnostic{File: w.File, Line: w.Line, Column: w.Column, Path: w.Path, Text: w.Text})
+	}
 	return out
 }
 
