@@ -3,6 +3,7 @@ package resolver
 import (
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // GitRepoPath is the repository path of a git credential request as it is matched
@@ -24,10 +25,24 @@ func GitRepoPath(raw string) (path string, ok bool) {
 	if p == "" {
 		return "", true
 	}
+	if !utf8.ValidString(p) {
+		return "", false // overlong forms of '.' among others
+	}
 	for seg := range strings.SplitSeq(p, "/") {
-		if seg == "" || seg == "." || seg == ".." {
+		if seg == "" || dotsOnly(seg) {
 			return "", false
 		}
 	}
 	return p, true
+}
+
+// dotsOnly reports whether a path segment is dots and nothing a server would keep:
+// "..", "...", "..;" (a path parameter, which Java servers drop), ".. " and the
+// full-width "．．" all climb on some server.
+func dotsOnly(seg string) bool {
+	seg = strings.TrimRight(seg, " ;")
+	if i := strings.IndexByte(seg, ';'); i >= 0 {
+		seg = seg[:i]
+	}
+	return seg != "" && strings.Trim(seg, ".\uff0e\u2024") == ""
 }

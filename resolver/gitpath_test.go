@@ -28,6 +28,17 @@ func TestGitPathRefusesDotSegments(t *testing.T) {
 		{"acme/app%zz", "", false},
 		{"acme/app%0a", "", false},
 		{"acme/app\x7f", "", false},
+		// Segments that some servers read as "..".
+		{"acme/app/..;/evil", "", false},
+		{"acme/app/%2e%2e%3b/evil", "", false},
+		{"acme/app/..%20/evil", "", false},
+		{"acme/app/...;jsessionid=x/evil", "", false},
+		{"acme/app/%C0%AE%C0%AE/evil", "", false},
+		{"acme/app/\uff0e\uff0e/evil", "", false},
+		{"acme/app/.../evil", "", false},
+		// Dots inside a name are a name.
+		{"acme/app/..x/y", "acme/app/..x/y", true},
+		{"acme/.github", "acme/.github", true},
 	} {
 		got, ok := GitRepoPath(tc.raw)
 		if got != tc.want || ok != tc.ok {

@@ -23,14 +23,28 @@ func (e *Expander) ScanValues(view []Secret) ([]Var, error) {
 	var out []Var
 	total := 0
 	add := func(s Secret, field, v string) error {
-		if v == "" {
-			return nil
+		// A value is also looked for as code would hold it: without the spaces or line
+		// break a paste left around it, and with CRLF line endings as LF (a PEM key
+		// stored from Windows, or read back from a template literal).
+		forms := []string{v}
+		if t := strings.TrimSpace(v); t != v {
+			forms = append(forms, t)
 		}
-		if total+len(v) > MaxExpandedTotal {
-			return &ExpansionError{Where: s.Name + "." + field, Limit: MaxExpandedTotal, Total: true}
+		for _, f := range forms {
+			if strings.Contains(f, "\r\n") {
+				forms = append(forms, strings.ReplaceAll(f, "\r\n", "\n"))
+			}
 		}
-		total += len(v)
-		out = append(out, Var{Name: s.Name, Value: v, SecretID: s.ID, Field: field})
+		for _, f := range forms {
+			if f == "" {
+				continue
+			}
+			if total+len(f) > MaxExpandedTotal {
+				return &ExpansionError{Where: s.Name + "." + field, Limit: MaxExpandedTotal, Total: true}
+			}
+			total += len(f)
+			out = append(out, Var{Name: s.Name, Value: f, SecretID: s.ID, Field: field})
+		}
 		return nil
 	}
 	for _, s := range view {
@@ -46,9 +60,15 @@ func (e *Expander) ScanValues(view []Secret) ([]Var, error) {
 				return nil, err
 			}
 			if s.Type == TypeTOTP && f.Name == FieldSeed {
-				if p, err := parseSeed(v); err == nil && p.secret != v {
-					if err := add(s, f.Name, p.secret); err != nil {
-						return nil, err
+				// base32 ignores case and spacing: the key as apps print it, in either
+				// case, whole or in groups of four.
+				if p, err := parseSeed(v); err == nil {
+					for _, form := range seedForms(p.secret) {
+						if form != v {
+							if err := add(s, f.Name, form); err != nil {
+								return nil, err
+							}
+						}
 					}
 				}
 			}
@@ -67,4 +87,18 @@ func (e *Expander) ScanValues(view []Secret) ([]Var, error) {
 		}
 	}
 	return out, nil
+}
+
+// seedForms are the spellings of a base32 TOTP key people and apps write: upper and lower
+// case, whole and in groups of four separated by spaces.
+func seedForms(key string) []string {
+	var grouped strings.Builder
+	for i := 0; i < len(key); i += 4 {
+		if i > 0 {
+			grouped.WriteByte(' ')
+		}
+		grouped.WriteString(key[i:min(i+4, len(key))])
+	}
+	g := grouped.String()
+	return []string{key, strings.ToLower(key), g, strings.ToLower(g)}
 }

@@ -33,8 +33,14 @@ func TestScanValuesHoldEveryStoredField(t *testing.T) {
 	}
 	want := []key{
 		{"OTP", "seed", "JBSWY3DPEHPK3PXP"},
+		{"OTP", "seed", "jbswy3dpehpk3pxp"},
+		{"OTP", "seed", "JBSW Y3DP EHPK 3PXP"},
+		{"OTP", "seed", "jbsw y3dp ehpk 3pxp"},
 		{"OTP_URI", "seed", "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQ&period=30"},
 		{"OTP_URI", "seed", "GEZDGNBVGY3TQOJQ"},
+		{"OTP_URI", "seed", "gezdgnbvgy3tqojq"},
+		{"OTP_URI", "seed", "GEZD GNBV GY3T QOJQ"},
+		{"OTP_URI", "seed", "gezd gnbv gy3t qojq"},
 		{"REPO", "host", "git.internal.example"},
 		{"REPO", "password", "ghp_token0123"},
 		{"REPO", "path", "team/app"},
@@ -55,4 +61,26 @@ func mustCode(t *testing.T, s Secret) string {
 		t.Fatal(err)
 	}
 	return code
+}
+
+// A value is also looked for as code holds it: trimmed of what a paste left around it,
+// and with CRLF line endings as LF.
+func TestScanValuesHoldTrimmedAndLFForms(t *testing.T) {
+	padded := str(1, "PADDED", "  sk_live_PADDED4242 \n")
+	pem := str(2, "PEM", "-----BEGIN KEY-----\r\nMIIBkey\r\n-----END KEY-----\r\n")
+	got, err := NewExpander(sourceOf(padded, pem), time.Now()).ScanValues([]Secret{padded, pem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"sk_live_PADDED4242": false, "-----BEGIN KEY-----\nMIIBkey\n-----END KEY-----": false, "-----BEGIN KEY-----\nMIIBkey\n-----END KEY-----\n": false}
+	for _, v := range got {
+		if _, ok := want[v.Value]; ok {
+			want[v.Value] = true
+		}
+	}
+	for form, found := range want {
+		if !found {
+			t.Errorf("no scan value of %d bytes in its trimmed or LF form", len(form))
+		}
+	}
 }
