@@ -17,3 +17,12 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+func TestATOTPSeedIsMaskedWhole(t *testing.T) {
+	if got := MaskField(FieldSeed, "JBSWY3DPEHPK3PXP"); got != "****" {
+		t.Errorf("a seed masks to %q", got)
+	}
+	if got := MaskField(FieldPassword, "sk-proj-abc123xyz789"); got != "sk-p****z789" {
+		t.Errorf("a password masks to %q", got)
+	}
+}

@@ -514,7 +514,7 @@ func (v *Vault) List(ctx context.Context, spaceID, collection, env string) ([]Se
 func (s Secret) Masked() Secret {
 	masked := make(map[string]string, len(s.Fields))
 	for f, val := range s.Fields {
-		masked[f] = resolver.Mask(val)
+		masked[f] = resolver.MaskField(f, val)
 	}
 	s.Fields = masked
 	return s
