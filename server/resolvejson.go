@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/kazzle/kazzle/internal/jsonenc"
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/vault/jsonstr"
 )
 
 // writeResolve writes the resolve response, api.ResolveResponse, by hand: encoding/json's
@@ -45,13 +45,13 @@ func appendVars(b []byte, vars []resolver.Var) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"name":`...)
-		b = jsonenc.AppendString(b, v.Name)
+		b = jsonstr.AppendString(b, v.Name)
 		b = append(b, `,"value":`...)
-		b = jsonenc.AppendString(b, v.Value)
+		b = jsonstr.AppendString(b, v.Value)
 		b = append(b, `,"secret_id":`...)
-		b = jsonenc.AppendString(b, v.SecretID)
+		b = jsonstr.AppendString(b, v.SecretID)
 		b = append(b, `,"field":`...)
-		b = jsonenc.AppendString(b, v.Field)
+		b = jsonstr.AppendString(b, v.Field)
 		b = append(b, '}')
 	}
 	return append(b, ']')

@@ -3,7 +3,7 @@ package vault
 import (
 	"strconv"
 
-	"github.com/kazzle/kazzle/vault/internal/jsonstr"
+	"github.com/kazzle/kazzle/vault/jsonstr"
 )
 
 // JSONSize estimates the length of t's JSON, for sizing a buffer.

@@ -1,8 +1,9 @@
-// Package jsonenc appends JSON by hand where encoding/json's reflection shows in a
-// profile: the server's resolve response. The vault keeps its own copy for the audit
-// events it writes (vault/internal/jsonstr), so that it depends on nothing of the
-// module's internal/; both are held by their tests to what encoding/json decodes.
-package jsonenc
+// Package jsonstr appends a JSON string by hand: the vault encodes the audit target of
+// every read, and the server the resolve response, without encoding/json's reflection,
+// which showed in a resolve's profile.
+// The output decodes, by encoding/json, to the string it encoded (invalid UTF-8 as
+// U+FFFD); unlike encoding/json it leaves <, > and & as they are.
+package jsonstr
 
 import "unicode/utf8"
 
