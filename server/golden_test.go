@@ -144,7 +144,8 @@ func TestAPIBodiesMatchTheGoldenFiles(t *testing.T) {
 	compareGolden(t, filepath.Join("testdata", "golden", "api.txt"), got.Bytes())
 }
 
-// send is world.do with the answer's content type.
+// send makes a request of the world's server as token and returns the answer's status,
+// content type and body.
 func (w *world) send(t *testing.T, token, method, path string, body any) (int, string, []byte) {
 	t.Helper()
 	var rd io.Reader
@@ -159,7 +160,10 @@ func (w *world) send(t *testing.T, token, method, path string, body any) (int, s
 		}
 		rd = bytes.NewReader(data)
 	}
-	req, _ := http.NewRequest(method, w.srv.URL+path, rd)
+	req, err := http.NewRequest(method, w.srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
