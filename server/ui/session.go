@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/resolver"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -97,7 +98,7 @@ func (u *UI) checkForm(r *http.Request, sess *uiSession) error {
 	for name, values := range r.PostForm {
 		for _, v := range values {
 			if !utf8.ValidString(v) {
-				return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: fmt.Sprintf("the form field %s is not valid UTF-8 text; a binary value belongs base64-encoded", strconv.Quote(truncateUTF8(name, maxQuotedName)))}
+				return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: fmt.Sprintf("the form field %s is not valid UTF-8 text; a binary value belongs base64-encoded", strconv.Quote(resolver.Excerpt(name)))}
 			}
 		}
 	}
@@ -159,21 +160,4 @@ func clientAddr(r *http.Request) string {
 		return h
 	}
 	return r.RemoteAddr
-}
-
-// maxQuotedName caps a form field's name as an error quotes it.
-const maxQuotedName = 64
-
-// truncateUTF8 replaces invalid UTF-8 in s and cuts it to at most n bytes, on a
-// character boundary, ending with "…" where it was cut.
-func truncateUTF8(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
