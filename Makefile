@@ -26,7 +26,7 @@ bench:
 
 # Each fuzz target for FUZZTIME, starting from the committed seed corpora.
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParseTemplate$$' -fuzztime $(FUZZTIME) ./resolver
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTemplate$$' -fuzztime $(FUZZTIME) ./secret
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenField$$' -fuzztime $(FUZZTIME) ./vault
 	$(GO) test -run '^$$' -fuzz '^FuzzAuditTargetJSON$$' -fuzztime $(FUZZTIME) ./vault
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME) ./vault/jsonstr

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/redact"
 )
 
 // MinScanLength is the shortest value the leak scan looks for: shorter ones ("true",
@@ -143,7 +143,7 @@ func newMatcher(secrets []Secret) *matcher {
 		if len(s.Value) < MinScanLength {
 			continue
 		}
-		for _, form := range resolver.LiteralForms(s.Value) {
+		for _, form := range redact.LiteralForms(s.Value) {
 			k := prefixKey([]byte(form))
 			word, bit := filterSlot(k)
 			m.filter[word] |= bit

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kazzle/kazzle/deployer"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 // openPTY returns the controller and the terminal of a new pseudo-terminal pair.
@@ -94,7 +94,7 @@ func TestPromptDoesNotEcho(t *testing.T) {
 			controller.Write([]byte(f.input + "\n"))
 		}
 	}()
-	fields, err := c.readFields("DB", resolver.TypeLogin)
+	fields, err := c.readFields("DB", secret.TypeLogin)
 	if err != nil {
 		t.Fatal(err)
 	}

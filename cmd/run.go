@@ -12,14 +12,16 @@ import (
 	"time"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/redact"
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 func (c *cli) runCmd(ctx context.Context, args []string) error {
 	var co common
 	fs := c.flags("run", &co)
 	preserve := fs.Bool("preserve-env", false, "keep inherited variables that a secret would override")
-	redact := fs.Bool("redact", false, "stay the parent and replace secret values in the command's output with their references")
+	redactOutput := fs.Bool("redact", false, "stay the parent and replace secret values in the command's output with their references")
 	only := fs.StringSlice("only", nil, "inject only these secrets (names, comma-separated)")
 	fs.SetInterspersed(false) // everything after the command name belongs to the command
 	fs.MarkHidden("json")     // the command's output is its own
@@ -48,9 +50,9 @@ func (c *cli) runCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
 	}
-	reps := make([]resolver.Replacement, 0, len(vars))
+	reps := make([]redact.Replacement, 0, len(vars))
 	for _, v := range vars {
-		reps = append(reps, resolver.Replacement{Value: v.Value, With: resolver.Ref{ID: v.SecretID, Field: v.Field}.String()})
+		reps = append(reps, redact.Replacement{Value: v.Value, With: secret.Ref{ID: v.SecretID, Field: v.Field}.String()})
 	}
 	// Messages name the command as written: once substituted, it may hold a value.
 	name := argv[0]
@@ -64,7 +66,7 @@ func (c *cli) runCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return withHint(fmt.Errorf("command %q: not found, or not an executable file", name), "is %s installed and on PATH?", name)
 	}
-	if !*redact {
+	if !*redactOutput {
 		// Replace kazzle with the command: signals, the terminal and the exit status are
 		// the command's own, and kazzle costs nothing while it runs.
 		err := syscall.Exec(path, argv, env)
@@ -76,7 +78,7 @@ func (c *cli) runCmd(ctx context.Context, args []string) error {
 // substituteArgs replaces ${secret.<id>.<field>} in the arguments, and returns what to
 // redact for them: every reference followed, nested ones included. Arguments without
 // "${" are left exactly as they are.
-func substituteArgs(ctx context.Context, client *api.Client, argv []string) ([]string, []resolver.Replacement, error) {
+func substituteArgs(ctx context.Context, client *api.Client, argv []string) ([]string, []redact.Replacement, error) {
 	var used []api.UsedValue
 	out, err := resolver.Substitute(argv, func(refs []string) ([]string, error) {
 		resp, err := client.Templates(ctx, refs)
@@ -90,9 +92,9 @@ func substituteArgs(ctx context.Context, client *api.Client, argv []string) ([]s
 	case err != nil:
 		return nil, nil, fmt.Errorf("substitute references in the arguments: %w", err)
 	}
-	reps := make([]resolver.Replacement, 0, len(used))
+	reps := make([]redact.Replacement, 0, len(used))
 	for _, u := range used {
-		reps = append(reps, resolver.Replacement{Value: u.Value, With: u.Ref})
+		reps = append(reps, redact.Replacement{Value: u.Value, With: u.Ref})
 	}
 	return out, reps, nil
 }
@@ -128,9 +130,9 @@ const redactWaitDelay = time.Second
 
 // runRedacted runs the command as a child whose stdout and stderr pass through redactors,
 // forwards signals to it, and returns its exit status.
-func (c *cli) runRedacted(name, path string, argv, env []string, reps []resolver.Replacement) error {
-	stdout := resolver.NewRedactor(c.stdout, reps)
-	stderr := resolver.NewRedactor(c.stderr, reps)
+func (c *cli) runRedacted(name, path string, argv, env []string, reps []redact.Replacement) error {
+	stdout := redact.NewRedactor(c.stdout, reps)
+	stderr := redact.NewRedactor(c.stderr, reps)
 	child := exec.Command(path, argv[1:]...)
 	child.Args[0] = argv[0]
 	child.Env = env

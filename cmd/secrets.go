@@ -18,7 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kazzle/kazzle/api"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 func (c *cli) secretsCmd(ctx context.Context, args []string) error {
@@ -72,7 +72,7 @@ func (c *cli) secretsList(ctx context.Context, args []string) error {
 
 // preview shows a secret's masked fields on one line.
 func preview(s api.Secret) string {
-	if v, ok := s.Fields[resolver.FieldValue]; ok && len(s.Fields) == 1 {
+	if v, ok := s.Fields[secret.FieldValue]; ok && len(s.Fields) == 1 {
 		return v
 	}
 	keys := make([]string, 0, len(s.Fields))
@@ -118,7 +118,7 @@ func (c *cli) secretsExport(ctx context.Context, args []string) error {
 // findSecret finds a secret by id, or by name in the collection: the one tagged with the
 // environment if there is one, else the untagged one.
 func (c *cli) findSecret(ctx context.Context, client *api.Client, co *common, nameOrID string) (api.Secret, error) {
-	if resolver.IsUUID(nameOrID) {
+	if secret.IsUUID(nameOrID) {
 		return client.Secret(ctx, nameOrID)
 	}
 	if err := c.needCollection(ctx, co); err != nil {
@@ -147,7 +147,7 @@ func (c *cli) findSecret(ctx context.Context, client *api.Client, co *common, na
 	if co.env != "" {
 		where += "/" + co.env
 	}
-	return api.Secret{}, withHint(fmt.Errorf("no secret named %s in %s", resolver.Excerpt(nameOrID), where), "kazzle secrets list --collection=%s shows the names", co.collection)
+	return api.Secret{}, withHint(fmt.Errorf("no secret named %s in %s", secret.Excerpt(nameOrID), where), "kazzle secrets list --collection=%s shows the names", co.collection)
 }
 
 // oneSecret finishes parsing a command that acts on one secret, NAME|ID, and finds it.
@@ -182,13 +182,13 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 		return usagef("usage: kazzle secrets set NAME [--env=ENV] [--type=T] < value")
 	}
 	name := fs.Arg(0)
-	if err := resolver.ValidateName(name); err != nil {
+	if err := secret.ValidateName(name); err != nil {
 		return usagef("%v", err)
 	}
-	if !resolver.Type(*typ).Valid() {
+	if !secret.Type(*typ).Valid() {
 		return usagef("unknown type %q: use string, login, git or totp", *typ)
 	}
-	if err := resolver.ValidateExports(name, resolver.Type(*typ)); err != nil {
+	if err := secret.ValidateExports(name, secret.Type(*typ)); err != nil {
 		return usagef("%v", err)
 	}
 	if err := c.needCollection(ctx, &co); err != nil {
@@ -198,7 +198,7 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fields, err := c.readFields(name, resolver.Type(*typ))
+	fields, err := c.readFields(name, secret.Type(*typ))
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 // readFields reads a secret's fields from stdin, or asks for them without echo on a
 // terminal. A single-line value loses its trailing newline (echo adds one); a multi-line
 // value, such as a PEM key, is kept byte for byte.
-func (c *cli) readFields(name string, typ resolver.Type) (map[string]string, error) {
+func (c *cli) readFields(name string, typ secret.Type) (map[string]string, error) {
 	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return c.promptFields(f, name, typ)
 	}
@@ -246,10 +246,10 @@ func (c *cli) readFields(name string, typ resolver.Type) (map[string]string, err
 	}
 	// encoding/json would send bytes that are not UTF-8 as U+FFFD without a word, so
 	// what the server would store is checked here, before anything is sent.
-	if err := resolver.ValidateValue(string(data)); err != nil {
+	if err := secret.ValidateValue(string(data)); err != nil {
 		return nil, usagef("the value on stdin: %v", err)
 	}
-	if typ == resolver.TypeString {
+	if typ == secret.TypeString {
 		v := string(data)
 		if t := strings.TrimSuffix(strings.TrimSuffix(v, "\n"), "\r"); !strings.Contains(t, "\n") {
 			v = t
@@ -257,7 +257,7 @@ func (c *cli) readFields(name string, typ resolver.Type) (map[string]string, err
 		if v == "" {
 			return nil, usagef("no value on stdin: pipe it in (printf %%s \"$VALUE\" | kazzle secrets set %s) or run on a terminal to be asked", name)
 		}
-		return map[string]string{resolver.FieldValue: v}, nil
+		return map[string]string{secret.FieldValue: v}, nil
 	}
 	var fields map[string]string
 	dec := json.NewDecoder(strings.NewReader(string(data)))
@@ -272,14 +272,14 @@ func (c *cli) readFields(name string, typ resolver.Type) (map[string]string, err
 // carry, such as a NUL byte written as \u0000 in JSON.
 func checkValues(fields map[string]string) error {
 	for _, f := range slices.Sorted(maps.Keys(fields)) {
-		if err := resolver.ValidateValue(fields[f]); err != nil {
+		if err := secret.ValidateValue(fields[f]); err != nil {
 			return usagef("field %q: %v", f, err)
 		}
 	}
 	return nil
 }
 
-func (c *cli) promptFields(tty *os.File, name string, typ resolver.Type) (map[string]string, error) {
+func (c *cli) promptFields(tty *os.File, name string, typ secret.Type) (map[string]string, error) {
 	req, opt := typ.StoredFields()
 	fields := map[string]string{}
 	for _, f := range append(req, opt...) {

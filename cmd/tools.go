@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/kazzle/kazzle/api"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 func (c *cli) totpCmd(ctx context.Context, args []string) error {
@@ -51,7 +51,7 @@ func (c *cli) gitCredentialCmd(ctx context.Context, args []string) error {
 	if fs.Arg(0) != "get" {
 		return nil
 	}
-	if _, ok := resolver.GitRepoPath(attrs["path"]); !ok {
+	if _, ok := secret.GitRepoPath(attrs["path"]); !ok {
 		// A path that climbs out of its prefix (acme/app/%2e%2e/evil) gets no answer,
 		// so git asks the next helper; the server refuses it as well.
 		return nil

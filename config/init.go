@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 //go:embed starter/kazzle.config.ts starter/kazzle-env.d.ts
@@ -45,7 +45,7 @@ func Init(dir, collection string, typesOnly bool) ([]string, error) {
 		}
 		collection = slugOf(filepath.Base(abs))
 	}
-	if err := resolver.ValidateSlug("collection", collection); err != nil {
+	if err := secret.ValidateSlug("collection", collection); err != nil {
 		return nil, fmt.Errorf("%w; pass --collection", err)
 	}
 	tmpl, err := fs.ReadFile(starter, "starter/"+ConfigFiles[0])

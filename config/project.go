@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 // Project is a project's configuration, from kazzle.config.ts or kazzle.hcl: the
@@ -115,7 +115,7 @@ func lazyRegexp(expr string) func() *regexp.Regexp {
 }
 
 // maxSSMPathLen leaves room under SSM's 1,011-character name limit for a secret's name.
-const maxSSMPathLen = 1011 - resolver.MaxNameLen - 1
+const maxSSMPathLen = 1011 - secret.MaxNameLen - 1
 
 // validate checks p against the rules of a project configuration and returns one message per
 // problem, each naming the path of what is wrong. Locations are added by the caller.
@@ -123,7 +123,7 @@ func (p *Project) validate() []Message {
 	var ps problems
 	bad, badAt := ps.add, ps.addAt
 	if p.Collection != "" {
-		if err := resolver.ValidateSlug("collection", p.Collection); err != nil {
+		if err := secret.ValidateSlug("collection", p.Collection); err != nil {
 			badAt("collection", p.Collection, "%v", err)
 		}
 	}
@@ -134,14 +134,14 @@ func (p *Project) validate() []Message {
 	for _, name := range p.ComponentNames() {
 		c := p.Components[name]
 		at := "components." + name
-		if err := resolver.ValidateSlug("component", name); err != nil {
+		if err := secret.ValidateSlug("component", name); err != nil {
 			ps.addAtKey(at, name, "%v", err)
 		}
 		seen := map[string]bool{}
 		var notVite []string
 		for i, s := range c.Secrets {
 			where := fmt.Sprintf("%s.secrets[%d]", at, i)
-			if err := resolver.ValidateName(s); err != nil {
+			if err := secret.ValidateName(s); err != nil {
 				badAt(where, s, "%v", err)
 				continue
 			}
@@ -185,7 +185,7 @@ func (p *Project) validate() []Message {
 			}
 			if c.LeakScan != nil {
 				for i, s := range c.LeakScan.Allow {
-					if err := resolver.ValidateName(s); err != nil {
+					if err := secret.ValidateName(s); err != nil {
 						badAt(fmt.Sprintf("%s.leakScan.allow[%d]", at, i), s, "%v", err)
 					}
 				}

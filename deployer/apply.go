@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/redact"
 )
 
 // Status is how a component's apply ended.
@@ -177,7 +177,7 @@ func applyJob(ctx context.Context, plans []ComponentPlan, idx []int, results []R
 func writeService(ctx context.Context, plans []ComponentPlan, refs []ecsRef, results []Result, progress func(Progress), fail func(int, string, error)) {
 	var ms []ecsMember
 	var writing []ecsRef
-	var reps []resolver.Replacement
+	var reps []redact.Replacement
 	for _, r := range refs {
 		tp := plans[r.i].Targets[r.j]
 		if results[r.i].Status == Failed || len(tp.Changes) == 0 {

@@ -24,7 +24,8 @@ import (
 	"sync"
 
 	"github.com/kazzle/kazzle/config"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/redact"
+	"github.com/kazzle/kazzle/secret"
 )
 
 // ManagedVar is the variable in which a Lambda function or an ECS container lists the
@@ -107,7 +108,7 @@ type ComponentPlan struct {
 	Targets   []TargetPlan `json:"targets"`
 
 	vars   map[string]string
-	redact []resolver.Replacement
+	redact []redact.Replacement
 }
 
 // Empty reports whether applying p would change nothing.
@@ -243,9 +244,9 @@ func diff(st State, desired map[string]string, target string) (changes []Change,
 		case present && !slices.Contains(st.Managed, k), slices.Contains(st.Taken, k):
 			foreign = append(foreign, k)
 		case !present:
-			changes = append(changes, Change{Key: k, Op: Add, New: resolver.Mask(desired[k])})
+			changes = append(changes, Change{Key: k, Op: Add, New: secret.Mask(desired[k])})
 		case old != desired[k]:
-			changes = append(changes, Change{Key: k, Op: Update, Old: resolver.Mask(old), New: resolver.Mask(desired[k])})
+			changes = append(changes, Change{Key: k, Op: Update, Old: secret.Mask(old), New: secret.Mask(desired[k])})
 		default:
 			unchanged++
 		}
@@ -257,7 +258,7 @@ func diff(st State, desired map[string]string, target string) (changes []Change,
 	for _, k := range st.Managed {
 		if _, keep := desired[k]; !keep {
 			if old, present := st.Vars[k]; present {
-				changes = append(changes, Change{Key: k, Op: Remove, Old: resolver.Mask(old)})
+				changes = append(changes, Change{Key: k, Op: Remove, Old: secret.Mask(old)})
 			}
 		}
 	}

@@ -3,15 +3,15 @@ package deployer
 import (
 	"errors"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/redact"
 )
 
-// replacements redacts each value of vars in the encodings resolver.EncodedForms
+// replacements redacts each value of vars in the encodings redact.EncodedForms
 // lists: AWS echoes values in some error messages, inside JSON (Lambda's 4 KB error).
-func replacements(vars map[string]string) []resolver.Replacement {
-	var reps []resolver.Replacement
+func replacements(vars map[string]string) []redact.Replacement {
+	var reps []redact.Replacement
 	for name, v := range vars {
-		reps = append(reps, resolver.EncodedReplacements(v, "[value of "+name+"]")...)
+		reps = append(reps, redact.EncodedReplacements(v, "[value of "+name+"]")...)
 	}
 	return reps
 }
@@ -32,9 +32,9 @@ func (e *redactedError) Unwrap() error {
 	return nil
 }
 
-func redactErr(err error, reps []resolver.Replacement) error {
+func redactErr(err error, reps []redact.Replacement) error {
 	if err == nil {
 		return nil
 	}
-	return &redactedError{msg: resolver.Redact(err.Error(), reps), changed: errors.Is(err, ErrChanged)}
+	return &redactedError{msg: redact.Redact(err.Error(), reps), changed: errors.Is(err, ErrChanged)}
 }

@@ -17,7 +17,9 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/redact"
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 // Time limits of run_command and http_request, in seconds.
@@ -28,8 +30,8 @@ const (
 
 // call is one tool call's substitution: the values it used, to redact from its result.
 type call struct {
-	reps     []resolver.Replacement
-	replacer *resolver.Replacer // of reps, built on first use, once reps are complete
+	reps     []redact.Replacement
+	replacer *redact.Replacer // of reps, built on first use, once reps are complete
 }
 
 // substitute replaces the references in texts, through the server's templates call:
@@ -38,12 +40,12 @@ type call struct {
 func (t *tools) substitute(ctx context.Context, texts []string) ([]string, *call, error) {
 	c := &call{}
 	if t.o.APIKey != "" {
-		c.reps = resolver.EncodedReplacements(t.o.APIKey, "[kazzle API key]")
+		c.reps = redact.EncodedReplacements(t.o.APIKey, "[kazzle API key]")
 	}
 	out, err := resolver.Substitute(texts, func(refs []string) ([]string, error) {
 		resp, err := t.o.Client.Templates(ctx, refs)
 		for _, u := range resp.Used {
-			c.reps = append(c.reps, resolver.EncodedReplacements(u.Value, u.Ref)...)
+			c.reps = append(c.reps, redact.EncodedReplacements(u.Value, u.Ref)...)
 		}
 		return resp.Values, err
 	})
@@ -61,9 +63,9 @@ func (t *tools) substitute(ctx context.Context, texts []string) ([]string, *call
 	return out, c, nil
 }
 
-func (c *call) redactor() *resolver.Replacer {
+func (c *call) redactor() *redact.Replacer {
 	if c.replacer == nil {
-		c.replacer = resolver.NewReplacer(c.reps)
+		c.replacer = redact.NewReplacer(c.reps)
 	}
 	return c.replacer
 }
@@ -96,7 +98,7 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 // value is replaced even where the limit would have cut it.
 type capture struct {
 	lb *limitedBuffer
-	rw *resolver.Redactor
+	rw *redact.Redactor
 }
 
 func (c *call) capture(limit int) *capture {
@@ -172,7 +174,7 @@ func (t *tools) runCommand(ctx context.Context, _ *sdk.CallToolRequest, in runCo
 	for _, k := range envKeys {
 		// A secret may never set a variable that changes how the command loads code or
 		// where it sends requests, whichever way it arrives.
-		if resolver.IsReservedVar(k) && resolver.HasReferences(in.Env[k]) {
+		if secret.IsReservedVar(k) && secret.HasReferences(in.Env[k]) {
 			return nil, runCommandOutput{}, fmt.Errorf("env %s: a secret may not set this variable (it changes where programs find code, proxies or certificates); pass the reference in another variable", k)
 		}
 	}

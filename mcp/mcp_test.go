@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/kazzle/kazzle/api"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/redact"
 )
 
 const value = "sk_live_51HxZ2pLq8R7tY0uVunit"
@@ -25,7 +25,7 @@ func TestCommandsGetOnlyHarmlessInheritedVariables(t *testing.T) {
 
 func TestAValueCutByTheOutputLimitIsStillRedacted(t *testing.T) {
 	ref := "${secret.00000000-0000-4000-8000-000000000001.value}"
-	c := &call{reps: resolver.EncodedReplacements(value, ref)}
+	c := &call{reps: redact.EncodedReplacements(value, ref)}
 	for limit := 1; limit < 60; limit++ {
 		out := c.capture(limit)
 		out.rw.Write([]byte("12345678" + value[:10]))

@@ -19,7 +19,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kazzle/kazzle/api"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 // Options configure the server.
@@ -131,20 +131,20 @@ func info(s api.Secret) secretInfo {
 	for f, v := range s.Fields {
 		si.Preview[f] = v
 	}
-	for _, f := range fieldsOf(resolver.Type(s.Type), s.Fields) {
-		si.References[f] = resolver.Ref{ID: s.ID, Field: f}.String()
+	for _, f := range fieldsOf(secret.Type(s.Type), s.Fields) {
+		si.References[f] = secret.Ref{ID: s.ID, Field: f}.String()
 	}
 	return si
 }
 
 // fieldsOf lists the fields a secret of type t can be referred to by: the stored ones
 // and the computed ones (a totp secret's code, a git secret's url).
-func fieldsOf(t resolver.Type, stored map[string]string) []string {
+func fieldsOf(t secret.Type, stored map[string]string) []string {
 	var fields []string
 	for f := range stored {
 		fields = append(fields, f)
 	}
-	for _, f := range []string{resolver.FieldCode, resolver.FieldURL} {
+	for _, f := range []string{secret.FieldCode, secret.FieldURL} {
 		if t.HasField(f) && !slices.Contains(fields, f) {
 			fields = append(fields, f)
 		}
@@ -203,7 +203,7 @@ type describeSecretOutput struct {
 func (t *tools) describeSecret(ctx context.Context, _ *sdk.CallToolRequest, in describeSecretInput) (*sdk.CallToolResult, describeSecretOutput, error) {
 	var s api.Secret
 	var err error
-	if resolver.IsUUID(in.Secret) {
+	if secret.IsUUID(in.Secret) {
 		s, err = t.o.Client.Secret(ctx, in.Secret)
 	} else {
 		s, err = t.byName(ctx, in)
@@ -234,7 +234,7 @@ func (t *tools) byName(ctx context.Context, in describeSecretInput) (api.Secret,
 	}
 	switch {
 	case len(found) == 0:
-		return api.Secret{}, fmt.Errorf("no secret named %q in %s: list_secrets shows the names", resolver.Excerpt(in.Secret), strings.TrimSuffix(coll+"/"+env, "/"))
+		return api.Secret{}, fmt.Errorf("no secret named %q in %s: list_secrets shows the names", secret.Excerpt(in.Secret), strings.TrimSuffix(coll+"/"+env, "/"))
 	case len(found) == 1:
 		return found[0], nil
 	case env != "":

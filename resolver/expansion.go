@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/kazzle/kazzle/secret"
 )
 
 // Caps on what expanding references may build. A reference is some fifty bytes and may
@@ -12,7 +14,7 @@ import (
 const (
 	// MaxExpandedField caps one field with its references expanded: as much as a stored
 	// field may hold.
-	MaxExpandedField = MaxFieldSize
+	MaxExpandedField = secret.MaxFieldSize
 	// MaxExpandedTotal caps what one request expands in all: the values of a resolve,
 	// or the texts of one substitution.
 	MaxExpandedTotal = 1 << 20

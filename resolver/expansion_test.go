@@ -6,13 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kazzle/kazzle/secret"
 )
 
 // bomb returns secrets where n levels of 16 references each stand on a leaf of leafLen
 // bytes: a few kilobytes that would expand to leafLen × 16^n. Secret 1 is the leaf and
 // secret 1+n the top.
-func bomb(leafLen, n int) []Secret {
-	out := []Secret{str(1, "LEAF", strings.Repeat("x", leafLen))}
+func bomb(leafLen, n int) []secret.Secret {
+	out := []secret.Secret{str(1, "LEAF", strings.Repeat("x", leafLen))}
 	for level := 1; level <= n; level++ {
 		out = append(out, str(1+level, "LEVEL"+string(rune('0'+level)), strings.Repeat(ref(level, "value"), 16)))
 	}
@@ -47,10 +49,10 @@ func allocated(fn func()) uint64 {
 // expand to gigabytes is refused, naming the first field past the cap, and expanding it
 // allocates less than one capped field.
 func TestExpansionBombStopsAtTheCapWithoutBuildingPastIt(t *testing.T) {
-	secrets := bomb(MaxFieldSize, 4) // 64 KiB × 16^4 = 4 GiB
+	secrets := bomb(secret.MaxFieldSize, 4) // 64 KiB × 16^4 = 4 GiB
 	top := secrets[len(secrets)-1]
 	var err error
-	n := allocated(func() { _, err = NewExpander(sourceOf(secrets...), time.Now()).Field(top, FieldValue) })
+	n := allocated(func() { _, err = NewExpander(sourceOf(secrets...), time.Now()).Field(top, secret.FieldValue) })
 	wantExpansionError(t, err, "LEVEL1.value", MaxExpandedField, false)
 	if n > MaxExpandedField {
 		t.Fatalf("expanding the bomb allocated %d bytes, more than the %d-byte cap", n, MaxExpandedField)
@@ -68,23 +70,23 @@ func TestExpandedFieldLimit(t *testing.T) {
 	atLimit := str(2, "AT_LIMIT", ref(1, "value")+ref(1, "value"))
 	past := str(3, "PAST", ref(1, "value")+"x"+ref(1, "value"))
 	e := NewExpander(sourceOf(half, atLimit, past), time.Now())
-	v, err := e.Field(atLimit, FieldValue)
+	v, err := e.Field(atLimit, secret.FieldValue)
 	if err != nil || len(v) != MaxExpandedField {
 		t.Fatalf("at the limit: %d bytes, %v", len(v), err)
 	}
-	_, err = e.Field(past, FieldValue)
+	_, err = e.Field(past, secret.FieldValue)
 	wantExpansionError(t, err, "PAST.value", MaxExpandedField, false)
 
 	// A git secret's url is built from host and path: capped the same way.
-	git := Secret{ID: id(4), Name: "REPO", Type: TypeGit, Fields: FieldsOf(map[string]string{
+	git := secret.Secret{ID: id(4), Name: "REPO", Type: secret.TypeGit, Fields: secret.FieldsOf(map[string]string{
 		"host": ref(1, "value"), "path": ref(1, "value"), "username": "u", "password": "p"})}
-	_, err = NewExpander(sourceOf(half, git), time.Now()).Field(git, FieldURL)
+	_, err = NewExpander(sourceOf(half, git), time.Now()).Field(git, secret.FieldURL)
 	wantExpansionError(t, err, "REPO.url", MaxExpandedField, false)
 }
 
 // TestResolveTotalLimit: the values of one resolve total at most MaxExpandedTotal.
 func TestResolveTotalLimit(t *testing.T) {
-	var view []Secret
+	var view []secret.Secret
 	for i := 1; i <= MaxExpandedTotal/MaxExpandedField; i++ {
 		view = append(view, str(i, "BIG_"+id(i)[24:], strings.Repeat("v", MaxExpandedField)))
 	}
@@ -138,7 +140,7 @@ func TestExpanderReadNamesEverySecretReferencesReached(t *testing.T) {
 	url := str(4, "DATABASE_URL", "postgres://"+ref(3, "value")+"@db")
 	plain := str(5, "PLAIN", "p")
 	e := NewExpander(sourceOf(user, pass, inner, url, plain), time.Now())
-	if _, err := e.Resolve([]Secret{inner, url, plain}); err != nil {
+	if _, err := e.Resolve([]secret.Secret{inner, url, plain}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{id(1): "DB_USER", id(2): "DB_PASS", id(3): "CREDS"}
@@ -155,12 +157,12 @@ func TestExpanderReadNamesEverySecretReferencesReached(t *testing.T) {
 
 // totpBomb returns n totp secrets whose seeds each reference their own 64 KiB value,
 // and those values: six-digit codes that each cost a full field to compute.
-func totpBomb(n int) (codes, values []Secret) {
-	seed := strings.Repeat("JBSWY3DPEHPK3PXP", MaxFieldSize/16)
+func totpBomb(n int) (codes, values []secret.Secret) {
+	seed := strings.Repeat("JBSWY3DPEHPK3PXP", secret.MaxFieldSize/16)
 	for i := 0; i < n; i++ {
 		v := str(1000+i, "SEED_SOURCE", seed)
 		values = append(values, v)
-		codes = append(codes, Secret{ID: id(5000 + i), Name: "OTP", Type: TypeTOTP, Fields: Fields{{FieldSeed, ref(1000+i, FieldValue)}}})
+		codes = append(codes, secret.Secret{ID: id(5000 + i), Name: "OTP", Type: secret.TypeTOTP, Fields: secret.Fields{{Name: secret.FieldSeed, Value: ref(1000+i, secret.FieldValue)}}})
 	}
 	return codes, values
 }
@@ -172,7 +174,7 @@ func totpBomb(n int) (codes, values []Secret) {
 func TestReferencesBehindTOTPCodesCountAgainstTheRequest(t *testing.T) {
 	const n = 64 // 64 seeds of 64 KiB: 4 MiB behind 384 bytes of codes
 	codes, values := totpBomb(n)
-	src := sourceOf(append(append([]Secret(nil), codes...), values...)...)
+	src := sourceOf(append(append([]secret.Secret(nil), codes...), values...)...)
 	for i := range codes {
 		codes[i].Name = "OTP" + string(rune('A'+i%26)) + string(rune('A'+i/26))
 	}
@@ -184,7 +186,7 @@ func TestReferencesBehindTOTPCodesCountAgainstTheRequest(t *testing.T) {
 	e := NewExpander(src, time.Now())
 	var expandErr error
 	for i := 0; i < n && expandErr == nil; i++ {
-		_, expandErr = e.Expand(Ref{ID: codes[i].ID, Field: FieldCode}.String())
+		_, expandErr = e.Expand(secret.Ref{ID: codes[i].ID, Field: secret.FieldCode}.String())
 	}
 	if !errors.As(expandErr, &ee) || !ee.Total {
 		t.Fatalf("templates of %d codes: err = %v, want the request's limit", n, expandErr)
@@ -197,7 +199,7 @@ func TestReferencesBehindTOTPCodesCountAgainstTheRequest(t *testing.T) {
 		t.Fatalf("Used holds %d bytes, past the %d-byte limit", total, MaxExpandedTotal)
 	}
 	// Up to the limit, they pass: 16 seeds of 64 KiB are exactly 1 MiB.
-	if _, err := Resolve(codes[:MaxExpandedTotal/MaxFieldSize], src, time.Now()); err != nil {
+	if _, err := Resolve(codes[:MaxExpandedTotal/secret.MaxFieldSize], src, time.Now()); err != nil {
 		t.Fatalf("resolving 16 codes: %v", err)
 	}
 }
@@ -206,12 +208,12 @@ func TestReferencesBehindTOTPCodesCountAgainstTheRequest(t *testing.T) {
 // on holds the value once per link in Used, so each link counts: the longest chain to a
 // value of the field limit fills the request's budget exactly.
 func TestAChainOfReferencesCountsEachLink(t *testing.T) {
-	chain := []Secret{str(1, "L1", strings.Repeat("c", MaxFieldSize)), str(100, "ONE_MORE", "x")}
+	chain := []secret.Secret{str(1, "L1", strings.Repeat("c", secret.MaxFieldSize)), str(100, "ONE_MORE", "x")}
 	for i := 2; i <= MaxDepth; i++ {
-		chain = append(chain, str(i, "L"+string(rune('A'+i)), ref(i-1, FieldValue)))
+		chain = append(chain, str(i, "L"+string(rune('A'+i)), ref(i-1, secret.FieldValue)))
 	}
 	e := NewExpander(sourceOf(chain...), time.Now())
-	if _, err := e.Expand(ref(MaxDepth, FieldValue)); err != nil {
+	if _, err := e.Expand(ref(MaxDepth, secret.FieldValue)); err != nil {
 		t.Fatalf("a chain of %d links to 64 KiB: %v", MaxDepth, err)
 	}
 	total := 0
@@ -221,7 +223,7 @@ func TestAChainOfReferencesCountsEachLink(t *testing.T) {
 	if total != MaxExpandedTotal {
 		t.Fatalf("Used holds %d bytes, want %d", total, MaxExpandedTotal)
 	}
-	_, err := e.Expand(ref(100, FieldValue))
+	_, err := e.Expand(ref(100, secret.FieldValue))
 	var ee *ExpansionError
 	if !errors.As(err, &ee) || !ee.Total {
 		t.Fatalf("one more reference after the budget is spent: err = %v, want the request's limit", err)

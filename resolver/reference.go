@@ -5,195 +5,32 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kazzle/kazzle/secret"
 )
 
 // MaxDepth is how many references may nest: a value may lead through at most 16
 // references to a plain or computed value.
 const MaxDepth = 16
 
-const refOpen = "${secret."
-
-// Ref names one field of one secret: ${secret.<id>.<field>}.
-type Ref struct{ ID, Field string }
-
-// String renders r as the template that refers to it.
-func (r Ref) String() string { return refOpen + r.ID + "." + r.Field + "}" }
-
-// Part is a piece of a parsed template: literal text, or a reference when Ref is set.
-type Part struct {
-	Literal string
-	Ref     *Ref
-}
-
 // Errors that callers branch on. Each is wrapped with the names and ids involved.
 var (
-	ErrSyntax        = errors.New("malformed reference")
 	ErrUnknownSecret = errors.New("reference to an unknown secret")
 	ErrUnknownField  = errors.New("reference to an unknown field")
 	ErrTooDeep       = fmt.Errorf("references nest deeper than %d", MaxDepth)
 )
 
-// SyntaxError reports a malformed ${secret.…} at a byte offset. It never quotes the
-// template, since the text around a reference is itself part of a secret value.
-type SyntaxError struct {
-	Offset int
-	Reason string
-}
-
-func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("malformed reference at byte %d: %s (write ${secret.<uuid>.<field>}, or $${ for a literal ${)", e.Offset, e.Reason)
-}
-
-// Unwrap lets errors.Is match ErrSyntax.
-func (e *SyntaxError) Unwrap() error { return ErrSyntax }
-
-// ParseTemplate splits s into literal text and references. "${secret." starts a reference,
-// which must read ${secret.<uuid>.<field>}; "$${" is a literal "${"; any other "${…}" (a
-// shell-style ${HOME}, say) is literal text, so values such as scripts pass through as
-// written. Ids are returned in lower case.
-func ParseTemplate(s string) ([]Part, error) {
-	if !strings.Contains(s, "${") {
-		if s == "" {
-			return nil, nil
-		}
-		return []Part{{Literal: s}}, nil
-	}
-	var parts []Part
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			parts = append(parts, Part{Literal: lit.String()})
-			lit.Reset()
-		}
-	}
-	for i := 0; i < len(s); {
-		if s[i] != '$' {
-			j := strings.IndexByte(s[i:], '$')
-			if j < 0 {
-				j = len(s) - i
-			}
-			lit.WriteString(s[i : i+j])
-			i += j
-			continue
-		}
-		if strings.HasPrefix(s[i:], "$${") {
-			lit.WriteString("${")
-			i += 3
-			continue
-		}
-		if !strings.HasPrefix(s[i:], refOpen) {
-			lit.WriteByte('$')
-			i++
-			continue
-		}
-		end := strings.IndexByte(s[i:], '}')
-		if end < 0 {
-			return nil, &SyntaxError{Offset: i, Reason: "no closing }"}
-		}
-		ref, err := parseRefBody(s[i+len(refOpen) : i+end])
-		if err != nil {
-			return nil, &SyntaxError{Offset: i, Reason: err.Error()}
-		}
-		flush()
-		parts = append(parts, Part{Ref: &ref})
-		i += end + 1
-	}
-	flush()
-	return parts, nil
-}
-
-func parseRefBody(body string) (Ref, error) {
-	id, field, ok := strings.Cut(body, ".")
-	if !ok {
-		return Ref{}, errors.New("no field after the secret id")
-	}
-	if !IsUUID(id) {
-		return Ref{}, errors.New("the secret id is not a UUID")
-	}
-	if !isFieldName(field) {
-		return Ref{}, errors.New("the field name is not [a-z_][a-z0-9_]*")
-	}
-	return Ref{ID: strings.ToLower(id), Field: field}, nil
-}
-
-// IsUUID reports whether s has the 8-4-4-4-12 hexadecimal form of a UUID.
-func IsUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func isFieldName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || (c >= 'a' && c <= 'z') || (i > 0 && c >= '0' && c <= '9')) {
-			return false
-		}
-	}
-	return true
-}
-
-// HasReferences reports whether s holds something that parses as a reference (or tries to).
-func HasReferences(s string) bool { return strings.Contains(s, refOpen) }
-
-// References lists the references in s, in order, duplicates included.
-func References(s string) ([]Ref, error) {
-	parts, err := ParseTemplate(s)
-	if err != nil {
-		return nil, err
-	}
-	var refs []Ref
-	for _, p := range parts {
-		if p.Ref != nil {
-			refs = append(refs, *p.Ref)
-		}
-	}
-	return refs, nil
-}
-
-// FormatTemplate is the inverse of ParseTemplate: literal "${" is escaped as "$${". A
-// literal that ends in "$" right before a reference has no spelling in the template
-// syntax; it comes back as a literal "${secret.…".
-func FormatTemplate(parts []Part) string {
-	var b strings.Builder
-	for _, p := range parts {
-		if p.Ref != nil {
-			b.WriteString(p.Ref.String())
-			continue
-		}
-		b.WriteString(strings.ReplaceAll(p.Literal, "${", "$${"))
-	}
-	return b.String()
-}
-
 // Source looks up the secrets that references point at. It returns an error wrapping
 // ErrUnknownSecret when no secret has the id (or the caller may not read it).
 type Source interface {
-	Secret(id string) (Secret, error)
+	Secret(id string) (secret.Secret, error)
 }
 
 // SourceFunc adapts a function to Source.
-type SourceFunc func(id string) (Secret, error)
+type SourceFunc func(id string) (secret.Secret, error)
 
 // Secret calls f.
-func (f SourceFunc) Secret(id string) (Secret, error) { return f(id) }
+func (f SourceFunc) Secret(id string) (secret.Secret, error) { return f(id) }
 
 // CycleError reports references that lead back to where they started.
 type CycleError struct {
@@ -217,30 +54,30 @@ func (e *CycleError) Error() string {
 type Expander struct {
 	src      Source
 	now      time.Time
-	done     map[Ref]string
-	used     map[Ref]string    // every reference followed, nested ones included
-	read     map[string]string // id → name of every secret a reference was followed to
-	names    map[string]string // id → name of the secrets of done
-	stack    []frame           // the fields being expanded, to name a cycle
-	hops     int               // references followed to get here
-	emitted  int               // bytes Expand and Resolve have returned
-	followed int               // bytes of the distinct values of used
+	done     map[secret.Ref]string
+	used     map[secret.Ref]string // every reference followed, nested ones included
+	read     map[string]string     // id → name of every secret a reference was followed to
+	names    map[string]string     // id → name of the secrets of done
+	stack    []frame               // the fields being expanded, to name a cycle
+	hops     int                   // references followed to get here
+	emitted  int                   // bytes Expand and Resolve have returned
+	followed int                   // bytes of the distinct values of used
 }
 
 type frame struct {
-	ref  Ref
+	ref  secret.Ref
 	name string
 }
 
 // NewExpander returns an Expander that reads referenced secrets from src and computes
 // TOTP codes at now.
 func NewExpander(src Source, now time.Time) *Expander {
-	return &Expander{src: src, now: now, done: make(map[Ref]string), used: make(map[Ref]string)}
+	return &Expander{src: src, now: now, done: make(map[secret.Ref]string), used: make(map[secret.Ref]string)}
 }
 
 // Used returns every reference the expander has followed, nested ones included, with
 // its expanded value: what a caller must redact from anything the values reach.
-func (e *Expander) Used() map[Ref]string { return e.used }
+func (e *Expander) Used() map[secret.Ref]string { return e.used }
 
 // Read returns the id and name of every secret the expander followed a reference to,
 // nested ones included: the secrets, besides those a caller asked for, whose plaintext
@@ -249,14 +86,14 @@ func (e *Expander) Read() map[string]string { return e.read }
 
 // Field returns field of s with every reference expanded; for a totp secret's code, the
 // code at the expander's time; for a git secret's url, https://host/path.
-func (e *Expander) Field(s Secret, field string) (string, error) {
+func (e *Expander) Field(s secret.Secret, field string) (string, error) {
 	return e.field(s, field)
 }
 
 // Expand substitutes every reference in template, such as a command-line argument.
 // It counts against the expander's MaxExpandedTotal.
 func (e *Expander) Expand(template string) (string, error) {
-	parts, err := ParseTemplate(template)
+	parts, err := secret.ParseTemplate(template)
 	if err != nil {
 		return "", err
 	}
@@ -273,7 +110,7 @@ func (e *Expander) Expand(template string) (string, error) {
 
 // expandParts joins parts with their references expanded, or returns errOverCap,
 // building nothing, when the result would be longer than room.
-func (e *Expander) expandParts(parts []Part, where string, room int) (string, error) {
+func (e *Expander) expandParts(parts []secret.Part, where string, room int) (string, error) {
 	var buf [8]string
 	vals := buf[:0]
 	n := 0
@@ -294,7 +131,7 @@ func (e *Expander) expandParts(parts []Part, where string, room int) (string, er
 	return joinWithin(vals, room)
 }
 
-func (e *Expander) ref(r Ref, where string) (string, error) {
+func (e *Expander) ref(r secret.Ref, where string) (string, error) {
 	if v, ok := e.done[r]; ok {
 		return v, e.follow(r, e.names[r.ID], v)
 	}
@@ -319,7 +156,7 @@ func (e *Expander) ref(r Ref, where string) (string, error) {
 
 // follow records that reference r, to the secret named name, gave v, charging v to the
 // budget of followed values the first time.
-func (e *Expander) follow(r Ref, name, v string) error {
+func (e *Expander) follow(r secret.Ref, name, v string) error {
 	if _, seen := e.used[r]; seen {
 		return nil
 	}
@@ -335,16 +172,16 @@ func (e *Expander) follow(r Ref, name, v string) error {
 	return nil
 }
 
-func (e *Expander) field(s Secret, field string) (string, error) {
+func (e *Expander) field(s secret.Secret, field string) (string, error) {
 	// Most values hold no reference: they are their own expansion, with nothing to
 	// memoise and no cycle to look for.
-	if v, stored := s.Fields.Get(field); stored && !strings.Contains(v, "${") && s.Type.HasField(field) && computedField(s.Type) != field {
+	if v, stored := s.Fields.Get(field); stored && !strings.Contains(v, "${") && s.Type.HasField(field) && s.Type.Computed() != field {
 		if len(v) > MaxExpandedField {
 			return "", &ExpansionError{Where: s.Name + "." + field, Limit: MaxExpandedField}
 		}
 		return v, nil
 	}
-	r := Ref{ID: s.ID, Field: field}
+	r := secret.Ref{ID: s.ID, Field: field}
 	if v, ok := e.done[r]; ok {
 		return v, nil
 	}
@@ -366,8 +203,8 @@ func (e *Expander) field(s Secret, field string) (string, error) {
 	where := s.Name + "." + field
 	var v string
 	switch {
-	case s.Type == TypeTOTP && field == FieldCode:
-		seed, err := e.raw(s, FieldSeed, where)
+	case s.Type == secret.TypeTOTP && field == secret.FieldCode:
+		seed, err := e.raw(s, secret.FieldSeed, where)
 		if err != nil {
 			return "", err
 		}
@@ -376,12 +213,12 @@ func (e *Expander) field(s Secret, field string) (string, error) {
 			return "", fmt.Errorf("%s: %w", s.Name, err)
 		}
 		v = code
-	case s.Type == TypeGit && field == FieldURL:
-		host, err := e.raw(s, FieldHost, where)
+	case s.Type == secret.TypeGit && field == secret.FieldURL:
+		host, err := e.raw(s, secret.FieldHost, where)
 		if err != nil {
 			return "", err
 		}
-		path, err := e.raw(s, FieldPath, where)
+		path, err := e.raw(s, secret.FieldPath, where)
 		if err != nil {
 			return "", err
 		}
@@ -406,8 +243,8 @@ func (e *Expander) field(s Secret, field string) (string, error) {
 }
 
 // raw expands a stored field of s, within MaxExpandedField.
-func (e *Expander) raw(s Secret, field, where string) (string, error) {
-	parts, err := ParseTemplate(s.Fields.Value(field))
+func (e *Expander) raw(s secret.Secret, field, where string) (string, error) {
+	parts, err := secret.ParseTemplate(s.Fields.Value(field))
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", where, err)
 	}
@@ -430,36 +267,36 @@ type Var struct {
 // variables, with references expanded through src and TOTP codes computed at now. Empty
 // optional fields export nothing. Two secrets that would export the same variable are an
 // error, and so is a secret that would export a reserved one (ErrReservedName).
-func Resolve(view []Secret, src Source, now time.Time) ([]Var, error) {
+func Resolve(view []secret.Secret, src Source, now time.Time) ([]Var, error) {
 	return NewExpander(src, now).Resolve(view)
 }
 
 // Resolve is the package's Resolve through e, so that the caller can ask e afterwards
 // which secrets the references read. The values count against e's MaxExpandedTotal.
-func (e *Expander) Resolve(view []Secret) ([]Var, error) {
+func (e *Expander) Resolve(view []secret.Secret) ([]Var, error) {
 	vars := make([]Var, 0, len(view))
 	// Names are unique in a view, so only a type that exports derived names (NAME_URL,
 	// NAME_CODE) can make two secrets export the same variable.
 	var seen map[string]string
 	for _, s := range view {
-		if s.Type != TypeString {
+		if s.Type != secret.TypeString {
 			seen = make(map[string]string, len(view))
 			break
 		}
 	}
-	var buf [3]VarField // the most variables one secret exports
+	var buf [3]secret.VarField // the most variables one secret exports
 	for _, s := range view {
-		for _, vf := range appendEnvVars(buf[:0], s.Name, s.Type) {
+		for _, vf := range secret.AppendEnvVars(buf[:0], s.Name, s.Type) {
 			// Writes refuse these names; a row stored before that rule must not reach a process.
-			if IsReservedVar(vf.Var) {
-				return nil, ReservedError(s.Name, vf.Var)
+			if secret.IsReservedVar(vf.Var) {
+				return nil, secret.ReservedError(s.Name, vf.Var)
 			}
-			if s.Fields.Value(vf.Field) == "" && computedField(s.Type) != vf.Field {
+			if s.Fields.Value(vf.Field) == "" && s.Type.Computed() != vf.Field {
 				continue
 			}
 			if seen != nil {
 				if other, dup := seen[vf.Var]; dup {
-					return nil, fmt.Errorf("%w: secrets %s and %s both export %s; rename one", ErrInvalid, other, s.Name, vf.Var)
+					return nil, fmt.Errorf("%w: secrets %s and %s both export %s; rename one", secret.ErrInvalid, other, s.Name, vf.Var)
 				}
 				seen[vf.Var] = s.Name
 			}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kazzle/kazzle/secret"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -15,21 +17,21 @@ func id(n int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n) }
 
 func ref(n int, field string) string { return "${secret." + id(n) + "." + field + "}" }
 
-type mapSource map[string]Secret
+type mapSource map[string]secret.Secret
 
-func (m mapSource) Secret(id string) (Secret, error) {
+func (m mapSource) Secret(id string) (secret.Secret, error) {
 	s, ok := m[id]
 	if !ok {
-		return Secret{}, fmt.Errorf("secret %s: %w", id, ErrUnknownSecret)
+		return secret.Secret{}, fmt.Errorf("secret %s: %w", id, ErrUnknownSecret)
 	}
 	return s, nil
 }
 
-func str(n int, name, value string) Secret {
-	return Secret{ID: id(n), Name: name, Type: TypeString, Fields: FieldsOf(map[string]string{"value": value})}
+func str(n int, name, value string) secret.Secret {
+	return secret.Secret{ID: id(n), Name: name, Type: secret.TypeString, Fields: secret.FieldsOf(map[string]string{"value": value})}
 }
 
-func sourceOf(secrets ...Secret) mapSource {
+func sourceOf(secrets ...secret.Secret) mapSource {
 	m := mapSource{}
 	for _, s := range secrets {
 		m[s.ID] = s
@@ -37,45 +39,8 @@ func sourceOf(secrets ...Secret) mapSource {
 	return m
 }
 
-func TestParseTemplate(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []Part
-		err  string
-	}{
-		{in: "", want: nil},
-		{in: "plain", want: []Part{{Literal: "plain"}}},
-		{in: ref(1, "value"), want: []Part{{Ref: &Ref{id(1), "value"}}}},
-		{in: "a" + ref(1, "password") + "b", want: []Part{{Literal: "a"}, {Ref: &Ref{id(1), "password"}}, {Literal: "b"}}},
-		{in: "${secret." + strings.ToUpper(id(1)) + ".value}", want: []Part{{Ref: &Ref{id(1), "value"}}}},
-		{in: "$$" + ref(1, "value")[1:], want: []Part{{Literal: "${secret." + id(1) + ".value}"}}},
-		{in: "cost: $5 ${HOME} $$x $${", want: []Part{{Literal: "cost: $5 ${HOME} $$x ${"}}},
-		{in: "x${secret.", err: "malformed reference at byte 1: no closing }"},
-		{in: "${secret.nope}", err: "no field after the secret id"},
-		{in: "${secret.not-a-uuid.value}", err: "not a UUID"},
-		{in: "${secret." + id(1) + ".Value}", err: "field name"},
-		{in: "${secret." + id(1) + ".}", err: "field name"},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParseTemplate(tc.in)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, ErrSyntax) {
-					t.Fatalf("err = %v, want ErrSyntax containing %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("parts (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 func TestExpand(t *testing.T) {
-	user := Secret{ID: id(1), Name: "DB", Type: TypeLogin, Fields: FieldsOf(map[string]string{"username": "app", "password": "p@ss:w/rd"})}
+	user := secret.Secret{ID: id(1), Name: "DB", Type: secret.TypeLogin, Fields: secret.FieldsOf(map[string]string{"username": "app", "password": "p@ss:w/rd"})}
 	host := str(2, "DB_HOST", "db.internal")
 	url := str(3, "DATABASE_URL", "postgres://"+ref(1, "username")+":"+ref(1, "password")+"@"+ref(2, "value")+":5432/app")
 	// A diamond: TOP uses LEFT and RIGHT, which both use BASE.
@@ -84,13 +49,13 @@ func TestExpand(t *testing.T) {
 	right := str(12, "RIGHT", "R"+ref(10, "value"))
 	top := str(13, "TOP", ref(11, "value")+"+"+ref(12, "value"))
 	escaped := str(20, "LITERAL", "$${secret."+id(1)+".password} and $${x}")
-	git := Secret{ID: id(30), Name: "GH", Type: TypeGit, Fields: FieldsOf(map[string]string{"host": "github.com", "path": "/acme/", "username": "x", "password": "t"})}
-	totp := Secret{ID: id(31), Name: "OTP", Type: TypeTOTP, Fields: FieldsOf(map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})}
+	git := secret.Secret{ID: id(30), Name: "GH", Type: secret.TypeGit, Fields: secret.FieldsOf(map[string]string{"host": "github.com", "path": "/acme/", "username": "x", "password": "t"})}
+	totp := secret.Secret{ID: id(31), Name: "OTP", Type: secret.TypeTOTP, Fields: secret.FieldsOf(map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})}
 	usesCode := str(32, "CODE_USER", "code="+ref(31, "code"))
 	src := sourceOf(user, host, url, base, left, right, top, escaped, git, totp, usesCode)
 
 	for _, tc := range []struct {
-		s     Secret
+		s     secret.Secret
 		field string
 		want  string
 	}{
@@ -121,12 +86,12 @@ func TestExpandErrors(t *testing.T) {
 	missing := str(5, "MISSING", "hunter2 "+ref(99, "value"))
 	badField := str(6, "BAD_FIELD", "hunter2 "+ref(7, "password"))
 	target := str(7, "TARGET", "hunter2")
-	login := Secret{ID: id(8), Name: "LOGIN", Type: TypeLogin, Fields: FieldsOf(map[string]string{"username": "u", "password": "hunter2"})}
+	login := secret.Secret{ID: id(8), Name: "LOGIN", Type: secret.TypeLogin, Fields: secret.FieldsOf(map[string]string{"username": "u", "password": "hunter2"})}
 	wantsCode := str(9, "WANTS_CODE", ref(8, "code"))
 	src := sourceOf(self, a, b, c, missing, badField, target, login, wantsCode)
 
 	for _, tc := range []struct {
-		s    Secret
+		s    secret.Secret
 		is   error
 		want string
 	}{
@@ -157,7 +122,7 @@ func TestExpandErrors(t *testing.T) {
 
 func TestExpandDepthLimit(t *testing.T) {
 	// chain(n): secret 0 refers to 1, …, n-1 refers to n, which is plain.
-	chain := func(n int) (Secret, Source) {
+	chain := func(n int) (secret.Secret, Source) {
 		src := mapSource{}
 		for i := 0; i < n; i++ {
 			src[id(i)] = str(i, fmt.Sprintf("S%d", i), ref(i+1, "value"))
@@ -175,7 +140,7 @@ func TestExpandDepthLimit(t *testing.T) {
 	}
 	// The limit counts references, whatever ends the chain: a computed TOTP code too.
 	s, src = chain(MaxDepth)
-	src.(mapSource)[id(MaxDepth)] = Secret{ID: id(MaxDepth), Name: "OTP", Type: TypeTOTP, Fields: FieldsOf(map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})}
+	src.(mapSource)[id(MaxDepth)] = secret.Secret{ID: id(MaxDepth), Name: "OTP", Type: secret.TypeTOTP, Fields: secret.FieldsOf(map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})}
 	src.(mapSource)[id(MaxDepth-1)] = str(MaxDepth-1, "LAST", ref(MaxDepth, "code"))
 	if _, err := NewExpander(src, time.Now()).Field(s, "value"); err != nil {
 		t.Fatalf("%d nested references ending in a TOTP code: %v", MaxDepth, err)
@@ -183,10 +148,10 @@ func TestExpandDepthLimit(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	db := Secret{ID: id(1), Name: "DB", Type: TypeLogin, Fields: FieldsOf(map[string]string{"username": "app", "password": "pw"})}
+	db := secret.Secret{ID: id(1), Name: "DB", Type: secret.TypeLogin, Fields: secret.FieldsOf(map[string]string{"username": "app", "password": "pw"})}
 	api := str(2, "API_KEY", "k-"+ref(1, "username"))
-	otp := Secret{ID: id(3), Name: "OTP", Type: TypeTOTP, Fields: FieldsOf(map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})}
-	vars, err := Resolve(View([]Secret{db, api, otp}, "dev"), sourceOf(db, api, otp), time.Unix(1111111109, 0))
+	otp := secret.Secret{ID: id(3), Name: "OTP", Type: secret.TypeTOTP, Fields: secret.FieldsOf(map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})}
+	vars, err := Resolve(View([]secret.Secret{db, api, otp}, "dev"), sourceOf(db, api, otp), time.Unix(1111111109, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,54 +164,8 @@ func TestResolve(t *testing.T) {
 		t.Errorf("vars (-want +got):\n%s", diff)
 	}
 
-	clash := []Secret{str(1, "DB_URL", "x"), {ID: id(2), Name: "DB", Type: TypeLogin, Fields: FieldsOf(map[string]string{"username": "u", "password": "p", "url": "y"})}}
+	clash := []secret.Secret{str(1, "DB_URL", "x"), {ID: id(2), Name: "DB", Type: secret.TypeLogin, Fields: secret.FieldsOf(map[string]string{"username": "u", "password": "p", "url": "y"})}}
 	if _, err := Resolve(View(clash, ""), sourceOf(clash...), time.Now()); err == nil || !strings.Contains(err.Error(), "both export DB_URL") {
 		t.Errorf("clashing variable names: err = %v", err)
 	}
-}
-
-func FuzzParseTemplate(f *testing.F) {
-	for _, s := range []string{"", "plain", ref(1, "value"), "a$${b", "$$" + ref(1, "x"), "${secret.", "x${HOME}y", "$" + ref(2, "password") + "$"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		parts, err := ParseTemplate(s)
-		if err != nil {
-			var se *SyntaxError
-			if !errors.As(err, &se) || se.Offset < 0 || se.Offset >= len(s) {
-				t.Fatalf("error %v is not a SyntaxError inside the input", err)
-			}
-			return
-		}
-		if !strings.Contains(s, "${") {
-			if (s == "" && parts != nil) || (s != "" && (len(parts) != 1 || parts[0].Literal != s)) {
-				t.Fatalf("text without ${ parsed as %+v", parts)
-			}
-		}
-		for i, p := range parts {
-			if p.Ref == nil && p.Literal == "" {
-				t.Fatalf("empty literal part %d", i)
-			}
-			if p.Ref != nil && (!IsUUID(p.Ref.ID) || !isFieldName(p.Ref.Field)) {
-				t.Fatalf("bad reference %+v", *p.Ref)
-			}
-			if i > 0 && p.Ref == nil && parts[i-1].Ref == nil {
-				t.Fatalf("adjacent literals at %d", i)
-			}
-		}
-		// Formatting round-trips except where a literal "$" sits right before a reference,
-		// which the template syntax cannot spell.
-		for i, p := range parts {
-			if p.Ref == nil && strings.HasSuffix(p.Literal, "$") && i+1 < len(parts) {
-				return
-			}
-		}
-		again, err := ParseTemplate(FormatTemplate(parts))
-		if err != nil {
-			t.Fatalf("formatted template does not parse: %v", err)
-		}
-		if diff := cmp.Diff(parts, again); diff != "" {
-			t.Fatalf("round trip (-first +second):\n%s", diff)
-		}
-	})
 }

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/kazzle/kazzle/secret"
 )
 
 // ScanValues returns what a leak scan of output built with view's values must look for:
@@ -19,10 +21,10 @@ import (
 // secret gives only the fields that references name: a reference hands over one field,
 // not the secret. Like Resolve, the values total at most MaxExpandedTotal bytes, on a
 // budget of their own.
-func (e *Expander) ScanValues(view []Secret) ([]Var, error) {
+func (e *Expander) ScanValues(view []secret.Secret) ([]Var, error) {
 	var out []Var
 	total := 0
-	add := func(s Secret, field, v string) error {
+	add := func(s secret.Secret, field, v string) error {
 		// A value is also looked for as code would hold it: without the spaces or line
 		// break a paste left around it, and with CRLF line endings as LF (a PEM key
 		// stored from Windows, or read back from a template literal).
@@ -49,7 +51,7 @@ func (e *Expander) ScanValues(view []Secret) ([]Var, error) {
 	}
 	for _, s := range view {
 		for _, f := range s.Fields {
-			if !s.Type.HasField(f.Name) || computedField(s.Type) == f.Name {
+			if !s.Type.HasField(f.Name) || s.Type.Computed() == f.Name {
 				continue
 			}
 			v, err := e.Field(s, f.Name)
@@ -59,11 +61,11 @@ func (e *Expander) ScanValues(view []Secret) ([]Var, error) {
 			if err := add(s, f.Name, v); err != nil {
 				return nil, err
 			}
-			if s.Type == TypeTOTP && f.Name == FieldSeed {
+			if s.Type == secret.TypeTOTP && f.Name == secret.FieldSeed {
 				// base32 ignores case and spacing: the key as apps print it, in either
 				// case, whole or in groups of four.
-				if p, err := parseSeed(v); err == nil {
-					for _, form := range seedForms(p.secret) {
+				if p, err := secret.ParseSeed(v); err == nil {
+					for _, form := range seedForms(p.Key) {
 						if form != v {
 							if err := add(s, f.Name, form); err != nil {
 								return nil, err
@@ -76,13 +78,13 @@ func (e *Expander) ScanValues(view []Secret) ([]Var, error) {
 	}
 	// Expanding the fields above followed every reference they hold, nested ones too.
 	used := e.Used()
-	for _, r := range slices.SortedFunc(maps.Keys(used), func(a, b Ref) int {
+	for _, r := range slices.SortedFunc(maps.Keys(used), func(a, b secret.Ref) int {
 		return cmp.Or(strings.Compare(a.ID, b.ID), strings.Compare(a.Field, b.Field))
 	}) {
-		if r.Field == FieldCode { // only ever a computed totp code
+		if r.Field == secret.FieldCode { // only ever a computed totp code
 			continue
 		}
-		if err := add(Secret{ID: r.ID, Name: e.read[r.ID]}, r.Field, used[r]); err != nil {
+		if err := add(secret.Secret{ID: r.ID, Name: e.read[r.ID]}, r.Field, used[r]); err != nil {
 			return nil, err
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kazzle/kazzle/secret"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -12,12 +14,12 @@ import (
 // also as the base32 key of its otpauth URI, and every field a reference reads, under
 // the referenced secret's name, even outside the view; never a totp code.
 func TestScanValuesHoldEveryStoredField(t *testing.T) {
-	otp := Secret{ID: id(1), Name: "OTP", Type: TypeTOTP, Fields: FieldsOf(map[string]string{"seed": "JBSWY3DPEHPK3PXP"})}
-	uri := Secret{ID: id(2), Name: "OTP_URI", Type: TypeTOTP, Fields: FieldsOf(map[string]string{"seed": "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQ&period=30"})}
-	repo := Secret{ID: id(3), Name: "REPO", Type: TypeGit, Fields: FieldsOf(map[string]string{"host": "git.internal.example", "path": "team/app", "username": "deploy-bot", "password": "ghp_token0123"})}
-	hidden := Secret{ID: id(4), Name: "HIDDEN", Type: TypeLogin, Env: "other", Fields: FieldsOf(map[string]string{"username": "hidden-user", "password": "hidden-password"})}
+	otp := secret.Secret{ID: id(1), Name: "OTP", Type: secret.TypeTOTP, Fields: secret.FieldsOf(map[string]string{"seed": "JBSWY3DPEHPK3PXP"})}
+	uri := secret.Secret{ID: id(2), Name: "OTP_URI", Type: secret.TypeTOTP, Fields: secret.FieldsOf(map[string]string{"seed": "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQ&period=30"})}
+	repo := secret.Secret{ID: id(3), Name: "REPO", Type: secret.TypeGit, Fields: secret.FieldsOf(map[string]string{"host": "git.internal.example", "path": "team/app", "username": "deploy-bot", "password": "ghp_token0123"})}
+	hidden := secret.Secret{ID: id(4), Name: "HIDDEN", Type: secret.TypeLogin, Env: "other", Fields: secret.FieldsOf(map[string]string{"username": "hidden-user", "password": "hidden-password"})}
 	site := str(5, "VITE_SITE", "https://"+ref(3, "host")+"/u/"+ref(4, "username")+"?c="+ref(1, "code"))
-	view := View([]Secret{otp, uri, repo, site}, "dev")
+	view := View([]secret.Secret{otp, uri, repo, site}, "dev")
 	ex := NewExpander(sourceOf(otp, uri, repo, hidden, site), time.Unix(1111111109, 0))
 	got, err := ex.ScanValues(view)
 	if err != nil {
@@ -27,7 +29,7 @@ func TestScanValuesHoldEveryStoredField(t *testing.T) {
 	var keys []key
 	for _, v := range got {
 		keys = append(keys, key{v.Name, v.Field, v.Value})
-		if v.Field == FieldCode {
+		if v.Field == secret.FieldCode {
 			t.Errorf("%s.%s: a totp code is scanned for", v.Name, v.Field)
 		}
 	}
@@ -54,7 +56,7 @@ func TestScanValuesHoldEveryStoredField(t *testing.T) {
 	}
 }
 
-func mustCode(t *testing.T, s Secret) string {
+func mustCode(t *testing.T, s secret.Secret) string {
 	t.Helper()
 	code, _, err := TOTP(s.Fields.Value("seed"), time.Unix(1111111109, 0))
 	if err != nil {
@@ -68,7 +70,7 @@ func mustCode(t *testing.T, s Secret) string {
 func TestScanValuesHoldTrimmedAndLFForms(t *testing.T) {
 	padded := str(1, "PADDED", "  sk_live_PADDED4242 \n")
 	pem := str(2, "PEM", "-----BEGIN KEY-----\r\nMIIBkey\r\n-----END KEY-----\r\n")
-	got, err := NewExpander(sourceOf(padded, pem), time.Now()).ScanValues([]Secret{padded, pem})
+	got, err := NewExpander(sourceOf(padded, pem), time.Now()).ScanValues([]secret.Secret{padded, pem})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package resolver
 import (
 	"fmt"
 	"strings"
+
+	"github.com/kazzle/kazzle/secret"
 )
 
 // TemplateError is a malformed reference in one of the texts given to Substitute.
@@ -20,14 +22,14 @@ func (e *TemplateError) Unwrap() error { return e.Err }
 // called when no text holds a reference. The substituted texts total at most
 // MaxExpandedTotal bytes; past it Substitute returns an *ExpansionError.
 func Substitute(texts []string, fetch func(refs []string) ([]string, error)) ([]string, error) {
-	parsed := make([][]Part, len(texts))
+	parsed := make([][]secret.Part, len(texts))
 	var refs []string
-	seen := map[Ref]bool{}
+	seen := map[secret.Ref]bool{}
 	for i, t := range texts {
 		if !strings.Contains(t, "${") {
 			continue
 		}
-		parts, err := ParseTemplate(t)
+		parts, err := secret.ParseTemplate(t)
 		if err != nil {
 			return nil, &TemplateError{Index: i, Err: err}
 		}

@@ -5,13 +5,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kazzle/kazzle/secret"
+
 	"github.com/google/go-cmp/cmp"
 )
 
 // TestSubstituteReportsNestedReferences: what the caller must redact includes values
 // reached through other values, which a command can print on their own.
 func TestSubstituteReportsNestedReferences(t *testing.T) {
-	user := Secret{ID: id(1), Name: "DB", Type: TypeLogin, Fields: FieldsOf(map[string]string{"username": "app", "password": "p@ss:w/rd"})}
+	user := secret.Secret{ID: id(1), Name: "DB", Type: secret.TypeLogin, Fields: secret.FieldsOf(map[string]string{"username": "app", "password": "p@ss:w/rd"})}
 	url := str(3, "DATABASE_URL", "postgres://"+ref(1, "username")+":"+ref(1, "password")+"@db:5432/app")
 	e := NewExpander(sourceOf(user, url), time.Now())
 	fetch := func(refs []string) ([]string, error) {
@@ -35,7 +37,7 @@ func TestSubstituteReportsNestedReferences(t *testing.T) {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
 	used := e.Used()
-	wantUsed := map[Ref]string{
+	wantUsed := map[secret.Ref]string{
 		{ID: id(3), Field: "value"}:    "postgres://app:p@ss:w/rd@db:5432/app",
 		{ID: id(1), Field: "username"}: "app",
 		{ID: id(1), Field: "password"}: "p@ss:w/rd",
@@ -50,7 +52,7 @@ func TestSubstituteReportsNestedReferences(t *testing.T) {
 	}
 	_, err = Substitute([]string{"ok", "${secret.not-a-uuid.value}"}, fetch)
 	var te *TemplateError
-	if !errors.As(err, &te) || te.Index != 1 || !errors.Is(err, ErrSyntax) {
+	if !errors.As(err, &te) || te.Index != 1 || !errors.Is(err, secret.ErrSyntax) {
 		t.Fatalf("a malformed reference: %v", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kazzle/kazzle/secret"
 )
 
 // RFC 6238 appendix B: 8-digit codes with the ASCII seeds below.
@@ -68,12 +70,12 @@ func TestTOTPBase32SeedForms(t *testing.T) {
 // found to give no code at every resolve.
 func TestTOTPSeedsThatGiveNoCodeAreRefused(t *testing.T) {
 	for _, seed := range []string{"222 222222", "JBSWY3DPE", "JBSWY3DPEHP", "A"} {
-		if err := ValidateFields(TypeTOTP, map[string]string{FieldSeed: seed}); err == nil {
+		if err := secret.ValidateFields(secret.TypeTOTP, map[string]string{secret.FieldSeed: seed}); err == nil {
 			t.Errorf("a seed of %d base32 characters was accepted", len(strings.ReplaceAll(seed, " ", "")))
 		}
 	}
 	for _, seed := range []string{"JBSWY3DP", "JBSWY3DPEH", "JBSWY3DPEHPK", "JBSWY3DPEHPK3", "JBSWY3DPEHPK3PX"} {
-		if err := ValidateFields(TypeTOTP, map[string]string{FieldSeed: seed}); err != nil {
+		if err := secret.ValidateFields(secret.TypeTOTP, map[string]string{secret.FieldSeed: seed}); err != nil {
 			t.Errorf("a seed of %d characters: %v", len(seed), err)
 		}
 		if _, _, err := TOTP(seed, time.Unix(1_700_000_000, 0)); err != nil {

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/kazzle/kazzle/api"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -80,7 +80,7 @@ func hideAs(err, missing error) error {
 func notFound(format string, args ...any) error {
 	for i, a := range args {
 		if s, ok := a.(string); ok {
-			args[i] = resolver.Excerpt(s) // as the stores repeat what a caller looked up
+			args[i] = secret.Excerpt(s) // as the stores repeat what a caller looked up
 		}
 	}
 	return fmt.Errorf(format+": %w", append(args, vault.ErrNotFound)...)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 // FuzzDecodeSecretRequest: the request decoder never panics on a secret's create or
@@ -40,13 +41,13 @@ func FuzzDecodeSecretRequest(f *testing.F) {
 		var create api.CreateSecretRequest
 		if decodeJSON(body, &create) == nil {
 			accepted(t, body, create)
-			validated(t, create.Name, resolver.Type(create.Type), create.Fields, create.Note)
+			validated(t, create.Name, secret.Type(create.Type), create.Fields, create.Note)
 		}
 		var update api.UpdateSecretRequest
 		if decodeJSON(body, &update) == nil {
 			accepted(t, body, update)
 			if update.Note != nil {
-				validated(t, "NAME", resolver.TypeString, update.Fields, *update.Note)
+				validated(t, "NAME", secret.TypeString, update.Fields, *update.Note)
 			}
 		}
 	})
@@ -56,35 +57,35 @@ func FuzzDecodeSecretRequest(f *testing.F) {
 // never quote a value (each is checked once more with a marker appended, which no error
 // may repeat), and what they let through is text an environment can carry, with a note
 // and a TOTP period inside their limits.
-func validated(t *testing.T, name string, typ resolver.Type, fields map[string]string, note string) {
+func validated(t *testing.T, name string, typ secret.Type, fields map[string]string, note string) {
 	t.Helper()
 	if typ == "" {
-		typ = resolver.TypeString
+		typ = secret.TypeString
 	}
 	const marker = "\u2603"
 	marked := make(map[string]string, len(fields))
 	for f, v := range fields {
 		marked[f] = v + marker
 	}
-	for _, err := range []error{resolver.ValidateFields(typ, marked), resolver.ValidateName(name + "=" + marker)} {
+	for _, err := range []error{secret.ValidateFields(typ, marked), secret.ValidateName(name + "=" + marker)} {
 		if err != nil && strings.Contains(err.Error(), marker) {
 			t.Fatalf("error %q quotes a value", err)
 		}
 	}
-	if resolver.ValidateName(name) != nil || resolver.ValidateExports(name, typ) != nil ||
-		resolver.ValidateFields(typ, fields) != nil || resolver.ValidateNote(note) != nil {
+	if secret.ValidateName(name) != nil || secret.ValidateExports(name, typ) != nil ||
+		secret.ValidateFields(typ, fields) != nil || secret.ValidateNote(note) != nil {
 		return
 	}
-	if strings.Contains(name, "=") || len(note) > resolver.MaxNoteSize || resolver.IsReservedVar(name) && typ == resolver.TypeString {
+	if strings.Contains(name, "=") || len(note) > secret.MaxNoteSize || secret.IsReservedVar(name) && typ == secret.TypeString {
 		t.Fatalf("accepted name %q, note of %d bytes", name, len(note))
 	}
 	for f, v := range fields {
-		if strings.ContainsRune(v, 0) || !utf8.ValidString(v) || len(v) > resolver.MaxFieldSize {
+		if strings.ContainsRune(v, 0) || !utf8.ValidString(v) || len(v) > secret.MaxFieldSize {
 			t.Fatalf("accepted field %s that an environment cannot carry", f)
 		}
 	}
-	if typ == resolver.TypeTOTP && !resolver.HasReferences(fields[resolver.FieldSeed]) {
-		if _, _, err := resolver.TOTP(fields[resolver.FieldSeed], time.Unix(1_700_000_000, 0)); err != nil {
+	if typ == secret.TypeTOTP && !secret.HasReferences(fields[secret.FieldSeed]) {
+		if _, _, err := resolver.TOTP(fields[secret.FieldSeed], time.Unix(1_700_000_000, 0)); err != nil {
 			t.Fatalf("accepted a seed that gives no code: %v", err)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/kazzle/kazzle/api"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -15,7 +15,7 @@ import (
 func TestGitCredentialIgnoresDotSegments(t *testing.T) {
 	w := newWorld(t)
 	_, err := w.Vault.CreateSecret(context.Background(), w.Actor, vault.SecretInput{SpaceID: w.Space.ID, Collection: "my-saas", Name: "ACME_GIT",
-		Type: resolver.TypeGit, Fields: map[string]string{"host": "github.com", "path": "acme/app", "username": "acme-bot", "password": "ghp_acmeAppOnlyToken0000000000000"}})
+		Type: secret.TypeGit, Fields: map[string]string{"host": "github.com", "path": "acme/app", "username": "acme-bot", "password": "ghp_acmeAppOnlyToken0000000000000"}})
 	if err != nil {
 		t.Fatal(err)
 	}

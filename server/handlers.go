@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"github.com/kazzle/kazzle/api"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -273,7 +273,7 @@ func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, p *princip
 		return err
 	}
 	meta, err := s.v.CreateSecret(r.Context(), p.actor, vault.SecretInput{SpaceID: p.key.SpaceID, Collection: collID, Environment: envID,
-		Name: req.Name, Type: resolver.Type(req.Type), Note: req.Note, Fields: req.Fields})
+		Name: req.Name, Type: secret.Type(req.Type), Note: req.Note, Fields: req.Fields})
 	if err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, p *princip
 // otherwise a reference would let a key read what it may not.
 func (s *Server) mayReference(r *http.Request, p *principal, fields map[string]string) error {
 	for _, val := range fields {
-		refs, err := resolver.References(val)
+		refs, err := secret.References(val)
 		if err != nil {
 			return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: err.Error()}
 		}

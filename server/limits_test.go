@@ -8,6 +8,7 @@ import (
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/storetest"
 )
@@ -102,7 +103,7 @@ func TestSmallInputHoles(t *testing.T) {
 	w := newWorld(t)
 	admin := w.tokens["admin"]
 	shared := "/v1/secrets/" + w.ids["SHARED"]
-	longNote := strings.Repeat("n", resolver.MaxNoteSize+1)
+	longNote := strings.Repeat("n", secret.MaxNoteSize+1)
 	for _, tc := range []struct {
 		desc, method, path string
 		body               any

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/kazzle/kazzle/api"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -60,7 +60,7 @@ func (s *Server) templates(w http.ResponseWriter, r *http.Request, p *principal)
 		return err
 	}
 	for _, t := range req.Templates {
-		refs, err := resolver.References(t)
+		refs, err := secret.References(t)
 		if err != nil {
 			return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: err.Error()}
 		}
@@ -112,7 +112,7 @@ func (s *Server) gitCredential(w http.ResponseWriter, r *http.Request, p *princi
 	if req.Protocol != "" && req.Protocol != "https" {
 		return &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: "git secrets answer https only"}
 	}
-	if _, ok := resolver.GitRepoPath(req.Path); !ok {
+	if _, ok := secret.GitRepoPath(req.Path); !ok {
 		return &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: "no credential for a repository path with an empty, \".\" or \"..\" segment, a backslash or a control character"}
 	}
 	sec, err := s.v.GitCredential(r.Context(), p.actor, vault.GitQuery{SpaceID: p.key.SpaceID, Host: req.Host, Path: req.Path,
@@ -120,5 +120,5 @@ func (s *Server) gitCredential(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, api.GitCredentialResponse{Username: sec.Fields[resolver.FieldUsername], Password: sec.Fields[resolver.FieldPassword], SecretID: sec.ID})
+	return writeJSON(w, http.StatusOK, api.GitCredentialResponse{Username: sec.Fields[secret.FieldUsername], Password: sec.Fields[secret.FieldPassword], SecretID: sec.ID})
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -184,7 +185,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *principal, err 
 	writeError(w, ae)
 }
 
-// toAPIError maps vault and resolver errors to statuses; their messages name ids and
+// toAPIError maps vault, resolver and secret errors to statuses; their messages name ids and
 // names, never values, so they can go to the client as they are.
 func toAPIError(err error) *api.Error {
 	var ae *api.Error
@@ -204,13 +205,13 @@ func toAPIError(err error) *api.Error {
 	case errors.Is(err, vault.ErrUnauthenticated):
 		return &api.Error{Status: http.StatusUnauthorized, Code: api.CodeUnauthenticated, Message: err.Error()}
 	case errors.Is(err, vault.ErrInvalid), errors.As(err, &cycle), errors.Is(err, resolver.ErrUnknownSecret),
-		errors.Is(err, resolver.ErrUnknownField), errors.Is(err, resolver.ErrTooDeep), errors.Is(err, resolver.ErrSyntax):
+		errors.Is(err, resolver.ErrUnknownField), errors.Is(err, resolver.ErrTooDeep), errors.Is(err, secret.ErrSyntax):
 		return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: err.Error()}
 	case errors.Is(err, resolver.ErrExpansionTooLarge):
 		// Past the invalid-input case: a write past the cap is bad input (400); here a
 		// stored row is past it, and only this read fails.
 		return &api.Error{Status: http.StatusUnprocessableEntity, Code: api.CodeExpansionTooLarge, Message: err.Error()}
-	case errors.Is(err, resolver.ErrReservedName):
+	case errors.Is(err, secret.ErrReservedName):
 		return &api.Error{Status: http.StatusUnprocessableEntity, Code: api.CodeReservedName, Message: err.Error()}
 	case errors.Is(err, vault.ErrNotFound):
 		return &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: err.Error()}

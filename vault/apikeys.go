@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault/internal/cache"
 )
 
@@ -99,7 +99,7 @@ type NewAPIKey struct {
 // this once and never stored.
 func (v *Vault) CreateAPIKey(ctx context.Context, actor Actor, in NewAPIKey) (APIKey, string, error) {
 	if !in.Role.Valid() {
-		return APIKey{}, "", fmt.Errorf("%w role %q: use admin, write or read", ErrInvalid, resolver.Excerpt(string(in.Role)))
+		return APIKey{}, "", fmt.Errorf("%w role %q: use admin, write or read", ErrInvalid, secret.Excerpt(string(in.Role)))
 	}
 	if in.Name == "" {
 		return APIKey{}, "", fmt.Errorf("%w API key name: it is empty; name keys after who uses them (ci-deploy, alice)", ErrInvalid)

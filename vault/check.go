@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 // Problem is a stored secret that breaks a rule a write enforces today: a row written
@@ -60,7 +61,7 @@ func (v *Vault) Check(ctx context.Context, actor Actor, spaceID, collection stri
 		if err != nil {
 			return nil, err
 		}
-		src := v.source(ctx, spaceID, map[string]resolver.Secret{s.ID: s.forResolver()})
+		src := v.source(ctx, spaceID, map[string]secret.Secret{s.ID: s.forResolver()})
 		if p, bad := checkSecret(s, src, v); bad {
 			problems = append(problems, p)
 		}
@@ -80,13 +81,13 @@ func checkSecret(s Secret, src resolver.Source, v *Vault) (Problem, bool) {
 	fail := func(rule string, err error) (Problem, bool) {
 		return Problem{Secret: s.SecretMeta, Rule: rule, Message: err.Error()}, true
 	}
-	if err := resolver.ValidateExports(s.Name, s.Type); err != nil {
+	if err := secret.ValidateExports(s.Name, s.Type); err != nil {
 		return fail(RuleReservedName, err)
 	}
-	if err := resolver.ValidateFields(s.Type, s.Fields); err != nil {
+	if err := secret.ValidateFields(s.Type, s.Fields); err != nil {
 		return fail(RuleValue, err)
 	}
-	if err := resolver.ValidateNote(s.Note); err != nil {
+	if err := secret.ValidateNote(s.Note); err != nil {
 		return fail(RuleValue, err)
 	}
 	// A fresh expander per secret, so that a field's size is measured on its own.

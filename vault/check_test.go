@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/storetest"
 )
@@ -103,10 +104,10 @@ func TestANewVersionOfAStoredReservedNameIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.Vault.UpdateSecret(ctx, f.Actor, vault.SecretUpdate{SpaceID: f.Space.ID, ID: m.ID, Version: 2, Fields: map[string]string{"value": "v3"}})
-	if !errors.Is(err, resolver.ErrReservedName) {
+	if !errors.Is(err, secret.ErrReservedName) {
 		t.Fatalf("update: err = %v, want ErrReservedName", err)
 	}
-	if _, err := f.Vault.Rollback(ctx, f.Actor, f.Space.ID, m.ID, 1, 2); !errors.Is(err, resolver.ErrReservedName) {
+	if _, err := f.Vault.Rollback(ctx, f.Actor, f.Space.ID, m.ID, 1, 2); !errors.Is(err, secret.ErrReservedName) {
 		t.Fatalf("rollback: err = %v, want ErrReservedName", err)
 	}
 	problems, err := f.Vault.Check(ctx, f.Actor, f.Space.ID, f.Coll.ID)
@@ -123,8 +124,8 @@ func TestAResolveOpensOnlyWhatItWasAskedFor(t *testing.T) {
 	store := openStore(t, t.TempDir())
 	defer store.Close()
 	f := storetest.NewFixture(t, store, vault.Options{})
-	big := strings.Repeat("b", resolver.MaxFieldSize)
-	for i := 0; i < 4*resolver.MaxExpandedTotal/resolver.MaxFieldSize+1; i++ {
+	big := strings.Repeat("b", secret.MaxFieldSize)
+	for i := 0; i < 4*resolver.MaxExpandedTotal/secret.MaxFieldSize+1; i++ {
 		f.Put(t, "", "BIG_"+strconv.Itoa(i), big)
 	}
 	f.Put(t, "dev", "SMALL", "small-value")
@@ -143,7 +144,7 @@ func TestAResolveOpensOnlyWhatItWasAskedFor(t *testing.T) {
 	if err != nil || len(vars) != 1 || vars[0].Value != "small-value" {
 		t.Fatalf("resolve SMALL: %v, %v", vars, err)
 	}
-	if n := after.TotalAlloc - before.TotalAlloc; n > resolver.MaxFieldSize {
+	if n := after.TotalAlloc - before.TotalAlloc; n > secret.MaxFieldSize {
 		t.Errorf("resolving one small secret allocated %d bytes", n)
 	}
 	req.Names = nil

@@ -12,7 +12,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 // Errors that callers branch on; each is wrapped with what it is about.
@@ -21,8 +21,8 @@ var (
 	ErrExists   = errors.New("already exists")
 	// ErrConflict means an update named a version that is no longer the current one.
 	ErrConflict = errors.New("conflict: changed since it was read")
-	// ErrInvalid marks input that breaks a rule; it is resolver.ErrInvalid, so one check covers both.
-	ErrInvalid = resolver.ErrInvalid
+	// ErrInvalid marks input that breaks a rule; it is secret.ErrInvalid, so one check covers both.
+	ErrInvalid = secret.ErrInvalid
 	// ErrUnauthenticated means an API key is unknown, revoked or expired.
 	ErrUnauthenticated = errors.New("API key is unknown, revoked or expired")
 )
@@ -63,7 +63,7 @@ type SecretMeta struct {
 	// EnvironmentID is "" for an untagged secret, which belongs to every environment.
 	EnvironmentID string
 	Name          string
-	Type          resolver.Type
+	Type          secret.Type
 	Note          string
 	Version       int
 	CreatedAt     time.Time

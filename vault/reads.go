@@ -6,14 +6,15 @@ import (
 	"strings"
 
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 // ExpandTemplates substitutes ${secret.<id>.<field>} in each template (command-line
 // arguments, say) and records one audit event naming the secrets used. The caller checks
 // beforehand that it may read every secret the templates name; secrets those refer to in
 // turn are read with the vault's authority, as for a resolve.
-func (v *Vault) ExpandTemplates(ctx context.Context, actor Actor, spaceID string, templates []string) (out []string, used map[resolver.Ref]string, err error) {
-	known := map[string]resolver.Secret{}
+func (v *Vault) ExpandTemplates(ctx context.Context, actor Actor, spaceID string, templates []string) (out []string, used map[secret.Ref]string, err error) {
+	known := map[string]secret.Secret{}
 	e := resolver.NewExpander(v.source(ctx, spaceID, known), v.now())
 	out = make([]string, len(templates))
 	for i, t := range templates {
@@ -38,11 +39,11 @@ func (v *Vault) TOTPCode(ctx context.Context, actor Actor, spaceID, id string) (
 	if err != nil {
 		return "", 0, err
 	}
-	if s.Type != resolver.TypeTOTP {
+	if s.Type != secret.TypeTOTP {
 		return "", 0, fmt.Errorf("%w: secret %s is a %s secret, not totp", ErrInvalid, s.Name, s.Type)
 	}
-	ex := resolver.NewExpander(v.source(ctx, spaceID, map[string]resolver.Secret{}), v.now())
-	seed, err := ex.Field(s.forResolver(), resolver.FieldSeed)
+	ex := resolver.NewExpander(v.source(ctx, spaceID, map[string]secret.Secret{}), v.now())
+	seed, err := ex.Field(s.forResolver(), secret.FieldSeed)
 	if err != nil {
 		return "", 0, err
 	}
@@ -65,7 +66,7 @@ type GitQuery struct {
 	Host    string
 	// Path is the repository path, such as acme/app.git, percent-encoded or not; a secret
 	// whose path is a prefix of it (on / boundaries) matches, and the longest such prefix
-	// wins. A path resolver.GitRepoPath refuses matches nothing.
+	// wins. A path secret.GitRepoPath refuses matches nothing.
 	Path string
 	// Allowed says whether the caller may read a candidate secret.
 	Allowed func(SecretMeta) bool
@@ -74,9 +75,9 @@ type GitQuery struct {
 // GitCredential finds the git secret that best matches a host and repository path and
 // returns it in plaintext, recording the read. It returns ErrNotFound when none matches.
 func (v *Vault) GitCredential(ctx context.Context, actor Actor, q GitQuery) (Secret, error) {
-	path, ok := resolver.GitRepoPath(q.Path)
+	path, ok := secret.GitRepoPath(q.Path)
 	if !ok {
-		return Secret{}, fmt.Errorf("no git secret for %s: the repository path has an empty, \".\" or \"..\" segment, a backslash or a control character: %w", resolver.Excerpt(q.Host), ErrNotFound)
+		return Secret{}, fmt.Errorf("no git secret for %s: the repository path has an empty, \".\" or \"..\" segment, a backslash or a control character: %w", secret.Excerpt(q.Host), ErrNotFound)
 	}
 	colls, err := v.store.Collections(ctx, q.SpaceID)
 	if err != nil {
@@ -90,15 +91,15 @@ func (v *Vault) GitCredential(ctx context.Context, actor Actor, q GitQuery) (Sec
 			return Secret{}, err
 		}
 		for _, ss := range sealed {
-			if ss.Type != resolver.TypeGit || (q.Allowed != nil && !q.Allowed(ss.SecretMeta)) {
+			if ss.Type != secret.TypeGit || (q.Allowed != nil && !q.Allowed(ss.SecretMeta)) {
 				continue
 			}
 			s, err := v.open(ctx, ss)
 			if err != nil {
 				return Secret{}, err
 			}
-			prefix := strings.Trim(s.Fields[resolver.FieldPath], "/")
-			if !strings.EqualFold(s.Fields[resolver.FieldHost], q.Host) || !pathHasPrefix(path, prefix) {
+			prefix := strings.Trim(s.Fields[secret.FieldPath], "/")
+			if !strings.EqualFold(s.Fields[secret.FieldHost], q.Host) || !pathHasPrefix(path, prefix) {
 				continue
 			}
 			if len(prefix) > bestLen {
@@ -107,10 +108,10 @@ func (v *Vault) GitCredential(ctx context.Context, actor Actor, q GitQuery) (Sec
 		}
 	}
 	if bestLen < 0 {
-		return Secret{}, fmt.Errorf("no git secret for %s: %w", resolver.Excerpt(q.Host), ErrNotFound)
+		return Secret{}, fmt.Errorf("no git secret for %s: %w", secret.Excerpt(q.Host), ErrNotFound)
 	}
-	e := resolver.NewExpander(v.source(ctx, q.SpaceID, map[string]resolver.Secret{}), v.now())
-	for _, f := range []string{resolver.FieldUsername, resolver.FieldPassword} {
+	e := resolver.NewExpander(v.source(ctx, q.SpaceID, map[string]secret.Secret{}), v.now())
+	for _, f := range []string{secret.FieldUsername, secret.FieldPassword} {
 		if best.Fields[f], err = e.Field(best.forResolver(), f); err != nil {
 			return Secret{}, err
 		}

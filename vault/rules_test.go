@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/storetest"
 )
@@ -20,7 +21,7 @@ func TestRollbackObeysTodaysRulesForAWrite(t *testing.T) {
 	defer store.Close()
 	f := storetest.NewFixture(t, store, vault.Options{})
 	m := f.Put(t, "dev", "OLD", "ok")
-	for _, old := range []string{"nul-\x00-value", strings.Repeat("x", resolver.MaxFieldSize+1)} {
+	for _, old := range []string{"nul-\x00-value", strings.Repeat("x", secret.MaxFieldSize+1)} {
 		planted, err := f.Vault.WriteUncheckedVersion(ctx, f.Actor, f.Space.ID, m.ID, map[string]string{"value": old})
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault/internal/cache"
 )
 
@@ -101,7 +102,7 @@ func planView(rows []SealedSecret, order []int) (viewPlan, error) {
 
 // open decrypts every field of the view under aead. All plaintext lands in one string,
 // which the returned secrets' fields share.
-func (p *viewPlan) open(aead cipher.AEAD) ([]resolver.Secret, error) {
+func (p *viewPlan) open(aead cipher.AEAD) ([]secret.Secret, error) {
 	buf := make([]byte, 0, p.plainSize)
 	ends := make([]int, len(p.fields))
 	for i := range p.fields {
@@ -115,15 +116,15 @@ func (p *viewPlan) open(aead cipher.AEAD) ([]resolver.Secret, error) {
 	}
 	plain := string(buf)
 	clear(buf)
-	fields := make(resolver.Fields, len(p.fields))
+	fields := make(secret.Fields, len(p.fields))
 	start := 0
 	for k := range fields {
-		fields[k] = resolver.Field{Name: p.fields[k].name, Value: plain[start:ends[k]]}
+		fields[k] = secret.Field{Name: p.fields[k].name, Value: plain[start:ends[k]]}
 		start = ends[k]
 	}
-	view := make([]resolver.Secret, len(p.secrets))
+	view := make([]secret.Secret, len(p.secrets))
 	for i, ps := range p.secrets {
-		view[i] = resolver.Secret{ID: ps.row.ID, Name: ps.row.Name, Type: ps.row.Type, Env: ps.row.EnvironmentID, Fields: fields[ps.first:ps.last:ps.last]}
+		view[i] = secret.Secret{ID: ps.row.ID, Name: ps.row.Name, Type: ps.row.Type, Env: ps.row.EnvironmentID, Fields: fields[ps.first:ps.last:ps.last]}
 	}
 	return view, nil
 }
@@ -145,7 +146,7 @@ func (e *sealedEntry) only(names []string) (viewPlan, error) {
 	if len(want) > 0 {
 		missing := slices.Sorted(maps.Keys(want))
 		for i, n := range missing {
-			missing[i] = resolver.Excerpt(n)
+			missing[i] = secret.Excerpt(n)
 		}
 		return viewPlan{}, fmt.Errorf("no secret named %s in this environment: %w", strings.Join(missing, ", "), ErrNotFound)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 // SecretInput is a new secret.
@@ -22,7 +23,7 @@ type SecretInput struct {
 	Collection  string
 	Environment string
 	Name        string
-	Type        resolver.Type // default string
+	Type        secret.Type // default string
 	Note        string
 	Fields      map[string]string
 }
@@ -75,27 +76,27 @@ func openWith(aead cipher.AEAD, ss SealedSecret) (Secret, error) {
 	return out, nil
 }
 
-func (s Secret) forResolver() resolver.Secret {
-	return resolver.Secret{ID: s.ID, Name: s.Name, Type: s.Type, Env: s.EnvironmentID, Fields: resolver.FieldsOf(s.Fields)}
+func (s Secret) forResolver() secret.Secret {
+	return secret.Secret{ID: s.ID, Name: s.Name, Type: s.Type, Env: s.EnvironmentID, Fields: secret.FieldsOf(s.Fields)}
 }
 
 // source looks secrets up by id within one space for reference expansion, preferring the
 // ones the caller already opened.
-func (v *Vault) source(ctx context.Context, spaceID string, known map[string]resolver.Secret) resolver.Source {
-	return resolver.SourceFunc(func(id string) (resolver.Secret, error) {
+func (v *Vault) source(ctx context.Context, spaceID string, known map[string]secret.Secret) resolver.Source {
+	return resolver.SourceFunc(func(id string) (secret.Secret, error) {
 		if s, ok := known[id]; ok {
 			return s, nil
 		}
 		ss, err := v.store.Secret(ctx, spaceID, id)
 		if errors.Is(err, ErrNotFound) {
-			return resolver.Secret{}, fmt.Errorf("secret %s: %w", id, resolver.ErrUnknownSecret)
+			return secret.Secret{}, fmt.Errorf("secret %s: %w", id, resolver.ErrUnknownSecret)
 		}
 		if err != nil {
-			return resolver.Secret{}, err
+			return secret.Secret{}, err
 		}
 		s, err := v.open(ctx, ss)
 		if err != nil {
-			return resolver.Secret{}, err
+			return secret.Secret{}, err
 		}
 		known[id] = s.forResolver()
 		return known[id], nil
@@ -104,14 +105,14 @@ func (v *Vault) source(ctx context.Context, spaceID string, known map[string]res
 
 // viewSource is source for a resolve: secrets of the view come from what the resolve
 // already opened.
-func (v *Vault) viewSource(ctx context.Context, spaceID string, plan *viewPlan, opened []resolver.Secret) resolver.Source {
+func (v *Vault) viewSource(ctx context.Context, spaceID string, plan *viewPlan, opened []secret.Secret) resolver.Source {
 	var others resolver.Source
-	return resolver.SourceFunc(func(id string) (resolver.Secret, error) {
+	return resolver.SourceFunc(func(id string) (secret.Secret, error) {
 		if i, ok := plan.byID[id]; ok {
 			return opened[i], nil
 		}
 		if others == nil {
-			others = v.source(ctx, spaceID, map[string]resolver.Secret{})
+			others = v.source(ctx, spaceID, map[string]secret.Secret{})
 		}
 		return others.Secret(id)
 	})
@@ -123,16 +124,16 @@ func (v *Vault) viewSource(ctx context.Context, spaceID string, plan *viewPlan, 
 func (v *Vault) checkReferences(ctx context.Context, s Secret) error {
 	hasRefs := false
 	for _, val := range s.Fields {
-		hasRefs = hasRefs || resolver.HasReferences(val)
+		hasRefs = hasRefs || secret.HasReferences(val)
 	}
 	if !hasRefs {
 		return nil
 	}
-	e := resolver.NewExpander(v.source(ctx, s.SpaceID, map[string]resolver.Secret{s.ID: s.forResolver()}), v.now())
+	e := resolver.NewExpander(v.source(ctx, s.SpaceID, map[string]secret.Secret{s.ID: s.forResolver()}), v.now())
 	fields := slices.Sorted(maps.Keys(s.Fields))
-	if s.Type == resolver.TypeTOTP {
+	if s.Type == secret.TypeTOTP {
 		// A seed made of references must expand to one that gives a code.
-		fields = append(fields, resolver.FieldCode)
+		fields = append(fields, secret.FieldCode)
 	}
 	for _, f := range fields {
 		if _, err := e.Field(s.forResolver(), f); err != nil {
@@ -149,18 +150,18 @@ func (v *Vault) collectionAndEnv(ctx context.Context, spaceID, collection, env s
 // CreateSecret validates and stores version 1 of a new secret.
 func (v *Vault) CreateSecret(ctx context.Context, actor Actor, in SecretInput) (SecretMeta, error) {
 	if in.Type == "" {
-		in.Type = resolver.TypeString
+		in.Type = secret.TypeString
 	}
-	if err := resolver.ValidateName(in.Name); err != nil {
+	if err := secret.ValidateName(in.Name); err != nil {
 		return SecretMeta{}, err
 	}
-	if err := resolver.ValidateExports(in.Name, in.Type); err != nil {
+	if err := secret.ValidateExports(in.Name, in.Type); err != nil {
 		return SecretMeta{}, err
 	}
-	if err := resolver.ValidateFields(in.Type, in.Fields); err != nil {
+	if err := secret.ValidateFields(in.Type, in.Fields); err != nil {
 		return SecretMeta{}, fmt.Errorf("secret %s: %w", in.Name, err)
 	}
-	if err := resolver.ValidateNote(in.Note); err != nil {
+	if err := secret.ValidateNote(in.Note); err != nil {
 		return SecretMeta{}, fmt.Errorf("secret %s: %w", in.Name, err)
 	}
 	c, e, err := v.collectionAndEnv(ctx, in.SpaceID, in.Collection, in.Environment)
@@ -242,14 +243,14 @@ func (v *Vault) UpdateSecret(ctx context.Context, actor Actor, u SecretUpdate) (
 	}
 	fields := cur.Fields
 	if u.Fields != nil {
-		if err := resolver.ValidateFields(cur.Type, u.Fields); err != nil {
+		if err := secret.ValidateFields(cur.Type, u.Fields); err != nil {
 			return SecretMeta{}, fmt.Errorf("secret %s: %w", cur.Name, err)
 		}
 		fields = dropEmpty(u.Fields)
 	}
 	note := cur.Note
 	if u.Note != nil {
-		if err := resolver.ValidateNote(*u.Note); err != nil {
+		if err := secret.ValidateNote(*u.Note); err != nil {
 			return SecretMeta{}, fmt.Errorf("secret %s: %w", cur.Name, err)
 		}
 		note = *u.Note
@@ -261,7 +262,7 @@ func (v *Vault) UpdateSecret(ctx context.Context, actor Actor, u SecretUpdate) (
 func (v *Vault) writeVersion(ctx context.Context, actor Actor, cur SecretMeta, fields map[string]string, note, action string) (SecretMeta, error) {
 	// A secret stored under a name refused since keeps it only until it is moved: a
 	// new version would keep it alive.
-	if err := resolver.ValidateExports(cur.Name, cur.Type); err != nil {
+	if err := secret.ValidateExports(cur.Name, cur.Type); err != nil {
 		return SecretMeta{}, err
 	}
 	meta := cur
@@ -317,10 +318,10 @@ func (v *Vault) Rollback(ctx context.Context, actor Actor, spaceID, id string, t
 	}
 	// The old fields are written again, so they obey today's rules for a write: a
 	// version stored before a rule existed does not come back past it.
-	if err := resolver.ValidateFields(old.Type, old.Fields); err != nil {
+	if err := secret.ValidateFields(old.Type, old.Fields); err != nil {
 		return SecretMeta{}, fmt.Errorf("roll back secret %s to version %d: %w", cur.Name, to, err)
 	}
-	if err := resolver.ValidateNote(old.Note); err != nil {
+	if err := secret.ValidateNote(old.Note); err != nil {
 		return SecretMeta{}, fmt.Errorf("roll back secret %s to version %d: %w", cur.Name, to, err)
 	}
 	return v.writeVersion(ctx, actor, cur.SecretMeta, old.Fields, old.Note, "secret.rollback")
@@ -365,15 +366,15 @@ func (v *Vault) Reveal(ctx context.Context, actor Actor, spaceID, id string, ver
 	}
 	var e *resolver.Expander
 	if expand {
-		e = resolver.NewExpander(v.source(ctx, spaceID, map[string]resolver.Secret{s.ID: s.forResolver()}), v.now())
+		e = resolver.NewExpander(v.source(ctx, spaceID, map[string]secret.Secret{s.ID: s.forResolver()}), v.now())
 		fields := make(map[string]string, len(s.Fields)+1)
 		for f := range s.Fields {
 			if fields[f], err = e.Field(s.forResolver(), f); err != nil {
 				return Secret{}, err
 			}
 		}
-		if s.Type == resolver.TypeTOTP {
-			if fields[resolver.FieldCode], err = e.Field(s.forResolver(), resolver.FieldCode); err != nil {
+		if s.Type == secret.TypeTOTP {
+			if fields[secret.FieldCode], err = e.Field(s.forResolver(), secret.FieldCode); err != nil {
 				return Secret{}, err
 			}
 		}
@@ -514,7 +515,7 @@ func (v *Vault) List(ctx context.Context, spaceID, collection, env string) ([]Se
 func (s Secret) Masked() Secret {
 	masked := make(map[string]string, len(s.Fields))
 	for f, val := range s.Fields {
-		masked[f] = resolver.MaskField(f, val)
+		masked[f] = secret.MaskField(f, val)
 	}
 	s.Fields = masked
 	return s

@@ -9,8 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 // Options configure a Vault. The zero value is usable.
@@ -95,7 +94,7 @@ func (v *Vault) CreateSpace(ctx context.Context, actor Actor, name string) (Spac
 
 // CreateCollection creates a collection in a space.
 func (v *Vault) CreateCollection(ctx context.Context, actor Actor, spaceID, slug, name string) (Collection, error) {
-	if err := resolver.ValidateSlug("collection", slug); err != nil {
+	if err := secret.ValidateSlug("collection", slug); err != nil {
 		return Collection{}, err
 	}
 	if name == "" {
@@ -121,7 +120,7 @@ func (v *Vault) DeleteCollection(ctx context.Context, actor Actor, spaceID, coll
 
 // CreateEnvironment creates an environment in a collection (given by id or slug).
 func (v *Vault) CreateEnvironment(ctx context.Context, actor Actor, spaceID, collection, slug string) (Environment, error) {
-	if err := resolver.ValidateSlug("environment", slug); err != nil {
+	if err := secret.ValidateSlug("environment", slug); err != nil {
 		return Environment{}, err
 	}
 	c, err := v.store.Collection(ctx, spaceID, collection)

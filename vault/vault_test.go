@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/sqlite"
 	"github.com/kazzle/kazzle/vault/storetest"
@@ -51,12 +51,12 @@ func TestNoPlaintextInDatabaseFilesErrorsOrLogs(t *testing.T) {
 	pem := f.Put(t, "dev", "TLS_KEY", plaintexts[1])
 	api := f.Put(t, "", "STRIPE_SECRET_KEY", plaintexts[3])
 	keep(f.Vault.UpdateSecret(ctx, f.Actor, vault.SecretUpdate{SpaceID: f.Space.ID, ID: api.ID, Version: 1, Fields: map[string]string{"value": plaintexts[0]}}))
-	login, err := f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "DB", Type: resolver.TypeLogin,
+	login, err := f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "DB", Type: secret.TypeLogin,
 		Fields: map[string]string{"username": "app", "password": plaintexts[2]}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	keep(f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "OTP", Type: resolver.TypeTOTP,
+	keep(f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "OTP", Type: secret.TypeTOTP,
 		Fields: map[string]string{"seed": plaintexts[4]}}))
 	keep(f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "DSN",
 		Fields: map[string]string{"value": "x:${secret." + login.ID + ".password}"}}))
@@ -66,7 +66,7 @@ func TestNoPlaintextInDatabaseFilesErrorsOrLogs(t *testing.T) {
 	keep(f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "STRIPE_SECRET_KEY", Fields: map[string]string{"value": plaintexts[0]}}))
 	keep(f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "BAD_REF", Fields: map[string]string{"value": plaintexts[0] + "${secret.00000000-0000-4000-8000-000000000000.value}"}}))
 	keep(f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "BAD_SYNTAX", Fields: map[string]string{"value": plaintexts[0] + "${secret.x"}}))
-	keep(f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "BAD_SEED", Type: resolver.TypeTOTP, Fields: map[string]string{"seed": "otpauth://totp/x?secret=" + plaintexts[0] + "%zz"}}))
+	keep(f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "BAD_SEED", Type: secret.TypeTOTP, Fields: map[string]string{"seed": "otpauth://totp/x?secret=" + plaintexts[0] + "%zz"}}))
 	keep(f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "BAD_UTF8", Fields: map[string]string{"value": plaintexts[0] + "\xff"}}))
 	keep(f.Vault.UpdateSecret(ctx, f.Actor, vault.SecretUpdate{SpaceID: f.Space.ID, ID: pem.ID, Version: 7, Fields: map[string]string{"value": plaintexts[0]}}))
 	keep(f.Vault.UpdateSecret(ctx, f.Actor, vault.SecretUpdate{SpaceID: f.Space.ID, ID: login.ID, Version: 1, Fields: map[string]string{"username": plaintexts[0]}}))
@@ -130,7 +130,7 @@ func TestMovedCiphertextDoesNotOpen(t *testing.T) {
 	if _, err := f.Vault.UpdateSecret(ctx, f.Actor, vault.SecretUpdate{SpaceID: f.Space.ID, ID: a.ID, Version: 1, Fields: map[string]string{"value": "a-v2"}}); err != nil {
 		t.Fatal(err)
 	}
-	login, err := f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "L", Type: resolver.TypeLogin,
+	login, err := f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "L", Type: secret.TypeLogin,
 		Fields: map[string]string{"username": "u", "password": "p"}})
 	if err != nil {
 		t.Fatal(err)

@@ -58,8 +58,13 @@ func TestImportArrows(t *testing.T) {
 				t.Errorf("%s imports %s: the server's configuration depends on nothing of kazzle's", pkg, dep)
 			case under(pkg, "vault") && under(dep, "internal"):
 				t.Errorf("%s imports %s: the vault depends on no internal helper of the module", pkg, dep)
-			case (under(pkg, "config") || under(pkg, "bundler") || under(pkg, "deployer")) && (under(dep, "vault") || under(dep, "server")):
-				t.Errorf("%s imports %s: the toolchain reaches the vault through api only", pkg, dep)
+			case (under(pkg, "config") || under(pkg, "bundler") || under(pkg, "deployer")) &&
+				(under(dep, "vault") || under(dep, "server") || under(dep, "resolver") || under(dep, "mcp")):
+				t.Errorf("%s imports %s: the toolchain reaches the vault through api only, and needs only secret and redact of its logic", pkg, dep)
+			case (pkg == "secret" || pkg == "redact") && !strings.HasPrefix(dep, pkg+"/"):
+				t.Errorf("%s imports %s: the secret model and the redactor depend on nothing of kazzle's", pkg, dep)
+			case pkg == "resolver" && dep != "secret":
+				t.Errorf("%s imports %s: the resolver depends on the secret model alone", pkg, dep)
 			}
 		}
 	}

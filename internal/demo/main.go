@@ -22,7 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/kazzle/kazzle/internal/awsfake"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/awskms"
 	"github.com/kazzle/kazzle/vault/localkms"
@@ -34,7 +34,7 @@ type fixture struct {
 	Environments []string `json:"environments"`
 	Secrets      []struct {
 		Name   string            `json:"name"`
-		Type   resolver.Type     `json:"type"`
+		Type   secret.Type       `json:"type"`
 		Env    string            `json:"env"`
 		Fields map[string]string `json:"fields"`
 	} `json:"secrets"`
@@ -107,7 +107,7 @@ func run(ctx context.Context, out io.Writer, fixturePath string, keep bool) erro
 				val = strings.ReplaceAll(val, "${ref:"+name+".", "${secret."+id+".")
 			}
 			fields[f] = val
-			if !resolver.HasReferences(val) {
+			if !secret.HasReferences(val) {
 				plaintexts = append(plaintexts, val)
 			}
 		}
@@ -133,7 +133,7 @@ func run(ctx context.Context, out io.Writer, fixturePath string, keep bool) erro
 		}
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		for _, vr := range vars {
-			fmt.Fprintf(tw, "    %s\t%s\t(${secret.%s.%s})\n", vr.Name, resolver.Mask(vr.Value), vr.SecretID[:8]+"…", vr.Field)
+			fmt.Fprintf(tw, "    %s\t%s\t(${secret.%s.%s})\n", vr.Name, secret.Mask(vr.Value), vr.SecretID[:8]+"…", vr.Field)
 		}
 		tw.Flush()
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/kazzle/kazzle/api"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 )
 
 type uiCollection struct {
@@ -93,10 +93,10 @@ type uiFormData struct {
 	Note         string
 }
 
-var uiTypes = []string{string(resolver.TypeString), string(resolver.TypeLogin), string(resolver.TypeGit), string(resolver.TypeTOTP)}
+var uiTypes = []string{string(secret.TypeString), string(secret.TypeLogin), string(secret.TypeGit), string(secret.TypeTOTP)}
 
 func fieldsForm(typ string) (required, optional []string, err error) {
-	t := resolver.Type(typ)
+	t := secret.Type(typ)
 	if !t.Valid() {
 		return nil, nil, &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: "unknown secret type " + strconv.Quote(typ) + ": use string, login, git or totp"}
 	}
@@ -117,7 +117,7 @@ func (u *UI) uiNewSecretForm(w http.ResponseWriter, r *http.Request, sess *uiSes
 	}
 	typ := r.URL.Query().Get("type")
 	if typ == "" {
-		typ = string(resolver.TypeString)
+		typ = string(secret.TypeString)
 	}
 	return u.renderForm(w, r, sess, http.StatusOK, uiFormData{Collection: r.PathValue("collection"), Type: typ, Env: r.URL.Query().Get("env")}, "")
 }

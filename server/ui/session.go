@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kazzle/kazzle/api"
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -98,7 +98,7 @@ func (u *UI) checkForm(r *http.Request, sess *uiSession) error {
 	for name, values := range r.PostForm {
 		for _, v := range values {
 			if !utf8.ValidString(v) {
-				return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: fmt.Sprintf("the form field %s is not valid UTF-8 text; a binary value belongs base64-encoded", strconv.Quote(resolver.Excerpt(name)))}
+				return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: fmt.Sprintf("the form field %s is not valid UTF-8 text; a binary value belongs base64-encoded", strconv.Quote(secret.Excerpt(name)))}
 			}
 		}
 	}

@@ -6,7 +6,7 @@
 // asks the API for what it shows and changes. The arrow goes from server to ui and never
 // back: no package but cmd imports server, so ui declares what it needs (API) and imports
 // only vault, for its sessions, api, for the wire types and the client it calls the API
-// with, and resolver, for the fields of each type of secret.
+// with, and secret, for the fields of each type of secret.
 //
 // The session cookie holds a session id (HttpOnly, SameSite=Strict, Secure and __Host-
 // when browsers reach the server over HTTPS, directly or through a TLS-terminating proxy

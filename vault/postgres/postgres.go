@@ -18,7 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/internal/groupcommit"
 	"github.com/kazzle/kazzle/vault/internal/rows"
@@ -163,11 +163,11 @@ func expectOne(tag pgconn.CommandTag, err error, notFound error) error {
 }
 
 // notFound reports a lookup that found nothing; what it was looked up by came from a
-// caller, so only its resolver.Excerpt is repeated.
+// caller, so only its secret.Excerpt is repeated.
 func notFound(format string, args ...any) error {
 	for i, a := range args {
 		if s, ok := a.(string); ok {
-			args[i] = resolver.Excerpt(s)
+			args[i] = secret.Excerpt(s)
 		}
 	}
 	return fmt.Errorf(format+": %w", append(args, vault.ErrNotFound)...)

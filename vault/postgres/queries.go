@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/internal/groupcommit"
 	"github.com/kazzle/kazzle/vault/internal/rows"
@@ -53,7 +53,7 @@ func (s *Store) CreateSpace(ctx context.Context, sp vault.Space, key vault.Wrapp
 
 func (s *Store) Space(ctx context.Context, id string) (vault.Space, error) {
 	sp, err := rows.ScanSpace(s.pool.QueryRow(ctx, `SELECT `+rows.SpaceCols+` FROM spaces WHERE id = $1`, id))
-	return sp, mapErr(err, "space "+resolver.Excerpt(id))
+	return sp, mapErr(err, "space "+secret.Excerpt(id))
 }
 
 func (s *Store) Spaces(ctx context.Context) ([]vault.Space, error) {
@@ -95,7 +95,7 @@ func (s *Store) CreateCollection(ctx context.Context, c vault.Collection, ev vau
 
 func (s *Store) Collection(ctx context.Context, spaceID, idOrSlug string) (vault.Collection, error) {
 	c, err := rows.ScanCollection(s.pool.QueryRow(ctx, `SELECT `+rows.CollectionCols+` FROM collections WHERE space_id = $1 AND (id = $2 OR slug = $2)`, spaceID, idOrSlug))
-	return c, mapErr(err, "collection "+resolver.Excerpt(idOrSlug))
+	return c, mapErr(err, "collection "+secret.Excerpt(idOrSlug))
 }
 
 func (s *Store) CollectionAndEnvironment(ctx context.Context, spaceID, collection, env string) (vault.Collection, vault.Environment, error) {
@@ -108,7 +108,7 @@ func (s *Store) CollectionAndEnvironment(ctx context.Context, spaceID, collectio
 		WHERE c.space_id = $2 AND (c.id = $3 OR c.slug = $3)`, env, spaceID, collection).
 		Scan(&c.ID, &c.SpaceID, &c.Slug, &c.Name, &cCreated, &c.Generation, &e.ID, &e.Slug, &eCreated)
 	if err != nil {
-		return c, e, mapErr(err, "collection "+resolver.Excerpt(collection))
+		return c, e, mapErr(err, "collection "+secret.Excerpt(collection))
 	}
 	c.CreatedAt = rows.Time(cCreated)
 	if env != "" {
@@ -142,7 +142,7 @@ func (s *Store) CreateEnvironment(ctx context.Context, e vault.Environment, ev v
 func (s *Store) Environment(ctx context.Context, spaceID, collectionID, idOrSlug string) (vault.Environment, error) {
 	e, err := rows.ScanEnvironment(s.pool.QueryRow(ctx, `SELECT `+rows.EnvironmentCols+` FROM environments
 		WHERE space_id = $1 AND collection_id = $2 AND (id = $3 OR slug = $3)`, spaceID, collectionID, idOrSlug))
-	return e, mapErr(err, "environment "+resolver.Excerpt(idOrSlug))
+	return e, mapErr(err, "environment "+secret.Excerpt(idOrSlug))
 }
 
 func (s *Store) Environments(ctx context.Context, spaceID, collectionID string) ([]vault.Environment, error) {
@@ -247,7 +247,7 @@ func staleOrMissing(ctx context.Context, tx pgx.Tx, spaceID, id string, expected
 	var cur int
 	err := tx.QueryRow(ctx, `SELECT version FROM secrets WHERE space_id = $1 AND id = $2`, spaceID, id).Scan(&cur)
 	if err != nil {
-		return mapErr(err, "secret "+resolver.Excerpt(id))
+		return mapErr(err, "secret "+secret.Excerpt(id))
 	}
 	return fmt.Errorf("secret %s is at version %d, not %d: %w", id, cur, expected, vault.ErrConflict)
 }

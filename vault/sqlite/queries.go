@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/internal/rows"
 )
@@ -58,11 +58,11 @@ func expectOne(res sql.Result, err error, notFound error) error {
 }
 
 // notFound reports a lookup that found nothing; what it was looked up by came from a
-// caller, so only its resolver.Excerpt is repeated.
+// caller, so only its secret.Excerpt is repeated.
 func notFound(format string, args ...any) error {
 	for i, a := range args {
 		if s, ok := a.(string); ok {
-			args[i] = resolver.Excerpt(s)
+			args[i] = secret.Excerpt(s)
 		}
 	}
 	return fmt.Errorf(format+": %w", append(args, vault.ErrNotFound)...)
@@ -82,7 +82,7 @@ func (s *Store) CreateSpace(ctx context.Context, sp vault.Space, key vault.Wrapp
 
 func (s *Store) Space(ctx context.Context, id string) (vault.Space, error) {
 	sp, err := rows.ScanSpace(s.queryRow(ctx, `SELECT `+rows.SpaceCols+` FROM spaces WHERE id = ?`, id))
-	return sp, mapErr(err, "space "+resolver.Excerpt(id))
+	return sp, mapErr(err, "space "+secret.Excerpt(id))
 }
 
 func (s *Store) Spaces(ctx context.Context) ([]vault.Space, error) {
@@ -122,7 +122,7 @@ func (s *Store) CreateCollection(ctx context.Context, c vault.Collection, ev vau
 
 func (s *Store) Collection(ctx context.Context, spaceID, idOrSlug string) (vault.Collection, error) {
 	c, err := rows.ScanCollection(s.queryRow(ctx, `SELECT `+rows.CollectionCols+` FROM collections WHERE space_id = ? AND (id = ? OR slug = ?)`, spaceID, idOrSlug, idOrSlug))
-	return c, mapErr(err, "collection "+resolver.Excerpt(idOrSlug))
+	return c, mapErr(err, "collection "+secret.Excerpt(idOrSlug))
 }
 
 func (s *Store) collectionAndEnvironment(ctx context.Context, spaceID, collection, env string) (vault.Collection, vault.Environment, error) {
@@ -135,7 +135,7 @@ func (s *Store) collectionAndEnvironment(ctx context.Context, spaceID, collectio
 		WHERE c.space_id = ? AND (c.id = ? OR c.slug = ?)`, env, env, spaceID, collection, collection).
 		Scan(&c.ID, &c.SpaceID, &c.Slug, &c.Name, &cCreated, &c.Generation, &e.ID, &e.Slug, &eCreated)
 	if err != nil {
-		return c, e, mapErr(err, "collection "+resolver.Excerpt(collection))
+		return c, e, mapErr(err, "collection "+secret.Excerpt(collection))
 	}
 	c.CreatedAt = rows.Time(cCreated)
 	if env != "" {
@@ -169,7 +169,7 @@ func (s *Store) CreateEnvironment(ctx context.Context, e vault.Environment, ev v
 func (s *Store) Environment(ctx context.Context, spaceID, collectionID, idOrSlug string) (vault.Environment, error) {
 	e, err := rows.ScanEnvironment(s.queryRow(ctx, `SELECT `+rows.EnvironmentCols+` FROM environments
 		WHERE space_id = ? AND collection_id = ? AND (id = ? OR slug = ?)`, spaceID, collectionID, idOrSlug, idOrSlug))
-	return e, mapErr(err, "environment "+resolver.Excerpt(idOrSlug))
+	return e, mapErr(err, "environment "+secret.Excerpt(idOrSlug))
 }
 
 func (s *Store) Environments(ctx context.Context, spaceID, collectionID string) ([]vault.Environment, error) {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 	"github.com/kazzle/kazzle/vault/internal/rows"
 )
@@ -70,7 +70,7 @@ func staleOrMissing(ctx context.Context, tx *sql.Tx, spaceID, id string, expecte
 	var cur int
 	err := tx.QueryRowContext(ctx, `SELECT version FROM secrets WHERE space_id = ? AND id = ?`, spaceID, id).Scan(&cur)
 	if err != nil {
-		return mapErr(err, "secret "+resolver.Excerpt(id))
+		return mapErr(err, "secret "+secret.Excerpt(id))
 	}
 	return fmt.Errorf("secret %s is at version %d, not %d: %w", id, cur, expected, vault.ErrConflict)
 }
@@ -115,7 +115,7 @@ func (s *Store) loadFields(ctx context.Context, id string, version int) (map[str
 func (s *Store) Secret(ctx context.Context, spaceID, id string) (vault.SealedSecret, error) {
 	m, err := rows.ScanMeta(s.queryRow(ctx, `SELECT `+rows.SecretCols+` FROM secrets s WHERE s.space_id = ? AND s.id = ?`, spaceID, id))
 	if err != nil {
-		return vault.SealedSecret{}, mapErr(err, "secret "+resolver.Excerpt(id))
+		return vault.SealedSecret{}, mapErr(err, "secret "+secret.Excerpt(id))
 	}
 	fields, err := s.loadFields(ctx, id, m.Version)
 	return vault.SealedSecret{SecretMeta: m, Fields: fields}, err
@@ -125,7 +125,7 @@ func (s *Store) SecretVersion(ctx context.Context, spaceID, id string, version i
 	m, err := rows.ScanMeta(s.queryRow(ctx, `SELECT `+rows.VersionCols+` FROM secrets s JOIN secret_versions v ON v.secret_id = s.id
 		WHERE s.space_id = ? AND s.id = ? AND v.version = ?`, spaceID, id, version))
 	if err != nil {
-		return vault.SealedSecret{}, mapErr(err, fmt.Sprintf("secret %s version %d", resolver.Excerpt(id), version))
+		return vault.SealedSecret{}, mapErr(err, fmt.Sprintf("secret %s version %d", secret.Excerpt(id), version))
 	}
 	fields, err := s.loadFields(ctx, id, version)
 	return vault.SealedSecret{SecretMeta: m, Fields: fields}, err

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -35,7 +36,7 @@ func PlantExpansionBomb(ctx context.Context, v *vault.Vault, actor vault.Actor, 
 		out = append(out, m)
 	}
 	if _, err := v.UpdateSecret(ctx, actor, vault.SecretUpdate{SpaceID: spaceID, ID: leaf.ID, Version: 1,
-		Fields: map[string]string{"value": strings.Repeat("x", resolver.MaxFieldSize)}}); err != nil {
+		Fields: map[string]string{"value": strings.Repeat("x", secret.MaxFieldSize)}}); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -91,7 +92,7 @@ func testExpansionIsCapped(t *testing.T, f *Fixture) {
 	}
 	// SMALL grows: version 1 of USES_SMALL would now expand to twice the limit.
 	if _, err := f.Vault.UpdateSecret(ctx, f.Actor, vault.SecretUpdate{SpaceID: f.Space.ID, ID: small.ID, Version: 1,
-		Fields: map[string]string{"value": strings.Repeat("s", resolver.MaxFieldSize)}}); err != nil {
+		Fields: map[string]string{"value": strings.Repeat("s", secret.MaxFieldSize)}}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.Vault.Rollback(ctx, f.Actor, f.Space.ID, user.ID, 1, 2)
@@ -195,11 +196,11 @@ func testReadsNameEverySecretReferencesRead(t *testing.T, f *Fixture) {
 func testInputLimits(t *testing.T, f *Fixture) {
 	ctx := context.Background()
 	m, err := f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "NOTED",
-		Note: strings.Repeat("n", resolver.MaxNoteSize), Fields: map[string]string{"value": "v1"}})
+		Note: strings.Repeat("n", secret.MaxNoteSize), Fields: map[string]string{"value": "v1"}})
 	if err != nil {
 		t.Fatalf("a note at the limit: %v", err)
 	}
-	long := strings.Repeat("n", resolver.MaxNoteSize+1)
+	long := strings.Repeat("n", secret.MaxNoteSize+1)
 	_, err = f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "LONG_NOTE", Note: long, Fields: map[string]string{"value": "v"}})
 	wantErr(t, err, vault.ErrInvalid, "create with a note past the limit")
 	_, err = f.Vault.UpdateSecret(ctx, f.Actor, vault.SecretUpdate{SpaceID: f.Space.ID, ID: m.ID, Version: 1, Note: &long})
@@ -216,7 +217,7 @@ func testInputLimits(t *testing.T, f *Fixture) {
 		wantErr(t, err, vault.ErrInvalid, fmt.Sprintf("rollback to version %d", to))
 	}
 	cur, err := f.Vault.Secret(ctx, f.Space.ID, m.ID, 0)
-	if err != nil || cur.Version != 2 || cur.Fields["value"] != "v2" || len(cur.Note) != resolver.MaxNoteSize {
+	if err != nil || cur.Version != 2 || cur.Fields["value"] != "v2" || len(cur.Note) != secret.MaxNoteSize {
 		t.Fatalf("refused input changed NOTED: version %d, %v", cur.Version, err)
 	}
 	wantAbsent(t, f, "LONG_NOTE", "NUL")

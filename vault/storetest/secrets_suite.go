@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -68,7 +69,7 @@ func testCollectionsAndEnvironments(t *testing.T, f *Fixture) {
 func testSecretLifecycle(t *testing.T, f *Fixture) {
 	ctx := context.Background()
 	m, err := f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{
-		SpaceID: f.Space.ID, Collection: "my-saas", Environment: "dev", Name: "DB", Type: resolver.TypeLogin, Note: "primary",
+		SpaceID: f.Space.ID, Collection: "my-saas", Environment: "dev", Name: "DB", Type: secret.TypeLogin, Note: "primary",
 		Fields: map[string]string{"username": "app", "password": "pw-1", "url": ""},
 	})
 	if err != nil {
@@ -77,7 +78,7 @@ func testSecretLifecycle(t *testing.T, f *Fixture) {
 	if m.Version != 1 || m.EnvironmentID != f.Dev.ID || m.CreatedBy != "tester" {
 		t.Fatalf("created %+v", m)
 	}
-	_, err = f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Environment: "dev", Name: "DB", Type: resolver.TypeString, Fields: map[string]string{"value": "x"}})
+	_, err = f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Environment: "dev", Name: "DB", Type: secret.TypeString, Fields: map[string]string{"value": "x"}})
 	wantErr(t, err, vault.ErrExists, "same name in the same environment")
 	if _, err := f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "DB", Fields: map[string]string{"value": "x"}}); err != nil {
 		t.Fatalf("same name untagged: %v", err)
@@ -209,9 +210,9 @@ func testInvalidInputChangesNothing(t *testing.T, f *Fixture) {
 		{Name: "1BAD", Fields: map[string]string{"value": "x"}},
 		{Name: "OK", Type: "ssh", Fields: map[string]string{"value": "x"}},
 		{Name: "OK", Fields: map[string]string{"value": "x", "extra": "y"}},
-		{Name: "OK", Fields: map[string]string{"value": strings.Repeat("x", resolver.MaxFieldSize+1)}},
+		{Name: "OK", Fields: map[string]string{"value": strings.Repeat("x", secret.MaxFieldSize+1)}},
 		{Name: "OK", Environment: "staging", Fields: map[string]string{"value": "x"}},
-		{Name: "OK", Type: resolver.TypeTOTP, Fields: map[string]string{"seed": "not base32!"}},
+		{Name: "OK", Type: secret.TypeTOTP, Fields: map[string]string{"seed": "not base32!"}},
 	} {
 		in.SpaceID, in.Collection = f.Space.ID, "my-saas"
 		if _, err := f.Vault.CreateSecret(ctx, f.Actor, in); err == nil {

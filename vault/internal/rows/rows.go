@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -96,7 +96,7 @@ func ScanMeta(sc Scanner, extra ...any) (vault.SecretMeta, error) {
 	var created, updated int64
 	dest := append([]any{&m.ID, &m.SpaceID, &m.CollectionID, &m.EnvironmentID, &m.Name, &typ, &m.Note, &m.Version, &created, &m.CreatedBy, &updated, &m.UpdatedBy}, extra...)
 	err := sc.Scan(dest...)
-	m.Type, m.CreatedAt, m.UpdatedAt = resolver.Type(typ), Time(created), Time(updated)
+	m.Type, m.CreatedAt, m.UpdatedAt = secret.Type(typ), Time(created), Time(updated)
 	return m, err
 }
 

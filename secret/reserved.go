@@ -1,4 +1,4 @@
-package resolver
+package secret
 
 import (
 	"errors"
@@ -88,7 +88,7 @@ func IsReservedVar(name string) bool {
 // wraps both ErrInvalid and ErrReservedName.
 func ValidateExports(name string, t Type) error {
 	var buf [3]VarField
-	for _, vf := range appendEnvVars(buf[:0], name, t) {
+	for _, vf := range AppendEnvVars(buf[:0], name, t) {
 		if IsReservedVar(vf.Var) {
 			return fmt.Errorf("%w secret name %s: %w", ErrInvalid, name, reservedReason(name, vf.Var))
 		}

@@ -1,11 +1,10 @@
-package resolver
+package secret
 
 import (
 	"errors"
 	"os"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The names a secret may not set, as a process would read them: each must be refused
@@ -74,26 +73,6 @@ func TestReservedNameCheckHandlesEveryLength(t *testing.T) {
 	}
 	if !IsReservedVar("KAZZLE_" + strings.Repeat("A", MaxNameLen)) {
 		t.Error("a long KAZZLE_ name is not reserved")
-	}
-}
-
-// A row stored before writes refused reserved names must not reach a process.
-func TestResolveRefusesAStoredSecretWithAReservedName(t *testing.T) {
-	view := []Secret{
-		{ID: "00000000-0000-4000-8000-000000000001", Name: "API_KEY", Type: TypeString, Fields: Fields{{FieldValue, "sk-1234567890"}}},
-		{ID: "00000000-0000-4000-8000-000000000002", Name: "NODE_OPTIONS", Type: TypeString, Fields: Fields{{FieldValue, "--require=/tmp/evil.js"}}},
-	}
-	_, err := Resolve(view, SourceFunc(func(string) (Secret, error) { return Secret{}, ErrUnknownSecret }), time.Now())
-	if !errors.Is(err, ErrReservedName) || errors.Is(err, ErrInvalid) {
-		t.Fatalf("Resolve = %v, want ErrReservedName (not ErrInvalid: the request was fine, the row is not)", err)
-	}
-	for _, want := range []string{"NODE_OPTIONS", "another name", "kazzle secrets delete NODE_OPTIONS"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not say %q", err, want)
-		}
-	}
-	if strings.Contains(err.Error(), "evil") {
-		t.Errorf("error %q holds the value", err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package resolver
+package secret
 
 import (
 	"errors"
@@ -105,32 +105,6 @@ func TestValidateFields(t *testing.T) {
 				t.Errorf("error quotes a value: %v", err)
 			}
 		})
-	}
-}
-
-func TestViewTaggedOverridesUntagged(t *testing.T) {
-	secrets := []Secret{
-		{ID: "1", Name: "API_URL", Env: ""},
-		{ID: "2", Name: "API_URL", Env: "prod"},
-		{ID: "3", Name: "DEBUG", Env: "dev"},
-		{ID: "4", Name: "SHARED", Env: ""},
-		{ID: "5", Name: "API_URL", Env: "dev"},
-	}
-	ids := func(v []Secret) []string {
-		var out []string
-		for _, s := range v {
-			out = append(out, s.Name+"="+s.ID)
-		}
-		return out
-	}
-	for env, want := range map[string][]string{
-		"dev":     {"API_URL=5", "DEBUG=3", "SHARED=4"},
-		"prod":    {"API_URL=2", "SHARED=4"},
-		"staging": {"API_URL=1", "SHARED=4"},
-	} {
-		if diff := cmp.Diff(want, ids(View(secrets, env))); diff != "" {
-			t.Errorf("View(%s) (-want +got):\n%s", env, diff)
-		}
 	}
 }
 

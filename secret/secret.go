@@ -1,10 +1,16 @@
-// Package resolver holds kazzle's pure logic over secrets: the environment view of a
-// collection, ${secret.<id>.<field>} references, TOTP codes, masking, and the streaming
-// redactor. It does no I/O of its own: callers hand it secrets, or a Source to look them up.
+// Package secret is kazzle's model of a secret: its [Type] and the fields each type
+// stores, the rules names, slugs, notes and values follow, the ${secret.<id>.<field>}
+// template syntax a field may hold ([ParseTemplate]), the TOTP seed format
+// ([ParseSeed]), the reserved variable names ([IsReservedVar]) and the masked preview
+// of a saved value ([Mask]).
+//
+// It is pure: no I/O, and nothing of kazzle's below it. Expanding references and
+// computing codes is [github.com/kazzle/kazzle/resolver]'s work; storing secrets is
+// [github.com/kazzle/kazzle/vault]'s.
 //
 // No function here puts a secret value into an error: errors name secrets, fields and
 // offsets, never contents.
-package resolver
+package secret
 
 import (
 	"errors"
@@ -39,10 +45,10 @@ const (
 	FieldCode = "code"
 )
 
-// computedField is the field of type t that is read like a stored one but derived when
+// Computed is the field of type t that is read like a stored one but derived when
 // read: a totp code from its seed, a git URL from host and path; "" if t has none.
 // (A switch, not a map: a resolve asks this for every secret.)
-func computedField(t Type) string {
+func (t Type) Computed() string {
 	switch t {
 	case TypeTOTP:
 		return FieldCode
@@ -97,7 +103,7 @@ func (t Type) StoredFields() (required, optional []string) {
 
 // HasField reports whether field can be read from a secret of type t, computed fields included.
 func (t Type) HasField(field string) bool {
-	if computedField(t) == field && field != "" {
+	if t.Computed() == field && field != "" {
 		return true
 	}
 	fs, _ := typeFields(t)
@@ -114,7 +120,8 @@ func (t Type) HasField(field string) bool {
 	return false
 }
 
-// Secret is one secret as the resolver sees it: plaintext fields, possibly holding references.
+// Secret is one secret in plaintext: its fields may hold references, which
+// [github.com/kazzle/kazzle/resolver.Expander] expands.
 type Secret struct {
 	ID   string
 	Name string
@@ -222,7 +229,7 @@ func ValidateFields(t Type, fields map[string]string) error {
 		}
 	}
 	for _, f := range sortedKeys(fields) {
-		if !t.HasField(f) || computedField(t) == f {
+		if !t.HasField(f) || t.Computed() == f {
 			want := append(append([]string(nil), fs.required...), fs.optional...)
 			return fmt.Errorf("%w %s secret: unknown field %q (fields: %s)", ErrInvalid, t, Excerpt(f), strings.Join(want, ", "))
 		}
@@ -238,7 +245,7 @@ func ValidateFields(t Type, fields map[string]string) error {
 		}
 	}
 	if t == TypeTOTP && !HasReferences(fields[FieldSeed]) {
-		if _, err := parseSeed(fields[FieldSeed]); err != nil {
+		if _, err := ParseSeed(fields[FieldSeed]); err != nil {
 			return fmt.Errorf("%w field %q: %w", ErrInvalid, FieldSeed, err)
 		}
 	}
@@ -283,46 +290,6 @@ func ValidateNote(note string) error {
 	return nil
 }
 
-// View returns the secrets of one environment of a collection: every untagged secret, with
-// a secret tagged env taking the place of an untagged one of the same name. Secrets tagged
-// with another environment are left out. The result is sorted by name.
-func View(secrets []Secret, env string) []Secret {
-	order := ViewOrder(len(secrets), func(i int) (string, string) { return secrets[i].Name, secrets[i].Env }, env)
-	out := make([]Secret, len(order))
-	for i, j := range order {
-		out[i] = secrets[j]
-	}
-	return out
-}
-
-// ViewOrder is View on metadata alone: given n secrets whose name and environment tag
-// meta returns, it lists the indexes of those in the view of env, sorted by name. It lets
-// a caller pick the view before opening any secret.
-func ViewOrder(n int, meta func(i int) (name, env string), env string) []int {
-	byName := make(map[string]int, n)
-	for i := 0; i < n; i++ {
-		name, tag := meta(i)
-		switch {
-		case tag == env && env != "":
-			byName[name] = i
-		case tag == "":
-			if _, taken := byName[name]; !taken {
-				byName[name] = i
-			}
-		}
-	}
-	out := make([]int, 0, len(byName))
-	for _, i := range byName {
-		out = append(out, i)
-	}
-	sort.Slice(out, func(a, b int) bool {
-		na, _ := meta(out[a])
-		nb, _ := meta(out[b])
-		return na < nb
-	})
-	return out
-}
-
 // VarField is one environment variable a secret exports, and the field it comes from.
 type VarField struct{ Var, Field string }
 
@@ -331,11 +298,11 @@ type VarField struct{ Var, Field string }
 //
 // A git secret exports NAME_USERNAME and NAME_PASSWORD like a login, and NAME_URL built
 // from host and path (https://host/path), so code that expects a login's variables works.
-func EnvVars(name string, t Type) []VarField { return appendEnvVars(nil, name, t) }
+func EnvVars(name string, t Type) []VarField { return AppendEnvVars(nil, name, t) }
 
-// appendEnvVars appends EnvVars(name, t) to dst, so that a resolve can reuse one buffer
+// AppendEnvVars appends EnvVars(name, t) to dst, so that a resolve can reuse one buffer
 // for every secret.
-func appendEnvVars(dst []VarField, name string, t Type) []VarField {
+func AppendEnvVars(dst []VarField, name string, t Type) []VarField {
 	switch t {
 	case TypeString:
 		return append(dst, VarField{name, FieldValue})

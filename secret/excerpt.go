@@ -1,4 +1,4 @@
-package resolver
+package secret
 
 // maxExcerpt is the most of a caller's text an error repeats.
 const maxExcerpt = 64

@@ -1,4 +1,12 @@
-package resolver
+// Package redact keeps secret values out of text: a [Replacer] replaces every value it
+// knows, in the spellings text is likely to carry them ([EncodedForms]), with a
+// placeholder such as the value's reference; a [Redactor] does so on a stream, also when
+// a value is split across writes; a [Matcher] finds any of many strings in one pass, for
+// both and for the build output's leak scan.
+//
+// It is pure and imports nothing of kazzle's, so that every part that hands text to a
+// person or an assistant can use it.
+package redact
 
 import (
 	"bytes"
