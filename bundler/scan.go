@@ -1,7 +1,6 @@
 package bundler
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"maps"
 	"slices"
@@ -103,82 +102,34 @@ func (m *matcher) findText(data []byte) (Secret, bool) {
 	return Secret{}, false
 }
 
-// matcher finds any of many strings in one pass over the data, so the scan costs about
-// the same for an environment of 5 secrets as of 500: each position's first 6 bytes are
-// checked against a bit set of the patterns' first 6 bytes; only on a hit are the
-// patterns with those first bytes looked up, by length and then exactly, so that many
-// values sharing a beginning (postgres://…) cost one lookup per length.
+// matcher finds the values of secrets, in every spelling a string literal gives them
+// (redact.LiteralForms), in one pass over the data.
 type matcher struct {
-	filter  [1 << 16 / 64]uint64
-	buckets map[uint64][]sameLength // first 6 bytes → the patterns that begin so
-}
-
-// sameLength are patterns of one length, with the secret each spells.
-type sameLength struct {
-	n        int
-	patterns map[string]Secret
-}
-
-// prefixMask keeps the first MinScanLength bytes of a little-endian 8-byte load.
-const prefixMask = 1<<(8*MinScanLength) - 1
-
-// prefixKey is the first MinScanLength bytes of b as a number; b has at least that many.
-func prefixKey(b []byte) uint64 {
-	if len(b) >= 8 { // one load instead of a copy: this runs for every byte of a bundle
-		return binary.LittleEndian.Uint64(b) & prefixMask
-	}
-	var buf [8]byte
-	copy(buf[:], b[:MinScanLength])
-	return binary.LittleEndian.Uint64(buf[:])
-}
-
-func filterSlot(k uint64) (int, uint64) {
-	h := (k * 0x9E3779B97F4A7C15) >> 48 // 16 bits of a multiplicative hash
-	return int(h / 64), 1 << (h % 64)
+	m       *redact.Matcher
+	secrets []Secret // by pattern index
 }
 
 func newMatcher(secrets []Secret) *matcher {
-	m := &matcher{buckets: map[uint64][]sameLength{}}
+	var patterns []string
+	var of []Secret
 	for _, s := range secrets {
 		if len(s.Value) < MinScanLength {
 			continue
 		}
 		for _, form := range redact.LiteralForms(s.Value) {
-			k := prefixKey([]byte(form))
-			word, bit := filterSlot(k)
-			m.filter[word] |= bit
-			groups := m.buckets[k]
-			i := slices.IndexFunc(groups, func(g sameLength) bool { return g.n == len(form) })
-			if i < 0 {
-				i = len(groups)
-				groups = append(groups, sameLength{n: len(form), patterns: map[string]Secret{}})
-				m.buckets[k] = groups
-			}
-			groups[i].patterns[form] = s
+			patterns = append(patterns, form)
+			of = append(of, s)
 		}
 	}
-	return m
+	return &matcher{m: redact.NewMatcher(patterns), secrets: of}
 }
 
-func (m *matcher) empty() bool { return len(m.buckets) == 0 }
+func (m *matcher) empty() bool { return m.m.Len() == 0 }
 
 // find returns a secret one of whose patterns occurs in data.
 func (m *matcher) find(data []byte) (Secret, bool) {
-	if m.empty() {
-		return Secret{}, false
-	}
-	for i := 0; i+MinScanLength <= len(data); i++ {
-		k := prefixKey(data[i:])
-		if word, bit := filterSlot(k); m.filter[word]&bit == 0 {
-			continue
-		}
-		for _, g := range m.buckets[k] {
-			if i+g.n <= len(data) {
-				if s, ok := g.patterns[string(data[i:i+g.n])]; ok {
-					return s, true
-				}
-			}
-		}
+	if _, id := m.m.Index(data); id >= 0 {
+		return m.secrets[id], true
 	}
 	return Secret{}, false
 }

@@ -9,9 +9,7 @@
 package redact
 
 import (
-	"bytes"
 	"io"
-	"sort"
 )
 
 // Replacement says what a secret value becomes when it is redacted; With is usually the
@@ -21,64 +19,28 @@ type Replacement struct {
 	With  string
 }
 
-// matcher finds the leftmost, longest occurrence of any of a set of values.
-type matcher struct {
-	// byFirst holds, for each first byte, the values that start with it, longest first.
-	byFirst [256][]rule
-}
-
-type rule struct {
-	value []byte
-	with  []byte
-}
-
-func newMatcher(reps []Replacement) *matcher {
-	m := &matcher{}
-	seen := make(map[string]bool, len(reps))
-	for _, r := range reps {
-		if r.Value == "" || seen[r.Value] {
-			continue
-		}
-		seen[r.Value] = true
-		c := r.Value[0]
-		m.byFirst[c] = append(m.byFirst[c], rule{value: []byte(r.Value), with: []byte(r.With)})
-	}
-	for i := range m.byFirst {
-		rules := m.byFirst[i]
-		sort.SliceStable(rules, func(a, b int) bool { return len(rules[a].value) > len(rules[b].value) })
-	}
-	return m
-}
-
 // scan appends to out the redacted form of buf and returns how many bytes of buf it
 // consumed. Unless final, it stops at the first position where a value could still
 // begin but buf ends first: those bytes wait for the next write.
-func (m *matcher) scan(out, buf []byte, final bool) ([]byte, int) {
+func (r *Replacer) scan(out, buf []byte, final bool) ([]byte, int) {
 	start := 0
 	i := 0
-scan:
-	for i < len(buf) {
-		rules := m.byFirst[buf[i]]
-		if len(rules) == 0 {
+	for {
+		if i = r.m.candidate(buf, i); i >= len(buf) {
+			break
+		}
+		id, n, st := r.m.at(buf, i, final)
+		switch st {
+		case pending:
+			return append(out, buf[start:i]...), i
+		case found:
+			out = append(out, buf[start:i]...)
+			out = append(out, r.with[id]...)
+			i += n
+			start = i
+		default:
 			i++
-			continue
 		}
-		rest := buf[i:]
-		for _, ru := range rules {
-			if len(rest) >= len(ru.value) {
-				if bytes.HasPrefix(rest, ru.value) {
-					out = append(out, buf[start:i]...)
-					out = append(out, ru.with...)
-					i += len(ru.value)
-					start = i
-					continue scan
-				}
-			} else if !final && bytes.HasPrefix(ru.value, rest) {
-				// A value longer than any that matches here may still complete.
-				break scan
-			}
-		}
-		i++
 	}
 	return append(out, buf[start:i]...), i
 }
@@ -86,21 +48,32 @@ scan:
 // Redact returns s with every value replaced, leftmost and longest first.
 func Redact(s string, reps []Replacement) string { return NewReplacer(reps).Replace(s) }
 
-// Replacer redacts a set of values from strings and streams, its matcher built once. It
+// Replacer redacts a set of values from strings and streams, its Matcher built once. It
 // is safe for concurrent use; the Redactors it makes are not.
-type Replacer struct{ m *matcher }
+type Replacer struct {
+	m    *Matcher
+	with [][]byte // by pattern index
+}
 
-// NewReplacer returns the Replacer of reps.
-func NewReplacer(reps []Replacement) *Replacer { return &Replacer{m: newMatcher(reps)} }
+// NewReplacer returns the Replacer of reps. Where one value is given twice, the first
+// replacement counts.
+func NewReplacer(reps []Replacement) *Replacer {
+	values := make([]string, len(reps))
+	with := make([][]byte, len(reps))
+	for i, rep := range reps {
+		values[i], with[i] = rep.Value, []byte(rep.With)
+	}
+	return &Replacer{m: NewMatcher(values), with: with}
+}
 
 // Replace returns s with every value replaced, leftmost and longest first.
 func (r *Replacer) Replace(s string) string {
-	out, _ := r.m.scan(nil, []byte(s), true)
+	out, _ := r.scan(nil, []byte(s), true)
 	return string(out)
 }
 
 // Writer returns a Redactor writing to w.
-func (r *Replacer) Writer(w io.Writer) *Redactor { return &Redactor{w: w, m: r.m} }
+func (r *Replacer) Writer(w io.Writer) *Redactor { return &Redactor{w: w, r: r} }
 
 // Redactor is an io.WriteCloser that replaces every secret value in what passes through it,
 // also when a value is split across writes: bytes that may begin a value are held back
@@ -108,7 +81,7 @@ func (r *Replacer) Writer(w io.Writer) *Redactor { return &Redactor{w: w, m: r.m
 // the underlying writer. A Redactor is not safe for concurrent use.
 type Redactor struct {
 	w   io.Writer
-	m   *matcher
+	r   *Replacer
 	buf []byte
 	out []byte
 	err error
@@ -140,7 +113,7 @@ func (r *Redactor) Close() error {
 
 func (r *Redactor) flush(final bool) error {
 	var n int
-	r.out, n = r.m.scan(r.out[:0], r.buf, final)
+	r.out, n = r.r.scan(r.out[:0], r.buf, final)
 	r.buf = r.buf[:copy(r.buf, r.buf[n:])]
 	if len(r.out) > 0 {
 		if _, err := r.w.Write(r.out); err != nil {
