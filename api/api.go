@@ -2,6 +2,10 @@
 // API under /v1/, its error codes, the Go client, and the reports the CLI prints with
 // --json. Every JSON body the server sends or the CLI prints is a type of this package,
 // used on both sides, so the two cannot drift apart.
+//
+// A [Client] speaks it: [Client.Resolve] is what `kazzle run` asks for, [Client.Templates]
+// what `kazzle mcp` substitutes through; an error from the server is an [*Error] with one
+// of the Code constants.
 package api
 
 import (

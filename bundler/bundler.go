@@ -1,6 +1,10 @@
 // Package bundler builds the UI components of a project with esbuild's Go API, the way
 // Vite builds them, inlining only the declared VITE_ values, and scans every output file
 // for the values of the environment's other secrets before anything is written.
+//
+// [Build] takes [Options] and returns a [Result] whose warnings, like a [*BuildError]'s
+// errors, are located [config.Message]s; a leak is a [*LeakError] naming the secret and
+// the file, never the value.
 package bundler
 
 import (

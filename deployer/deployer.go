@@ -1,6 +1,7 @@
 // Package deployer pushes the secrets of process components into the runtime
 // environments of their cloud targets: it plans what to add, change and remove, and
-// applies the plan with bounded parallelism.
+// applies the plan with bounded parallelism. [Plan] and [Apply] work on [Component]s
+// through one [Target] interface, with Lambda, ECS and SSM implementations.
 //
 // kazzle manages only the keys it set. Each target records their names next to them:
 // a Lambda function or an ECS container in the variable KAZZLE_MANAGED, an SSM path in

@@ -3,9 +3,15 @@
 // encryption of every field under a per-space data key; and the Store interface that the
 // SQLite and PostgreSQL back ends implement.
 //
-// A Store only ever sees sealed fields and wrapped keys. The Vault type is where plaintext
-// exists: it seals and opens fields, checks input, and records an audit event for every
-// change (in the change's own transaction) and every read of plaintext.
+// A [Store] only ever sees sealed fields and wrapped keys. The [Vault] type is where
+// plaintext exists: it seals and opens fields, checks input, and records an audit event
+// for every change (in the change's own transaction) and every read of plaintext.
+//
+// Where to start: [Vault.Resolve] opens one environment of a collection and hands its
+// view to [github.com/kazzle/kazzle/resolver.Expander]; [Vault.CreateSecret],
+// [Vault.UpdateSecret] and [Vault.Rollback] are the writes, each checked with the rules
+// of [secret.ValidateFields]; [Vault.Authenticate] turns an API key into an [Actor]; a
+// [KeyWrapper] (localkms, awskms) wraps each space's data key.
 package vault
 
 import (
