@@ -71,50 +71,101 @@ func asciiEscape(s string) string {
 // encoded text; hex in lower and upper case. Forms shorter than v and than six
 // characters are left out, since such a fragment of base64 or hex turns up anywhere.
 func EncodedForms(v string) []string {
+	forms := encodedForms(v)
+	out := make([]string, len(forms))
+	for i, f := range forms {
+		out[i] = f.text
+	}
+	return out
+}
+
+// form is one spelling of a value; dump marks base64 and hex, which tools wrap into
+// lines (base64 at 64 or 76 columns, xxd -p at 60) or space out (od).
+type form struct {
+	text string
+	dump bool
+}
+
+func encodedForms(v string) []form {
 	if v == "" {
 		return nil
 	}
-	var forms []string
+	var forms []form
 	seen := map[string]bool{}
-	add := func(f string) {
+	add := func(f string, dump bool) {
 		if !seen[f] && (len(forms) == 0 || len(f) >= min(len(v), minEncodedLen)) {
 			seen[f] = true
-			forms = append(forms, f)
+			forms = append(forms, form{f, dump})
 		}
 	}
 	for _, f := range LiteralForms(v) {
-		add(f)
+		add(f, false)
 	}
 	goJSON := jsonEscape(v, true)
-	add(goJSON)
-	add(asciiEscape(goJSON))
+	add(goJSON, false)
+	add(asciiEscape(goJSON), false)
 	query := url.QueryEscape(v)
-	add(query)
-	add(strings.ReplaceAll(query, "+", "%20"))
-	add(url.PathEscape(v))
+	add(query, false)
+	add(strings.ReplaceAll(query, "+", "%20"), false)
+	add(url.PathEscape(v), false)
 	b := []byte(v)
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
-		add(enc.EncodeToString(b))
+		add(enc.EncodeToString(b), true)
 		raw := enc.WithPadding(base64.NoPadding)
 		for shift := range 3 {
 			// With shift bytes before it, v's bits start at bit 8*shift: the characters
 			// from the first whole sextet after that to the last one before its end.
 			full := raw.EncodeToString(append(make([]byte, shift), b...))
 			first, last := (8*shift+5)/6, (8*shift+8*len(b))/6
-			add(full[first:last])
+			add(full[first:last], true)
 		}
 	}
-	add(hex.EncodeToString(b))
-	add(strings.ToUpper(hex.EncodeToString(b)))
+	add(hex.EncodeToString(b), true)
+	add(strings.ToUpper(hex.EncodeToString(b)), true)
 	return forms
 }
 
-// EncodedReplacements returns the replacements of every encoded form of value by with.
+// EncodedReplacements returns the replacements of every encoded form of value by with;
+// base64 and hex forms are Wrapped.
 func EncodedReplacements(value, with string) []Replacement {
-	forms := EncodedForms(value)
+	forms := encodedForms(value)
 	reps := make([]Replacement, len(forms))
 	for i, f := range forms {
-		reps[i] = Replacement{Value: f, With: with}
+		reps[i] = Replacement{Value: f.text, With: with, Wrapped: f.dump}
+	}
+	return reps
+}
+
+// Limits of ScrubReplacements.
+const (
+	// MinScrubLen is the shortest value scrubbed: a shorter one (a port, "true", a
+	// six-digit code) occurs in output by chance, so replacing it would corrupt output
+	// and tell whoever reads it where the value occurs.
+	MinScrubLen = 8
+	// EndRunLen is the shortest run at either end of a value that is scrubbed as part
+	// of it, for values of at least MinEndRunValueLen bytes: a value cut at one end
+	// (head -c, cut, a truncated log line) still gives nothing away but the other end.
+	EndRunLen         = 12
+	MinEndRunValueLen = 16
+)
+
+// ScrubReplacements returns what scrubs value from text shown to someone who must not
+// learn it: nothing when it is shorter than MinScrubLen characters; else the
+// EncodedReplacements, and, for a value and for each of its forms of MinEndRunValueLen
+// bytes or more, any run of EndRunLen or more bytes that starts at its first byte or
+// ends at its last.
+func ScrubReplacements(value, with string) []Replacement {
+	if utf8.RuneCountInString(value) < MinScrubLen {
+		return nil
+	}
+	reps := EncodedReplacements(value, with)
+	for _, r := range reps[:len(reps):len(reps)] {
+		if len(r.Value) < MinEndRunValueLen {
+			continue
+		}
+		reps = append(reps,
+			Replacement{Value: r.Value[:EndRunLen], With: with, Of: r.Value},
+			Replacement{Value: r.Value[len(r.Value)-EndRunLen:], With: with, Of: r.Value, Suffix: true})
 	}
 	return reps
 }

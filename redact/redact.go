@@ -17,6 +17,14 @@ import (
 type Replacement struct {
 	Value string
 	With  string
+	// Wrapped also finds Value with line breaks, spaces or tabs inside it, as base64 and
+	// hex dumps wrap and space their output. Only Replace does: a Redactor matches Value
+	// as it is.
+	Wrapped bool
+	// Of, when set, is a whole value that Value begins (or ends, with Suffix): a match
+	// extends over as much more of Of as the text holds after (before) it.
+	Of     string
+	Suffix bool
 }
 
 // scan appends to out the redacted form of buf and returns how many bytes of buf it
@@ -34,9 +42,26 @@ func (r *Replacer) scan(out, buf []byte, final bool) ([]byte, int) {
 		case pending:
 			return append(out, buf[start:i]...), i
 		case found:
-			out = append(out, buf[start:i]...)
+			from, to := i, i+n
+			if of := r.of[id]; of != "" {
+				if r.suffix[id] {
+					// Back over the bytes of of before the run, not past the last replacement.
+					for k := len(of) - n; k > 0 && from > start && buf[from-1] == of[k-1]; k-- {
+						from--
+					}
+				} else {
+					k := n
+					for ; k < len(of) && to < len(buf) && buf[to] == of[k]; k++ {
+						to++
+					}
+					if to == len(buf) && k < len(of) && !final {
+						return append(out, buf[start:i]...), i // the run may go on in the next write
+					}
+				}
+			}
+			out = append(out, buf[start:from]...)
 			out = append(out, r.with[id]...)
-			i += n
+			i = to
 			start = i
 		default:
 			i++
@@ -51,24 +76,44 @@ func Redact(s string, reps []Replacement) string { return NewReplacer(reps).Repl
 // Replacer redacts a set of values from strings and streams, its Matcher built once. It
 // is safe for concurrent use; the Redactors it makes are not.
 type Replacer struct {
-	m    *Matcher
-	with [][]byte // by pattern index
+	m      *Matcher
+	with   [][]byte // by pattern index
+	of     []string
+	suffix []bool
+	// wrapped finds the Wrapped values; wrappedWith is its with.
+	wrapped     *Matcher
+	wrappedWith [][]byte
 }
 
 // NewReplacer returns the Replacer of reps. Where one value is given twice, the first
 // replacement counts.
 func NewReplacer(reps []Replacement) *Replacer {
+	r := &Replacer{with: make([][]byte, len(reps)), of: make([]string, len(reps)), suffix: make([]bool, len(reps))}
 	values := make([]string, len(reps))
-	with := make([][]byte, len(reps))
+	var wrapped []string
 	for i, rep := range reps {
-		values[i], with[i] = rep.Value, []byte(rep.With)
+		values[i], r.with[i], r.of[i], r.suffix[i] = rep.Value, []byte(rep.With), rep.Of, rep.Suffix
+		if rep.Wrapped {
+			wrapped = append(wrapped, rep.Value)
+			r.wrappedWith = append(r.wrappedWith, r.with[i])
+		}
 	}
-	return &Replacer{m: NewMatcher(values), with: with}
+	r.m = NewMatcher(values)
+	if len(wrapped) > 0 {
+		r.wrapped = NewMatcher(wrapped)
+	}
+	return r
 }
 
-// Replace returns s with every value replaced, leftmost and longest first.
+// Replace returns s with every Wrapped value that line breaks or spaces split replaced
+// first (so that no shorter match inside it breaks it up), then every value, leftmost
+// and longest first.
 func (r *Replacer) Replace(s string) string {
-	out, _ := r.scan(nil, []byte(s), true)
+	b := []byte(s)
+	if r.wrapped != nil {
+		b = r.unwrapped(b)
+	}
+	out, _ := r.scan(nil, b, true)
 	return string(out)
 }
 
