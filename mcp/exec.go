@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"os/exec"
 	"slices"
 	"strings"
@@ -28,49 +29,46 @@ const (
 	maxTimeout     = 600
 )
 
-// call is one tool call's substitution: the values it used, to redact from its result.
+// call is one tool call's substitution: the references it used, and the session's
+// Replacer, which holds their values among all it scrubs results of.
 type call struct {
-	reps     []redact.Replacement
-	replacer *redact.Replacer // of reps, built on first use, once reps are complete
+	replacer *redact.Replacer
+	exposed  []string // the references whose values the call substituted, in order
 }
 
 // substitute replaces the references in texts, through the server's templates call:
 // one audited read naming every secret used. A reference the key may not read, or to
-// an unknown secret or field, is an error that carries no value.
+// an unknown secret or field, is an error that carries no value. The values it used
+// join what the session scrubs from every result.
 func (t *tools) substitute(ctx context.Context, texts []string) ([]string, *call, error) {
 	c := &call{}
-	if t.o.APIKey != "" {
-		c.reps = redact.EncodedReplacements(t.o.APIKey, "[kazzle API key]")
-	}
 	out, err := resolver.Substitute(texts, func(refs []string) ([]string, error) {
 		resp, err := t.o.Client.Templates(ctx, refs)
-		for _, u := range resp.Used {
-			c.reps = append(c.reps, redact.EncodedReplacements(u.Value, u.Ref)...)
+		if err != nil {
+			return nil, err
 		}
-		return resp.Values, err
+		for _, u := range resp.Used {
+			c.exposed = append(c.exposed, u.Ref)
+		}
+		return resp.Values, t.scrub.use(resp.Used)
 	})
 	var te *resolver.TemplateError
+	var ae *api.Error
 	switch {
 	case errors.As(err, &te):
-		return nil, c, fmt.Errorf("a malformed reference: %v", te.Err)
+		return nil, nil, fmt.Errorf("a malformed reference: %v", te.Err)
+	case errors.As(err, &ae):
+		return nil, nil, fmt.Errorf("substitute references: %s", ae.Message)
 	case err != nil:
-		var ae *api.Error
-		if errors.As(err, &ae) {
-			return nil, c, fmt.Errorf("substitute references: %s", ae.Message)
-		}
-		return nil, c, fmt.Errorf("substitute references: %w", err)
+		return nil, nil, fmt.Errorf("substitute references: %w", err)
+	}
+	if c.replacer, err = t.scrub.replacerFor(ctx); err != nil {
+		return nil, nil, err
 	}
 	return out, c, nil
 }
 
-func (c *call) redactor() *redact.Replacer {
-	if c.replacer == nil {
-		c.replacer = redact.NewReplacer(c.reps)
-	}
-	return c.replacer
-}
-
-func (c *call) redact(s string) string { return c.redactor().Replace(s) }
+func (c *call) redact(s string) string { return c.replacer.Replace(s) }
 
 // fail is the error a tool returns: redacted, since the text of an error from a command
 // or a connection may hold a substituted value.
@@ -78,37 +76,39 @@ func (c *call) fail(format string, args ...any) error {
 	return errors.New(c.redact(fmt.Sprintf(format, args...)))
 }
 
-// limitedBuffer keeps the first max bytes written to it and notes that there were more.
-type limitedBuffer struct {
-	buf       bytes.Buffer
-	max       int
-	truncated bool
+// captureSlack is how much of an output kazzle keeps past the limit it returns, so that
+// a value the limit cuts is still seen whole and replaced: more than the longest
+// spelling of a value it scrubs needs, with its line breaks.
+const captureSlack = 512 << 10
+
+// capture keeps the first limit+captureSlack bytes of an output stream, and gives them
+// back scrubbed, then cut to limit. Scrubbing the whole at once finds what a stream
+// could not: a base64 or hex dump with a value split across its lines.
+type capture struct {
+	raw      bytes.Buffer
+	limit    int
+	overflow bool
+	r        *redact.Replacer
 }
 
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if room := b.max - b.buf.Len(); room < len(p) {
-		b.truncated = true
-		b.buf.Write(p[:max(room, 0)])
+func (c *call) capture(limit int) *capture { return &capture{limit: limit, r: c.replacer} }
+
+func (cp *capture) Write(p []byte) (int, error) {
+	if room := cp.limit + captureSlack - cp.raw.Len(); room < len(p) {
+		cp.overflow = true
+		cp.raw.Write(p[:max(room, 0)])
 		return len(p), nil
 	}
-	return b.buf.Write(p)
+	return cp.raw.Write(p)
 }
 
-// capture is a redacting sink for an output stream: the redactor sees every byte, so a
-// value is replaced even where the limit would have cut it.
-type capture struct {
-	lb *limitedBuffer
-	rw *redact.Redactor
-}
-
-func (c *call) capture(limit int) *capture {
-	lb := &limitedBuffer{max: limit}
-	return &capture{lb: lb, rw: c.redactor().Writer(lb)}
-}
-
-func (c *capture) text() string {
-	c.rw.Close()
-	return c.lb.buf.String()
+// result is the output scrubbed and cut to the limit, and whether it was cut.
+func (cp *capture) result() (text string, truncated bool) {
+	text = cp.r.Replace(cp.raw.String())
+	if len(text) > cp.limit {
+		return text[:cp.limit], true
+	}
+	return text, cp.overflow
 }
 
 func timeout(seconds int) (time.Duration, error) {
@@ -131,11 +131,12 @@ type runCommandInput struct {
 }
 
 type runCommandOutput struct {
-	ExitCode  int    `json:"exit_code" jsonschema:"the exit status; -1 when the command was killed"`
-	Stdout    string `json:"stdout"`
-	Stderr    string `json:"stderr"`
-	TimedOut  bool   `json:"timed_out,omitempty"`
-	Truncated bool   `json:"truncated,omitempty" jsonschema:"stdout or stderr was longer than kazzle returns"`
+	ExitCode  int      `json:"exit_code" jsonschema:"the exit status; -1 when the command was killed"`
+	Stdout    string   `json:"stdout"`
+	Stderr    string   `json:"stderr"`
+	TimedOut  bool     `json:"timed_out,omitempty"`
+	Truncated bool     `json:"truncated,omitempty" jsonschema:"stdout or stderr was longer than kazzle returns"`
+	Exposed   []string `json:"exposed,omitempty" jsonschema:"the references whose values the command was given: it could keep or send them anywhere"`
 }
 
 // inherited are the variables of kazzle mcp's own environment a command gets: what
@@ -197,11 +198,13 @@ func (t *tools) runCommand(ctx context.Context, _ *sdk.CallToolRequest, in runCo
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second
 	stdout, stderr := c.capture(t.o.MaxOutput), c.capture(t.o.MaxOutput)
-	cmd.Stdout, cmd.Stderr = stdout.rw, stderr.rw
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err = cmd.Run()
-	out := runCommandOutput{ExitCode: cmd.ProcessState.ExitCode(), Stdout: stdout.text(), Stderr: stderr.text(),
-		TimedOut: errors.Is(ctx.Err(), context.DeadlineExceeded)}
-	out.Truncated = stdout.lb.truncated || stderr.lb.truncated
+	out := runCommandOutput{ExitCode: cmd.ProcessState.ExitCode(), TimedOut: errors.Is(ctx.Err(), context.DeadlineExceeded), Exposed: c.exposed}
+	var cutOut, cutErr bool
+	out.Stdout, cutOut = stdout.result()
+	out.Stderr, cutErr = stderr.result()
+	out.Truncated = cutOut || cutErr
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) && !out.TimedOut {
 		// It did not start; the error names the program, which may hold a value.
@@ -231,6 +234,7 @@ type httpRequestOutput struct {
 	Headers   map[string]string `json:"headers" jsonschema:"response headers, several values joined by ', '"`
 	Body      string            `json:"body"`
 	Truncated bool              `json:"truncated,omitempty" jsonschema:"the body was longer than kazzle returns"`
+	Exposed   []string          `json:"exposed,omitempty" jsonschema:"the references whose values were sent in the request"`
 }
 
 var methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -270,12 +274,39 @@ func (t *tools) httpRequest(ctx context.Context, _ *sdk.CallToolRequest, in http
 	}
 	defer resp.Body.Close()
 	body := c.capture(t.o.MaxOutput)
-	if _, err := io.Copy(body.rw, resp.Body); err != nil {
+	if _, err := io.Copy(body, io.LimitReader(resp.Body, int64(t.o.MaxOutput+captureSlack+1))); err != nil {
 		return nil, httpRequestOutput{}, c.fail("read the response: %v", err)
 	}
-	out := httpRequestOutput{Status: resp.StatusCode, Headers: map[string]string{}, Body: body.text(), Truncated: body.lb.truncated}
+	out := httpRequestOutput{Status: resp.StatusCode, Headers: map[string]string{}, Exposed: c.exposed}
+	out.Body, out.Truncated = body.result()
 	for k, vs := range resp.Header {
 		out.Headers[c.redact(k)] = c.redact(strings.Join(vs, ", "))
 	}
 	return nil, out, nil
+}
+
+// maxRedirects is how many same-origin redirects a request follows, as browsers cap them.
+const maxRedirects = 10
+
+// sameOriginRedirects returns a copy of hc that follows a redirect only to the origin
+// (scheme, host and port) of the first request, so that the headers and body it copies
+// go nowhere else; any other 3xx comes back as it is.
+func sameOriginRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) > maxRedirects || origin(req.URL) != origin(via[0].URL) {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	return &c
+}
+
+// origin is u's scheme, host and port, the port made explicit.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(strings.TrimSuffix(u.Hostname(), ".")) + ":" + port
 }

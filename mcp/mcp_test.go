@@ -25,14 +25,14 @@ func TestCommandsGetOnlyHarmlessInheritedVariables(t *testing.T) {
 
 func TestAValueCutByTheOutputLimitIsStillRedacted(t *testing.T) {
 	ref := "${secret.00000000-0000-4000-8000-000000000001.value}"
-	c := &call{reps: redact.EncodedReplacements(value, ref)}
+	c := &call{replacer: redact.NewReplacer(redact.ScrubReplacements(value, ref))}
 	for limit := 1; limit < 60; limit++ {
 		out := c.capture(limit)
-		out.rw.Write([]byte("12345678" + value[:10]))
-		out.rw.Write([]byte(value[10:] + " tail"))
-		text := out.text()
-		if len(text) > limit || !out.lb.truncated {
-			t.Fatalf("limit %d: %d bytes returned, truncated=%v", limit, len(text), out.lb.truncated)
+		out.Write([]byte("12345678" + value[:10]))
+		out.Write([]byte(value[10:] + " tail"))
+		text, truncated := out.result()
+		if len(text) > limit || !truncated {
+			t.Fatalf("limit %d: %d bytes returned, truncated=%v", limit, len(text), truncated)
 		}
 		if strings.Contains(text, value[:4]) {
 			t.Fatalf("limit %d: %q holds the start of the value", limit, text)

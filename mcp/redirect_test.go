@@ -78,3 +78,54 @@ func TestHTTPRequestDoesNotFollowARedirectWithSubstitutedSecrets(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPRequestFollowsARedirectToTheSameOriginOnly: a redirect to another path of the
+// same origin is followed, with the substituted header; one to another port of the same
+// host is not.
+func TestHTTPRequestFollowsARedirectToTheSameOriginOnly(t *testing.T) {
+	ref := "${secret.00000000-0000-4000-8000-000000000001.value}"
+	var mu sync.Mutex
+	var otherPort []string
+	other := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		otherPort = append(otherPort, r.Header.Get("Authorization"))
+		mu.Unlock()
+	}))
+	defer other.Close()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/start":
+			http.Redirect(w, r, "/final", http.StatusFound)
+		case "/elsewhere":
+			http.Redirect(w, r, other.URL+"/final", http.StatusTemporaryRedirect)
+		case "/final":
+			if r.Header.Get("Authorization") != "Bearer "+value {
+				http.Error(w, "no credential", http.StatusUnauthorized)
+				return
+			}
+			w.Write([]byte("ok " + r.Header.Get("Authorization")))
+		}
+	}))
+	defer srv.Close()
+	tl := newTools(Options{Client: fakeVault(t, ref, value), HTTPClient: srv.Client()})
+	headers := map[string]string{"Authorization": "Bearer " + ref}
+	_, out, err := tl.httpRequest(context.Background(), nil, httpRequestInput{URL: srv.URL + "/start", Headers: headers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != http.StatusOK || out.Body != "ok Bearer "+ref {
+		t.Errorf("same origin: status %d, body %q; want 200 with the credential scrubbed", out.Status, out.Body)
+	}
+	_, out, err = tl.httpRequest(context.Background(), nil, httpRequestInput{URL: srv.URL + "/elsewhere", Headers: headers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != http.StatusTemporaryRedirect {
+		t.Errorf("another port: status %d, want the 307 as it is", out.Status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(otherPort) != 0 {
+		t.Errorf("the server on another port got %d requests", len(otherPort))
+	}
+}

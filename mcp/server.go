@@ -19,13 +19,14 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/redact"
 	"github.com/kazzle/kazzle/secret"
 )
 
 // Options configure the server.
 type Options struct {
 	Client *api.Client
-	// APIKey is the key Client uses: it is redacted from every result too.
+	// APIKey is the key Client uses: it is scrubbed from every result too.
 	APIKey string
 	// Collection and Environment are the defaults of tools that take them.
 	Collection, Environment string
@@ -33,13 +34,16 @@ type Options struct {
 	// variables (PATH, HOME, locale, …), never KAZZLE_API_KEY or secrets it may hold.
 	Environ []string
 	// HTTPClient makes http_request's requests; default: one with no client timeout
-	// (each call has its own). Its copy never follows a redirect: a request may carry
-	// substituted secrets, which must reach only the URL the assistant named, so a 3xx
-	// comes back as it is, Location included (redacted like every header).
+	// (each call has its own). Its copy follows a redirect only to the same origin: a
+	// request may carry substituted secrets, which must reach only the origin the
+	// assistant named, so any other 3xx comes back as it is, Location included
+	// (scrubbed like every header).
 	HTTPClient *http.Client
 	// MaxOutput bounds each of stdout, stderr and a response body; default 256 KiB.
 	MaxOutput int
 	Version   string
+	// Now is the clock of the values' refreshes; default time.Now.
+	Now func() time.Time
 }
 
 // Serve runs the server over r and w (stdin and stdout for kazzle mcp) until the client
@@ -79,24 +83,37 @@ func New(o Options) *sdk.Server {
 		Name: "http_request",
 		Description: "Send an HTTP request and return the status, headers and body. ${secret.<id>.<field>} anywhere in the URL, " +
 			"header values or body is replaced by the secret's value (e.g. \"Authorization\": \"Bearer ${secret.<id>.value}\"); " +
-			"any secret value in the response comes back as its reference. Redirects are not followed: a 3xx comes back " +
-			"with its Location header, to request again if that address should get the secrets.",
+			"any secret value in the response comes back as its reference. A redirect is followed only to the same origin " +
+			"(scheme, host and port); any other 3xx comes back with its Location header, to request again if that address " +
+			"should get the secrets.",
 	}, t.httpRequest)
 	return s
 }
 
-type tools struct{ o Options }
+type tools struct {
+	o     Options
+	scrub *scrubber
+}
 
 // newTools fills in o's defaults.
 func newTools(o Options) *tools {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{}
 	}
-	o.HTTPClient = api.NoRedirects(o.HTTPClient)
+	o.HTTPClient = sameOriginRedirects(o.HTTPClient)
 	if o.MaxOutput == 0 {
 		o.MaxOutput = 256 << 10
 	}
-	return &tools{o: o}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	var fixed []redact.Replacement
+	if o.APIKey != "" {
+		fixed = redact.ScrubReplacements(o.APIKey, "[kazzle API key]")
+	}
+	t := &tools{o: o, scrub: newScrubber(o.Client, o.Now, fixed)}
+	t.scrub.name(o.Collection, o.Environment) // the first scope: never past the limit
+	return t
 }
 
 type listSecretsInput struct {
@@ -112,6 +129,7 @@ type secretInfo struct {
 	Environment string            `json:"environment" jsonschema:"the environment it belongs to; empty: untagged, part of every environment"`
 	Preview     map[string]string `json:"preview" jsonschema:"each stored field, masked"`
 	References  map[string]string `json:"references" jsonschema:"each field's reference, to use in run_command and http_request"`
+	Unscrubbed  []string          `json:"unscrubbed,omitempty" jsonschema:"fields whose values are under 8 characters: results are not scrubbed of them (they would turn up by chance), so a command that prints one shows it"`
 	UpdatedAt   time.Time         `json:"updated_at"`
 	UpdatedBy   string            `json:"updated_by"`
 }
@@ -178,9 +196,15 @@ func (t *tools) listSecrets(ctx context.Context, _ *sdk.CallToolRequest, in list
 	if err != nil {
 		return nil, listSecretsOutput{}, fmt.Errorf("list %s: %w", coll, err)
 	}
+	short, err := t.named(ctx, coll, env)
+	if err != nil {
+		return nil, listSecretsOutput{}, err
+	}
 	out := listSecretsOutput{Collection: coll, Environment: env, Secrets: []secretInfo{}}
 	for _, s := range secrets {
-		out.Secrets = append(out.Secrets, info(s))
+		si := info(s)
+		si.Unscrubbed = short[s.ID]
+		out.Secrets = append(out.Secrets, si)
 	}
 	return nil, out, nil
 }
@@ -211,8 +235,27 @@ func (t *tools) describeSecret(ctx context.Context, _ *sdk.CallToolRequest, in d
 	if err != nil {
 		return nil, describeSecretOutput{}, err
 	}
-	return nil, describeSecretOutput{secretInfo: info(s), Collection: s.Collection, Note: s.Note, Version: s.Version,
+	short, err := t.named(ctx, s.Collection, s.Environment)
+	if err != nil {
+		return nil, describeSecretOutput{}, err
+	}
+	si := info(s)
+	si.Unscrubbed = short[s.ID]
+	return nil, describeSecretOutput{secretInfo: si, Collection: s.Collection, Note: s.Note, Version: s.Version,
 		CreatedAt: s.CreatedAt, CreatedBy: s.CreatedBy}, nil
+}
+
+// named adds the collection and environment a call named to what the session scrubs
+// for, reads their values if they are not fresh, and returns the fields too short to
+// scrub, by secret id.
+func (t *tools) named(ctx context.Context, coll, env string) (map[string][]string, error) {
+	if err := t.scrub.name(coll, env); err != nil {
+		return nil, err
+	}
+	if _, err := t.scrub.replacerFor(ctx); err != nil {
+		return nil, err
+	}
+	return t.scrub.shortFields(scope{coll, env}), nil
 }
 
 // byName finds the secret a name means in an environment: the tagged one, or else
