@@ -28,7 +28,11 @@ import (
 func encodeMain() {
 	for _, v := range os.Args[1:] {
 		b := []byte(v)
-		quoted, _ := json.Marshal(v)
+		quoted, err := json.Marshal(v)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 		fmt.Printf("raw: %s\n", v)
 		fmt.Printf("json: {\"v\":%s}\n", quoted)
 		fmt.Printf("query: a=1&v=%s&b=2\n", url.QueryEscape(v))
@@ -127,7 +131,9 @@ func cmdMCPNoLeak(ts *testscript.TestScript, neg bool, args []string) {
 	last := ts.Value(mcpKey{}).(*mcpSlot).last
 	for _, f := range args {
 		v := strings.TrimSuffix(ts.ReadFile(f), "\n")
-		if where := leakIn(last, v); where != "" {
+		where, err := leakIn(last, v)
+		ts.Check(err)
+		if where != "" {
 			ts.Fatalf("the result carries the value of %s %s", f, where)
 		}
 	}
@@ -137,9 +143,15 @@ var scriptVar = regexp.MustCompile(`\$\{[A-Z_][A-Z0-9_]*\}`)
 
 var base64Run = regexp.MustCompile(`[A-Za-z0-9+/_-]{8,}`)
 
-func leakIn(text, v string) string {
-	quoted, _ := json.Marshal(v)
-	doubly, _ := json.Marshal(string(quoted)) // inside JSON text inside JSON
+func leakIn(text, v string) (string, error) {
+	quoted, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	doubly, err := json.Marshal(string(quoted)) // inside JSON text inside JSON
+	if err != nil {
+		return "", err
+	}
 	forms := map[string]string{
 		"raw":            v,
 		"JSON-escaped":   string(quoted[1 : len(quoted)-1]),
@@ -156,7 +168,7 @@ func leakIn(text, v string) string {
 	sort.Strings(names)
 	for _, n := range names {
 		if strings.Contains(text, forms[n]) {
-			return "as " + n
+			return "as " + n, nil
 		}
 	}
 	probe := []byte(v)
@@ -169,21 +181,30 @@ func leakIn(text, v string) string {
 			s = s[:len(s)/4*4]
 			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 				if b, err := enc.DecodeString(s); err == nil && bytes.Contains(b, probe) {
-					return "in base64: " + run
+					return "in base64: " + run, nil
 				}
 			}
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // cmdStartReflector starts an HTTP server on loopback that answers with everything it
 // was sent, as JSON and base64 in the body and in headers; /fail does so with a 500.
-// REFLECTOR is its URL.
+// REFLECTOR is its URL. A request it cannot echo whole gets a 400, which no script
+// expects, so that mcpnoleak never passes on a partial echo.
 func cmdStartReflector(ts *testscript.TestScript, neg bool, args []string) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		echo, _ := json.Marshal(map[string]any{"method": r.Method, "url": r.URL.String(), "headers": r.Header, "body": string(body)})
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "reflector: reading the body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		echo, err := json.Marshal(map[string]any{"method": r.Method, "url": r.URL.String(), "headers": r.Header, "body": string(body)})
+		if err != nil {
+			http.Error(w, "reflector: "+err.Error(), http.StatusBadRequest)
+			return
+		}
 		w.Header().Set("X-Echo-Authorization", r.Header.Get("Authorization"))
 		w.Header().Set("X-Echo-Base64", base64.StdEncoding.EncodeToString(body))
 		status := http.StatusOK
