@@ -81,13 +81,18 @@ func TestWrapUnwrapAndEncryptionContext(t *testing.T) {
 		t.Fatalf("unwrap under another space's context: err = %v, want InvalidCiphertextException", err)
 	}
 	// A blob claimed to be from another key is refused.
-	other, _ := fake.CreateKey("")
+	other, err := fake.CreateKey("")
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = w.UnwrapDataKey(ctx, "space-a", vault.WrappedKey{KeyID: other, Blob: wrapped.Blob})
 	if code := apiErrorCode(err); code != "IncorrectKeyException" {
 		t.Fatalf("unwrap naming another key: err = %v", err)
 	}
 	// A disabled key wraps and unwraps nothing.
-	fake.SetKeyEnabled(arn, false)
+	if err := fake.SetKeyEnabled(arn, false); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := w.UnwrapDataKey(ctx, "space-a", wrapped); apiErrorCode(err) != "DisabledException" {
 		t.Fatalf("unwrap under a disabled key: err = %v", err)
 	}
@@ -110,13 +115,21 @@ func TestBadSignatureIsRefused(t *testing.T) {
 
 	// A correctly signed request whose body is changed on the way is refused too.
 	var tamper sync.Once
+	var tamperErr error
+	tampered := false
 	tampering := &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
 		tamper.Do(func() {
 			body := new(bytes.Buffer)
-			body.ReadFrom(r.Body)
+			if _, tamperErr = body.ReadFrom(r.Body); tamperErr != nil {
+				return
+			}
 			changed := strings.Replace(body.String(), "AES_256", "AES_128", 1)
+			tampered = changed != body.String()
 			r.Body = readCloser{strings.NewReader(changed)}
 		})
+		if tamperErr != nil {
+			return nil, tamperErr
+		}
 		return http.DefaultTransport.RoundTrip(r)
 	})}
 	_, secret := fake.Credentials()
@@ -124,6 +137,9 @@ func TestBadSignatureIsRefused(t *testing.T) {
 	c := kms.New(kms.Options{Region: fake.Region(), BaseEndpoint: aws.String(fake.URL), HTTPClient: tampering,
 		Credentials: credentials.NewStaticCredentialsProvider(akid, secret, "")})
 	_, _, err = awskms.New(c, "alias/kazzle").GenerateDataKey(ctx, "space-a")
+	if !tampered {
+		t.Fatalf("the request body was not changed on the way (err = %v)", err)
+	}
 	if code := apiErrorCode(err); code != "InvalidSignatureException" {
 		t.Fatalf("tampered body: err = %v, want InvalidSignatureException", err)
 	}
@@ -157,7 +173,9 @@ func newVault(t *testing.T, dir string, fake *awsfake.Server, keyID string, o va
 func TestOneKMSCallPerSpaceWhileCached(t *testing.T) {
 	ctx := context.Background()
 	fake := startFake(t)
-	fake.CreateKey("kazzle")
+	if _, err := fake.CreateKey("kazzle"); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	v, store := newVault(t, dir, fake, "alias/kazzle", vault.Options{})
 	actor := vault.Actor{Name: "test"}
@@ -165,7 +183,9 @@ func TestOneKMSCallPerSpaceWhileCached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.CreateCollection(ctx, actor, space.ID, "app", "")
+	if _, err := v.CreateCollection(ctx, actor, space.ID, "app", ""); err != nil {
+		t.Fatal(err)
+	}
 	var ids []string
 	for i := 0; i < 10; i++ {
 		m, err := v.CreateSecret(ctx, actor, vault.SecretInput{SpaceID: space.ID, Collection: "app", Name: "S" + string(rune('A'+i)), Fields: map[string]string{"value": "v"}})
@@ -215,8 +235,14 @@ func TestOneKMSCallPerSpaceWhileCached(t *testing.T) {
 func TestRewrapMovesEveryKey(t *testing.T) {
 	ctx := context.Background()
 	fake := startFake(t)
-	oldARN, _ := fake.CreateKey("old")
-	newARN, _ := fake.CreateKey("new")
+	oldARN, err := fake.CreateKey("old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newARN, err := fake.CreateKey("new")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	v, store := newVault(t, dir, fake, "alias/old", vault.Options{})
 	actor := vault.Actor{Name: "test"}
@@ -227,7 +253,9 @@ func TestRewrapMovesEveryKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v.CreateCollection(ctx, actor, s.ID, "app", "")
+		if _, err := v.CreateCollection(ctx, actor, s.ID, "app", ""); err != nil {
+			t.Fatal(err)
+		}
 		m, err := v.CreateSecret(ctx, actor, vault.SecretInput{SpaceID: s.ID, Collection: "app", Name: "TOKEN", Fields: map[string]string{"value": "token-of-" + name}})
 		if err != nil {
 			t.Fatal(err)
@@ -236,7 +264,10 @@ func TestRewrapMovesEveryKey(t *testing.T) {
 	}
 	sealedBefore := map[string][]byte{}
 	for id, sp := range spaceOf {
-		ss, _ := store.Secret(ctx, sp, id)
+		ss, err := store.Secret(ctx, sp, id)
+		if err != nil {
+			t.Fatal(err)
+		}
 		sealedBefore[id] = ss.Fields["value"]
 	}
 
@@ -245,20 +276,28 @@ func TestRewrapMovesEveryKey(t *testing.T) {
 		t.Fatalf("Rewrap moved %d, %v", moved, err)
 	}
 	for _, sp := range spaceOf {
-		k, _ := store.SpaceKey(ctx, sp)
+		k, err := store.SpaceKey(ctx, sp)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if k.KeyID != newARN {
 			t.Fatalf("space %s key is wrapped by %s, want %s", sp, k.KeyID, newARN)
 		}
 	}
 	// The old key is gone; a fresh vault (no cache) reads every value through the new one.
-	fake.SetKeyEnabled(oldARN, false)
+	if err := fake.SetKeyEnabled(oldARN, false); err != nil {
+		t.Fatal(err)
+	}
 	fresh := vault.New(store, awskms.New(goodClient(fake), "alias/new"), vault.Options{})
 	for id, val := range want {
 		s, err := fresh.Secret(ctx, spaceOf[id], id, 0)
 		if err != nil || s.Fields["value"] != val {
 			t.Fatalf("after rewrap, secret %s: %v", id, err)
 		}
-		ss, _ := store.Secret(ctx, spaceOf[id], id)
+		ss, err := store.Secret(ctx, spaceOf[id], id)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !bytes.Equal(ss.Fields["value"], sealedBefore[id]) {
 			t.Fatalf("rewrap touched the sealed value of %s", id)
 		}
@@ -267,7 +306,10 @@ func TestRewrapMovesEveryKey(t *testing.T) {
 	if moved, err := fresh.Rewrap(ctx, actor, awskms.New(goodClient(fake), "alias/new")); err != nil || moved != 0 {
 		t.Fatalf("second Rewrap moved %d, %v", moved, err)
 	}
-	events, _ := v.Audit(ctx, vault.AuditQuery{Action: "space.rewrap"})
+	events, err := v.Audit(ctx, vault.AuditQuery{Action: "space.rewrap"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(events) != 3 || events[0].Target.WrappingKeyID != newARN {
 		t.Fatalf("rewrap audit events: %+v", events)
 	}
