@@ -48,7 +48,10 @@ func TestDuplicateJSONKeysAreRefused(t *testing.T) {
 	if w.version(t, "SHARED") != 1 {
 		t.Fatal("a refused update changed the secret")
 	}
-	list, _ := w.Vault.List(context.Background(), w.Space.ID, "my-saas", "")
+	list, err := w.Vault.List(context.Background(), w.Space.ID, "my-saas", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range list {
 		if strings.HasPrefix(s.Name, "DUP_") {
 			t.Fatalf("a refused body stored %s", s.Name)
@@ -91,7 +94,9 @@ func TestRequestBodiesMustBeValidUTF8(t *testing.T) {
 			t.Fatalf("%s: %d %s", name, status, body)
 		}
 		var meta api.Secret
-		json.Unmarshal(body, &meta)
+		if err := json.Unmarshal(body, &meta); err != nil {
+			t.Fatal(err)
+		}
 		sec, err := w.Vault.Secret(ctx, w.Space.ID, meta.ID, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -100,7 +105,10 @@ func TestRequestBodiesMustBeValidUTF8(t *testing.T) {
 			t.Fatalf("%s: stored a different value than sent", name)
 		}
 	}
-	list, _ := w.Vault.List(ctx, w.Space.ID, "my-saas", "")
+	list, err := w.Vault.List(ctx, w.Space.ID, "my-saas", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range list {
 		if s.Name == "BAD_UTF8" {
 			t.Fatal("a refused body was stored")

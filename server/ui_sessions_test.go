@@ -17,7 +17,10 @@ import (
 // empty, and returns the new session cookie's value.
 func signIn(t *testing.T, srv *httptest.Server, key, cookie string) string {
 	t.Helper()
-	req, _ := http.NewRequest("POST", srv.URL+"/ui/signin", strings.NewReader(url.Values{"key": {key}}.Encode()))
+	req, err := http.NewRequest("POST", srv.URL+"/ui/signin", strings.NewReader(url.Values{"key": {key}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if cookie != "" {
 		req.AddCookie(&http.Cookie{Name: "kazzle_session", Value: cookie})
@@ -39,14 +42,20 @@ func signIn(t *testing.T, srv *httptest.Server, key, cookie string) string {
 // uiGet fetches a UI page with a session cookie, following no redirect.
 func uiGet(t *testing.T, srv *httptest.Server, path, session string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", srv.URL+path, nil)
+	req, err := http.NewRequest("GET", srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	req.AddCookie(&http.Cookie{Name: "kazzle_session", Value: session})
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode == http.StatusSeeOther {
 		return resp.StatusCode, resp.Header.Get("Location")
 	}
@@ -56,7 +65,10 @@ func uiGet(t *testing.T, srv *httptest.Server, path, session string) (int, strin
 // uiPost posts a form with a session cookie and the Origin of the server.
 func uiPost(t *testing.T, srv *httptest.Server, path, session string, form url.Values) int {
 	t.Helper()
-	req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(form.Encode()))
+	req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", srv.URL)
 	req.AddCookie(&http.Cookie{Name: "kazzle_session", Value: session})
@@ -118,7 +130,10 @@ func TestRevokingAKeyEndsItsSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("DELETE", replica.URL+"/v1/keys/"+key.ID, nil)
+	req, err := http.NewRequest("DELETE", replica.URL+"/v1/keys/"+key.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	req.Header.Set("Authorization", "Bearer "+admin)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
