@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -102,48 +103,50 @@ func TestRemoveFuncDropsOnlyTheMatchingEntries(t *testing.T) {
 	}
 }
 
+// The callers run in a synctest bubble, so that the load is released only once every
+// one of them waits in Load: one that came after the load ended would hit the cache,
+// and the test would pass without any miss being shared.
 func TestConcurrentMissesShareOneLoad(t *testing.T) {
-	const n = 50
-	l := NewLoader[string](8, time.Minute, newClock().Now)
-	var loads atomic.Int32
-	release := make(chan struct{})
-	load := func(context.Context) (string, error) {
-		loads.Add(1)
-		<-release
-		return "value", nil
-	}
-	var started, done sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		started.Add(1)
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			started.Done()
-			v, err := l.Load(context.Background(), "space", load)
-			if err == nil && v != "value" {
-				err = fmt.Errorf("got %q", v)
-			}
-			errs <- err
-		}()
-	}
-	started.Wait()
-	// Let the callers reach the flight; those that arrive after it ends hit the cache.
-	time.Sleep(20 * time.Millisecond)
-	close(release)
-	done.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		const n = 50
+		l := NewLoader[string](8, time.Minute, newClock().Now)
+		var loads atomic.Int32
+		release := make(chan struct{})
+		load := func(context.Context) (string, error) {
+			loads.Add(1)
+			<-release
+			return "value", nil
 		}
-	}
-	if got := loads.Load(); got != 1 {
-		t.Fatalf("%d concurrent misses made %d loads, want 1", n, got)
-	}
-	if _, err := l.Load(context.Background(), "space", load); err != nil || loads.Load() != 1 {
-		t.Fatalf("a later hit loaded again (%d loads, %v)", loads.Load(), err)
-	}
+		var done sync.WaitGroup
+		errs := make(chan error, n)
+		for range n {
+			done.Go(func() {
+				v, err := l.Load(context.Background(), "space", load)
+				if err == nil && v != "value" {
+					err = fmt.Errorf("got %q", v)
+				}
+				errs <- err
+			})
+		}
+		synctest.Wait() // every caller waits on the one load
+		if got := loads.Load(); got != 1 {
+			t.Errorf("%d concurrent misses started %d loads, want 1", n, got)
+		}
+		close(release)
+		done.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := loads.Load(); got != 1 {
+			t.Fatalf("%d concurrent misses made %d loads, want 1", n, got)
+		}
+		if _, err := l.Load(context.Background(), "space", load); err != nil || loads.Load() != 1 {
+			t.Fatalf("a later hit loaded again (%d loads, %v)", loads.Load(), err)
+		}
+	})
 }
 
 func TestAFailedLoadIsNotCached(t *testing.T) {
@@ -162,16 +165,31 @@ func TestAFailedLoadIsNotCached(t *testing.T) {
 	}
 }
 
+// In a synctest bubble the load under way has surely started before the waiter comes,
+// and the waiter's deadline passes without the test waiting for it.
 func TestAWaiterLeavesWhenItsContextEnds(t *testing.T) {
-	l := NewLoader[int](8, time.Minute, newClock().Now)
-	release := make(chan struct{})
-	defer close(release)
-	go l.Load(context.Background(), "k", func(context.Context) (int, error) { <-release; return 1, nil })
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	if _, err := l.Load(ctx, "k", func(context.Context) (int, error) { <-release; return 1, nil }); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want the waiter's own deadline", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		l := NewLoader[int](8, time.Minute, newClock().Now)
+		release := make(chan struct{})
+		leader := make(chan error, 1)
+		go func() {
+			v, err := l.Load(context.Background(), "k", func(context.Context) (int, error) { <-release; return 1, nil })
+			if err == nil && v != 1 {
+				err = fmt.Errorf("the load under way gave %d, want 1", v)
+			}
+			leader <- err
+		}()
+		synctest.Wait() // the load is under way
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		if _, err := l.Load(ctx, "k", func(context.Context) (int, error) { t.Error("a waiter started a second load"); return 0, nil }); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want the waiter's own deadline", err)
+		}
+		close(release)
+		if err := <-leader; err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func TestAnExpiredEntryIsLoadedAgain(t *testing.T) {
