@@ -26,7 +26,10 @@ func FuzzAuditTargetJSON(f *testing.F) {
 		if err := json.Unmarshal(want.AppendJSON(nil), &got); err != nil {
 			t.Fatalf("AppendJSON's output does not decode: %v\n%s", err, want.AppendJSON(nil))
 		}
-		std, _ := json.Marshal(want)
+		std, err := json.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := json.Unmarshal(std, &viaStd); err != nil {
 			t.Fatal(err)
 		}

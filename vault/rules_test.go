@@ -38,8 +38,8 @@ func TestRollbackObeysTodaysRulesForAWrite(t *testing.T) {
 		if !errors.Is(err, vault.ErrInvalid) {
 			t.Fatalf("rollback to a version past today's rules: err = %v", err)
 		}
-		if got, _ := f.Vault.Secret(ctx, f.Space.ID, m.ID, 0); got.Version != cur.Version || got.Fields["value"] != "fine" {
-			t.Fatalf("the refused rollback changed the secret: version %d", got.Version)
+		if got, err := f.Vault.Secret(ctx, f.Space.ID, m.ID, 0); err != nil || got.Version != cur.Version || got.Fields["value"] != "fine" {
+			t.Fatalf("the refused rollback changed the secret: version %d, %v", got.Version, err)
 		}
 	}
 }

@@ -96,18 +96,29 @@ func FuzzOpenField(f *testing.F) {
 }
 
 func BenchmarkSealField(b *testing.B) {
-	aead, _ := newAEAD(testAEAD(b))
+	aead, err := newAEAD(testAEAD(b))
+	if err != nil {
+		b.Fatal(err)
+	}
 	plain := []byte("sk_live_4eC39HqLyjWDarjtT1zdp7dc")
 	b.SetBytes(int64(len(plain)))
 	for b.Loop() {
-		sealField(aead, "3f0c2a52-6d1b-4c57-9b8e-1f6f2b1c0d9e", "5d1e0f9a-2b3c-4d5e-8f70-112233445566", 7, "value", plain)
+		if _, err := sealField(aead, "3f0c2a52-6d1b-4c57-9b8e-1f6f2b1c0d9e", "5d1e0f9a-2b3c-4d5e-8f70-112233445566", 7, "value", plain); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
 func BenchmarkOpenField(b *testing.B) {
-	aead, _ := newAEAD(testAEAD(b))
+	aead, err := newAEAD(testAEAD(b))
+	if err != nil {
+		b.Fatal(err)
+	}
 	plain := []byte("sk_live_4eC39HqLyjWDarjtT1zdp7dc")
-	sealed, _ := sealField(aead, "3f0c2a52-6d1b-4c57-9b8e-1f6f2b1c0d9e", "5d1e0f9a-2b3c-4d5e-8f70-112233445566", 7, "value", plain)
+	sealed, err := sealField(aead, "3f0c2a52-6d1b-4c57-9b8e-1f6f2b1c0d9e", "5d1e0f9a-2b3c-4d5e-8f70-112233445566", 7, "value", plain)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.SetBytes(int64(len(plain)))
 	var o opener // as a resolve opens one field after another
 	for b.Loop() {

@@ -31,7 +31,10 @@ func FuzzAppendString(f *testing.F) {
 		if err := json.Unmarshal(AppendString(nil, s), &got); err != nil {
 			t.Fatalf("AppendString's output does not decode: %v", err)
 		}
-		std, _ := json.Marshal(s)
+		std, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := json.Unmarshal(std, &want); err != nil {
 			t.Fatal(err)
 		}

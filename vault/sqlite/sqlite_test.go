@@ -39,5 +39,7 @@ func TestOneProcessServesTheDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatalf("open after close: %v", err)
 	}
-	again.Close()
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

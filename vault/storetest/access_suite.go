@@ -130,11 +130,26 @@ func testAuditTrail(t *testing.T, f *Fixture) {
 	if got := all[0].Target.Secrets; len(got) != 1 || got[0] != "TOKEN" {
 		t.Fatalf("resolve event names %v", got)
 	}
-	byActor, _ := f.Vault.Audit(ctx, vault.AuditQuery{ActorKeyID: "key-2"})
-	byAction, _ := f.Vault.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Action: "secret.create"})
-	since, _ := f.Vault.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Since: f.Clock.Now()})
-	limited, _ := f.Vault.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Limit: 2})
-	denied, _ := f.Vault.Audit(ctx, vault.AuditQuery{Action: "auth"})
+	byActor, err := f.Vault.Audit(ctx, vault.AuditQuery{ActorKeyID: "key-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byAction, err := f.Vault.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Action: "secret.create"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since, err := f.Vault.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Since: f.Clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited, err := f.Vault.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied, err := f.Vault.Audit(ctx, vault.AuditQuery{Action: "auth"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(byActor) != 1 || len(byAction) != 1 || len(since) != 2 || len(limited) != 2 || len(denied) != 1 || denied[0].Outcome != vault.OutcomeDenied {
 		t.Fatalf("filters: actor %d, action %d, since %d, limit %d, denied %d", len(byActor), len(byAction), len(since), len(limited), len(denied))
 	}
@@ -157,12 +172,21 @@ func testSpacesAreIsolated(t *testing.T, f *Fixture) {
 	_, err = f.Vault.CreateEnvironment(ctx, f.Actor, other.ID, f.Coll.ID, "dev")
 	wantErr(t, err, vault.ErrNotFound, "an environment in another space's collection")
 	wantErr(t, f.Vault.DeleteSecret(ctx, f.Actor, other.ID, m.ID, 1), vault.ErrNotFound, "a delete through another space")
-	k1, _ := f.Store.SpaceKey(ctx, f.Space.ID)
-	k2, _ := f.Store.SpaceKey(ctx, other.ID)
+	k1, err := f.Store.SpaceKey(ctx, f.Space.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := f.Store.SpaceKey(ctx, other.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if string(k1.Blob) == string(k2.Blob) {
 		t.Fatal("two spaces share a wrapped data key")
 	}
-	spaces, _ := f.Store.Spaces(ctx)
+	spaces, err := f.Store.Spaces(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	names := []string{}
 	for _, s := range spaces {
 		names = append(names, s.Name)

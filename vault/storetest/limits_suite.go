@@ -97,8 +97,8 @@ func testExpansionIsCapped(t *testing.T, f *Fixture) {
 	}
 	_, err = f.Vault.Rollback(ctx, f.Actor, f.Space.ID, user.ID, 1, 2)
 	wantTooLarge(t, err, true, "rollback to a version past the limit")
-	if cur, _ := f.Vault.Secret(ctx, f.Space.ID, user.ID, 0); cur.Version != 2 || cur.Fields["value"] != "plain" {
-		t.Fatalf("a refused rollback changed the secret: version %d", cur.Version)
+	if cur, err := f.Vault.Secret(ctx, f.Space.ID, user.ID, 0); err != nil || cur.Version != 2 || cur.Fields["value"] != "plain" {
+		t.Fatalf("a refused rollback changed the secret: version %d, %v", cur.Version, err)
 	}
 	wantAbsent(t, f, "PAST_LIMIT")
 

@@ -115,7 +115,10 @@ func testSecretLifecycle(t *testing.T, f *Fixture) {
 	if err != nil || rb.Version != 4 {
 		t.Fatalf("rollback: %+v, %v", rb, err)
 	}
-	cur, _ = f.Vault.Secret(ctx, f.Space.ID, m.ID, 0)
+	cur, err = f.Vault.Secret(ctx, f.Space.ID, m.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if cur.Fields["password"] != "pw-1" || cur.Note != "primary" {
 		t.Fatalf("after rollback to 1: note %q", cur.Note)
 	}
@@ -187,16 +190,15 @@ func testReferencesCheckedOnWrite(t *testing.T, f *Fixture) {
 	if !errors.As(err, &cycle) || !errors.Is(err, vault.ErrInvalid) {
 		t.Fatalf("cycle: err = %v", err)
 	}
-	if got, _ := f.Vault.Secret(ctx, f.Space.ID, pass.ID, 0); got.Version != 1 || got.Fields["value"] != "pw" {
-		t.Fatalf("a refused update changed the secret: version %d", got.Version)
+	if got, err := f.Vault.Secret(ctx, f.Space.ID, pass.ID, 0); err != nil || got.Version != 1 || got.Fields["value"] != "pw" {
+		t.Fatalf("a refused update changed the secret: version %d, %v", got.Version, err)
 	}
 	unknown := "00000000-0000-4000-8000-000000000000"
 	_, err = f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "DANGLING", Fields: map[string]string{"value": "${secret." + unknown + ".value}"}})
 	wantErr(t, err, resolver.ErrUnknownSecret, "reference to an unknown secret")
 	_, err = f.Vault.CreateSecret(ctx, f.Actor, vault.SecretInput{SpaceID: f.Space.ID, Collection: "my-saas", Name: "BAD_FIELD", Fields: map[string]string{"value": "${secret." + user.ID + ".password}"}})
 	wantErr(t, err, resolver.ErrUnknownField, "reference to an unknown field")
-	_, err = f.Vault.DeleteSecret(ctx, f.Actor, f.Space.ID, user.ID, 1), nil
-	if err != nil {
+	if err := f.Vault.DeleteSecret(ctx, f.Actor, f.Space.ID, user.ID, 1); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.Vault.Resolve(ctx, f.Actor, vault.ResolveRequest{SpaceID: f.Space.ID, Collection: "my-saas", Environment: "dev"})
@@ -205,7 +207,10 @@ func testReferencesCheckedOnWrite(t *testing.T, f *Fixture) {
 
 func testInvalidInputChangesNothing(t *testing.T, f *Fixture) {
 	ctx := context.Background()
-	before, _ := f.Store.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Limit: 1000})
+	before, err := f.Store.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, in := range []vault.SecretInput{
 		{Name: "1BAD", Fields: map[string]string{"value": "x"}},
 		{Name: "OK", Type: "ssh", Fields: map[string]string{"value": "x"}},
@@ -219,8 +224,14 @@ func testInvalidInputChangesNothing(t *testing.T, f *Fixture) {
 			t.Errorf("CreateSecret(%s, %s) succeeded", in.Name, in.Type)
 		}
 	}
-	secrets, _ := f.Store.Secrets(ctx, vault.SecretQuery{SpaceID: f.Space.ID, CollectionID: f.Coll.ID})
-	after, _ := f.Store.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Limit: 1000})
+	secrets, err := f.Store.Secrets(ctx, vault.SecretQuery{SpaceID: f.Space.ID, CollectionID: f.Coll.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := f.Store.Audit(ctx, vault.AuditQuery{SpaceID: f.Space.ID, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(secrets) != 0 || len(after) != len(before) {
 		t.Fatalf("refused input left %d secrets and %d audit events", len(secrets), len(after)-len(before))
 	}
@@ -237,7 +248,10 @@ func testConcurrentUpdates(t *testing.T, f *Fixture) {
 	var wg sync.WaitGroup
 
 	// All writers from the same version: exactly one wins.
-	cur, _ := f.Store.Secret(ctx, f.Space.ID, m.ID)
+	cur, err := f.Store.Secret(ctx, f.Space.ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wins, losses int
 	for w := 0; w < writers; w++ {
 		wg.Add(1)
