@@ -21,8 +21,12 @@ const (
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(loadDirEnv); dir != "" {
-		timeout, _ := time.ParseDuration(os.Getenv(loadTimeoutEnv))
-		_, err := Load(context.Background(), dir, Options{Timeout: timeout})
+		timeout, err := time.ParseDuration(os.Getenv(loadTimeoutEnv))
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(2)
+		}
+		_, err = Load(context.Background(), dir, Options{Timeout: timeout})
 		fmt.Println(err)
 		os.Exit(0)
 	}

@@ -45,7 +45,10 @@ func TestHCLFixtureMatchesTypeScript(t *testing.T) {
 // it is not installed. Without npm it skips, except under CI, where it fails.
 func tsc(t *testing.T) string {
 	t.Helper()
-	fixture, _ := filepath.Abs("../fixtures/saas")
+	fixture, err := filepath.Abs("../fixtures/saas")
+	if err != nil {
+		t.Fatal(err)
+	}
 	bin := filepath.Join(fixture, "node_modules", ".bin", "tsc")
 	if _, err := os.Stat(bin); err == nil {
 		return bin
@@ -208,16 +211,23 @@ func BenchmarkLoadFixture(b *testing.B) {
 }
 
 // TestLoadStopsWhenContextEnds: cancelling ctx stops a config that runs on, well before
-// its own time limit.
+// its own time limit. The context ends when the config says it runs, so that it is the
+// running config that is stopped, not a Load that had not yet started it.
 func TestLoadStopsWhenContextEnds(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "kazzle.config.ts"), []byte("while (true) {}\nexport default {};\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "kazzle.config.ts"), []byte("console.log(\"running\");\nwhile (true) {}\nexport default {};\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
+	defer cancel()
 	start := time.Now()
-	_, err := Load(ctx, dir, Options{Timeout: time.Minute})
+	_, err := Load(ctx, dir, Options{Timeout: time.Minute, Stderr: writerFunc(func(p []byte) (int, error) {
+		cancel()
+		return len(p), nil
+	})})
+	if ctx.Err() == nil {
+		t.Fatalf("Load = %v before the config ran", err)
+	}
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Load = %v, want context.Canceled", err)
 	}
@@ -236,3 +246,7 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

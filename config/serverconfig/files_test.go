@@ -34,31 +34,38 @@ func TestServerRefusesAReadableTLSKeyOrAWritableDataFolder(t *testing.T) {
 		t.Fatalf("a data folder yet to be made: %v", err)
 	}
 	for _, mode := range []os.FileMode{0o640, 0o604, 0o644, 0o400 | 0o040} {
-		os.Chmod(key, mode)
+		chmod(t, key, mode)
 		err := s.CheckFiles()
 		if err == nil || !strings.Contains(err.Error(), "tls_key_file "+key+" can be read by others") || !strings.Contains(err.Error(), "chmod 600 "+key) {
 			t.Errorf("key mode %04o: %v", mode, err)
 		}
 	}
-	os.Chmod(key, 0o400)
+	chmod(t, key, 0o400)
 	if err := s.CheckFiles(); err != nil {
 		t.Fatalf("key 0400: %v", err)
 	}
 	for _, mode := range []os.FileMode{0o770, 0o707, 0o777, 0o720} {
-		os.Chmod(data, mode)
+		chmod(t, data, mode)
 		err := s.CheckFiles()
 		if err == nil || !strings.Contains(err.Error(), "data folder "+data+" can be written by others") || !strings.Contains(err.Error(), "chmod 700 "+data) {
 			t.Errorf("folder mode %04o: %v", mode, err)
 		}
 	}
-	os.Chmod(data, 0o750) // readable by the group, but not writable: allowed
+	chmod(t, data, 0o750) // readable by the group, but not writable: allowed
 	if err := s.CheckFiles(); err != nil {
 		t.Fatalf("folder 0750: %v", err)
 	}
 	plain := s
 	plain.Listener = Listener{Type: "tcp", Address: "127.0.0.1:7878", TLSDisable: true}
-	os.Chmod(key, 0o644)
+	chmod(t, key, 0o644)
 	if err := plain.CheckFiles(); err != nil {
 		t.Fatalf("tls_disable with no key: %v", err)
+	}
+}
+
+func chmod(t *testing.T, path string, mode os.FileMode) {
+	t.Helper()
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
 	}
 }

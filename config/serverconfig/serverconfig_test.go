@@ -25,8 +25,8 @@ func TestParseServer(t *testing.T) {
 	if s.Listener.Address != "0.0.0.0:8443" || s.Storage.Path != "/var/lib/kazzle/kazzle.db" || s.KMS.KeyFile != "/var/lib/kazzle/root.key" {
 		t.Fatalf("decoded %+v", s)
 	}
-	if d, _ := s.Audit.RetentionDuration(); d != 365*24*time.Hour {
-		t.Fatalf("retention %v", d)
+	if d, err := s.Audit.RetentionDuration(); err != nil || d != 365*24*time.Hour {
+		t.Fatalf("retention %v, %v", d, err)
 	}
 }
 
