@@ -45,7 +45,10 @@ func BenchmarkResolveHTTP(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 		for pb.Next() {
-			req, _ := http.NewRequest("POST", srv.URL+"/v1/resolve", bytes.NewReader(body))
+			req, err := http.NewRequest("POST", srv.URL+"/v1/resolve", bytes.NewReader(body))
+			if err != nil {
+				b.Fatal(err)
+			}
 			req.Header.Set("Authorization", "Bearer "+token)
 			resp, err := hc.Do(req)
 			if err != nil {

@@ -112,27 +112,38 @@ func accepted[T any](t *testing.T, body []byte, req T) {
 	if err := decodeJSON(again, &back); err != nil {
 		t.Fatalf("the re-encoded request is refused: %v", err)
 	}
-	if twice, _ := json.Marshal(back); !bytes.Equal(twice, again) { // nil and empty maps alike
+	twice, err := json.Marshal(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(twice, again) { // nil and empty maps alike
 		t.Fatalf("the re-encoded request decodes to another one: %q", body)
 	}
 }
 
 // noRepeatedKeys walks a JSON value with encoding/json's tokenizer and names a key that
-// an object holds twice, compared as strings.EqualFold does.
+// an object holds twice, compared as strings.EqualFold does. A body its tokenizer
+// refuses is named too: encoding/json accepted it, so the walk must not end early.
 func noRepeatedKeys(dec *json.Decoder) string {
 	tok, err := dec.Token()
 	if err == io.EOF {
 		return ""
 	}
 	if err != nil {
-		return "" // encoding/json accepted the body, so this does not happen
+		return "a token the tokenizer refuses: " + err.Error()
 	}
 	switch tok {
 	case json.Delim('{'):
 		var keys []string
 		for dec.More() {
-			k, _ := dec.Token()
-			key, _ := k.(string)
+			k, err := dec.Token()
+			if err != nil {
+				return "a key the tokenizer refuses: " + err.Error()
+			}
+			key, ok := k.(string)
+			if !ok {
+				return "a key that is not a string"
+			}
 			for _, seen := range keys {
 				if strings.EqualFold(seen, key) {
 					return "the key " + key + " twice"
@@ -143,14 +154,18 @@ func noRepeatedKeys(dec *json.Decoder) string {
 				return e
 			}
 		}
-		dec.Token()
+		if _, err := dec.Token(); err != nil {
+			return "an object the tokenizer does not close: " + err.Error()
+		}
 	case json.Delim('['):
 		for dec.More() {
 			if e := noRepeatedKeys(dec); e != "" {
 				return e
 			}
 		}
-		dec.Token()
+		if _, err := dec.Token(); err != nil {
+			return "an array the tokenizer does not close: " + err.Error()
+		}
 	}
 	return ""
 }

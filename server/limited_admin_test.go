@@ -55,8 +55,14 @@ func TestCollectionLimitedAdminsStayInTheirCollection(t *testing.T) {
 			}
 		})
 	}
-	colls, _ := w.Store.Collections(ctx, w.Space.ID)
-	keys, _ := w.Vault.APIKeys(ctx, w.Space.ID)
+	colls, err := w.Store.Collections(ctx, w.Space.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := w.Vault.APIKeys(ctx, w.Space.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(colls) != 2 {
 		t.Fatalf("%d collections after the refusals, want my-saas and other", len(colls))
 	}

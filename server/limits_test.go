@@ -124,7 +124,10 @@ func TestSmallInputHoles(t *testing.T) {
 			}
 		})
 	}
-	secrets, _ := w.Store.Secrets(context.Background(), vault.SecretQuery{SpaceID: w.Space.ID, CollectionID: w.Coll.ID})
+	secrets, err := w.Store.Secrets(context.Background(), vault.SecretQuery{SpaceID: w.Space.ID, CollectionID: w.Coll.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(secrets) != 3 || w.version(t, "SHARED") != 1 {
 		t.Fatalf("refused input changed the vault: %d secrets, SHARED at version %d", len(secrets), w.version(t, "SHARED"))
 	}

@@ -20,7 +20,10 @@ func TestAdminUIWorksBehindATLSProxy(t *testing.T) {
 	f, admin, _, _, _ := uiWorld(t)
 	backend := httptest.NewServer(New(f.Vault, Options{BehindTLSProxy: true}))
 	t.Cleanup(backend.Close)
-	target, _ := url.Parse(backend.URL)
+	target, err := url.Parse(backend.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	for _, tc := range []struct {
 		name        string
@@ -45,7 +48,10 @@ func TestAdminUIWorksBehindATLSProxy(t *testing.T) {
 			client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 			post := func(path string, form url.Values, cookie *http.Cookie) *http.Response {
 				t.Helper()
-				req, _ := http.NewRequest("POST", proxy.URL+path, strings.NewReader(form.Encode()))
+				req, err := http.NewRequest("POST", proxy.URL+path, strings.NewReader(form.Encode()))
+				if err != nil {
+					t.Fatal(err)
+				}
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				for k, v := range tc.browser {
 					if v == "self" {
@@ -112,7 +118,10 @@ func TestForwardedProtoIsNotTrusted(t *testing.T) {
 	for _, behind := range []bool{false, true} {
 		srv := httptest.NewServer(New(f.Vault, Options{BehindTLSProxy: behind}))
 		t.Cleanup(srv.Close)
-		req, _ := http.NewRequest("POST", srv.URL+"/ui/signin", strings.NewReader(url.Values{"key": {admin}}.Encode()))
+		req, err := http.NewRequest("POST", srv.URL+"/ui/signin", strings.NewReader(url.Values{"key": {admin}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if !behind {
 			req.Header.Set("X-Forwarded-Proto", "https")

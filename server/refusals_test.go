@@ -127,7 +127,10 @@ func TestOversizedRequestHeadsAreRefusedEarly(t *testing.T) {
 
 	send := func(target string, header int) int {
 		t.Helper()
-		req, _ := http.NewRequest("GET", base+target, nil)
+		req, err := http.NewRequest("GET", base+target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Authorization", "Bearer "+w.tokens["read"])
 		if header > 0 {
 			req.Header.Set("X-Padding", strings.Repeat("p", header))

@@ -29,9 +29,14 @@ func FuzzResolveJSON(f *testing.F) {
 			t.Fatalf("output does not decode: %v\n%s", err, rec.Body.String())
 		}
 		want := api.ResolveResponse{Vars: []api.Var{{Name: name, Value: value, SecretID: "id", Field: "value"}, {Name: "B", Value: value + value}}}
-		std, _ := json.Marshal(want)
+		std, err := json.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var viaStd api.ResolveResponse
-		json.Unmarshal(std, &viaStd)
+		if err := json.Unmarshal(std, &viaStd); err != nil {
+			t.Fatal(err)
+		}
 		if len(got.Vars) != 2 || got.Vars[0] != viaStd.Vars[0] || got.Vars[1] != viaStd.Vars[1] {
 			t.Fatalf("decoded %+v, encoding/json round trip gives %+v", got.Vars, viaStd.Vars)
 		}

@@ -276,7 +276,10 @@ func TestForgedFormsAreRefused(t *testing.T) {
 
 	post := func(token, csrf, origin string) int {
 		form := url.Values{"csrf": {csrf}, "type": {"string"}, "name": {"FORGED"}, "field_value": {firstValue}}
-		req, _ := http.NewRequest("POST", srv.URL+"/ui/collections/my-saas/new", strings.NewReader(form.Encode()))
+		req, err := http.NewRequest("POST", srv.URL+"/ui/collections/my-saas/new", strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.AddCookie(&http.Cookie{Name: "kazzle_session", Value: token})
 		if origin != "" {

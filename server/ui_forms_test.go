@@ -13,7 +13,10 @@ func TestUIFormsMustBeValidUTF8(t *testing.T) {
 	f, admin, _, srv, _ := uiWorld(t)
 	sess := signIn(t, srv, admin, "")
 	body := "csrf=" + csrfToken(sess) + "&type=string&name=BINARY&field_value=abc%FFdef"
-	req, _ := http.NewRequest("POST", srv.URL+"/ui/collections/my-saas/new", strings.NewReader(body))
+	req, err := http.NewRequest("POST", srv.URL+"/ui/collections/my-saas/new", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.AddCookie(&http.Cookie{Name: "kazzle_session", Value: sess})
 	resp, err := http.DefaultTransport.RoundTrip(req)
