@@ -15,7 +15,10 @@ func TestUnsignedAndStaleRequestsAreRefusedInAWSErrorShape(t *testing.T) {
 	}
 	defer s.Close()
 	post := func(hdr map[string]string) (int, map[string]string, string) {
-		req, _ := http.NewRequest("POST", s.URL, strings.NewReader(`{"KeyId":"alias/x"}`))
+		req, err := http.NewRequest("POST", s.URL, strings.NewReader(`{"KeyId":"alias/x"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		req.Header.Set("X-Amz-Target", "TrentService.GenerateDataKey")
 		for k, v := range hdr {
@@ -27,7 +30,9 @@ func TestUnsignedAndStaleRequestsAreRefusedInAWSErrorShape(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var body map[string]string
-		json.NewDecoder(resp.Body).Decode(&body)
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
 		return resp.StatusCode, body, resp.Header.Get("X-Amzn-ErrorType")
 	}
 	status, body, errType := post(nil)
