@@ -309,13 +309,11 @@ func TestAChangeRightAfterKazzlesUpdateIsReported(t *testing.T) {
 	e := start(t, 300*time.Millisecond)
 	e.fake.PutFunction("", "api", map[string]string{"LOG_LEVEL": "debug"})
 	plans := Plan(context.Background(), []Component{e.component(t, "api", map[string]string{"DATABASE_URL": dbURL}, lambdaDeploy("api"))}, 1)
-	// While kazzle waits for its update to finish, someone changes the function.
-	go func() {
-		for e.fake.Calls("lambda:UpdateFunctionConfiguration") == 0 {
-			time.Sleep(time.Millisecond)
-		}
+	// Right after kazzle's update is carried out, before kazzle reads it back, someone
+	// changes the function.
+	e.fake.OnCall("lambda:UpdateFunctionConfiguration", func() {
 		e.fake.PutFunction("", "api", map[string]string{"LOG_LEVEL": "info"})
-	}()
+	})
 	res := Apply(context.Background(), plans, 1, nil)
 	if res[0].Status != Failed || !strings.Contains(res[0].Error, "was changed again") {
 		t.Fatalf("result = %+v; want the change after the update reported", res[0])
@@ -342,7 +340,10 @@ func TestECSRegistersARevisionThatChangesOnlyTheContainersEnvironment(t *testing
 	if _, err := e.fake.PutService("", "prod", "worker", taskDef); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := e.fake.ServiceTaskDefinition("", "prod", "worker")
+	before, ok := e.fake.ServiceTaskDefinition("", "prod", "worker")
+	if !ok {
+		t.Fatal("no service")
+	}
 	d := config.AWSDeploy{ECS: &config.ECSTarget{Cluster: "prod", Service: "worker", Container: "worker"}}
 	mustApply(t, e.component(t, "worker", map[string]string{"DATABASE_URL": dbURL}, d))
 

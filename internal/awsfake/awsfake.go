@@ -108,7 +108,7 @@ func (s *Server) ResetCalls() {
 
 // OnCall runs f once, right after awsfake has carried out the next call of op (such as
 // "ecs:UpdateService") and before it answers: what another client acting at that moment
-// would do, such as a deploy by someone else. Only awsJson1_1 operations run hooks.
+// would do, such as a deploy by someone else.
 func (s *Server) OnCall(op string, f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

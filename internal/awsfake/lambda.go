@@ -132,6 +132,7 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, body []byte
 		return
 	}
 	out, cerr := s.lambda.call(s, region, op, functionName(name), body)
+	s.runHooks("lambda:" + op)
 	if cerr != nil {
 		writeRESTError(w, cerr)
 		return
