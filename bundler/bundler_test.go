@@ -130,8 +130,14 @@ func TestImportMetaEnv(t *testing.T) {
 		"undeclared": "undefined", "undeclaredVite": "undefined", "databaseURL": "undefined",
 		"mode": "staging", "dev": false, "prod": true, "ssr": false, "base": "/", "nodeEnv": "production", "hot": "undefined",
 	}
-	gotJSON, _ := json.Marshal(got)
-	wantJSON, _ := json.Marshal(want)
+	gotJSON, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantJSON, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if string(gotJSON) != string(wantJSON) {
 		t.Errorf("import.meta.env in the bundle:\n got %s\nwant %s", gotJSON, wantJSON)
 	}
@@ -199,7 +205,10 @@ func TestLeakScan(t *testing.T) {
 }
 
 func mustJSON(s string) string {
-	b, _ := json.Marshal(s)
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
 	return string(b)
 }
 

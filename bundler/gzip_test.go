@@ -15,7 +15,9 @@ import (
 func gzipLen(t *testing.T, data []byte) int {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	zw.Write(data)
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,10 @@ func TestOnlyARunnableModuleScriptIsTheEntry(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			js, _ := filepath.Glob(filepath.Join(dir, "dist", "assets", "*.js"))
+			js, err := filepath.Glob(filepath.Join(dir, "dist", "assets", "*.js"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			if len(js) != 1 {
 				t.Fatalf("want one bundle, got %v", js)
 			}

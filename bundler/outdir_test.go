@@ -122,7 +122,10 @@ func TestOutDirThroughASymlinkInsideTheProject(t *testing.T) {
 	if _, err := Build(context.Background(), Options{Dir: dir, Entry: "src/main.ts", OutDir: "out/web"}); err != nil {
 		t.Fatal(err)
 	}
-	matches, _ := filepath.Glob(filepath.Join(dir, "build", "web", "assets", "main-*.js"))
+	matches, err := filepath.Glob(filepath.Join(dir, "build", "web", "assets", "main-*.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(matches) != 1 {
 		t.Errorf("want the bundle in build/web/assets, found %v", matches)
 	}

@@ -28,8 +28,11 @@ func TestAValueCutByTheOutputLimitIsStillRedacted(t *testing.T) {
 	c := &call{replacer: redact.NewReplacer(redact.ScrubReplacements(value, ref))}
 	for limit := 1; limit < 60; limit++ {
 		out := c.capture(limit)
-		out.Write([]byte("12345678" + value[:10]))
-		out.Write([]byte(value[10:] + " tail"))
+		for _, part := range []string{"12345678" + value[:10], value[10:] + " tail"} {
+			if _, err := out.Write([]byte(part)); err != nil {
+				t.Fatal(err)
+			}
+		}
 		text, truncated := out.result()
 		if len(text) > limit || !truncated {
 			t.Fatalf("limit %d: %d bytes returned, truncated=%v", limit, len(text), truncated)
