@@ -78,16 +78,22 @@ func TestDeletingAsksForTheNameOnATerminal(t *testing.T) {
 				var stderr syncBuffer
 				env := map[string]string{"KAZZLE_SERVER": f.URL, "KAZZLE_API_KEY": "kzl_confirmTestKey0000000000000000000000"}
 				c := &cli{stdin: terminal, stdout: &bytes.Buffer{}, stderr: &stderr, getenv: func(k string) string { return env[k] }}
+				typed := make(chan error, 1)
 				go func() {
 					deadline := time.Now().Add(5 * time.Second)
 					for !strings.Contains(stderr.String(), "to confirm: ") && time.Now().Before(deadline) {
 						time.Sleep(5 * time.Millisecond)
 					}
-					controller.Write([]byte(answer + "\n"))
+					_, err := controller.Write([]byte(answer + "\n"))
+					typed <- err
 				}()
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
 				status := c.main(ctx, tc.args)
+				// An answer that never reached the terminal would be a cancellation too.
+				if err := <-typed; err != nil {
+					t.Fatalf("typing the answer: %v", err)
+				}
 				out := stderr.String()
 				if !strings.Contains(out, tc.question) || !strings.Contains(out, "Type "+tc.name+" to confirm: ") {
 					t.Fatalf("it did not say what goes and ask for %s:\n%s", tc.name, out)

@@ -55,7 +55,9 @@ func TestExpansionBombKeepsServerMemoryBounded(t *testing.T) {
 	if _, err := storetest.PlantExpansionBomb(ctx, v, actor, space.ID, "app", "dev", 2); err != nil {
 		t.Fatal(err)
 	}
-	store.Close()
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	srv := startServerProcess(t, []string{"--dev", "--data", data, "--listen", "127.0.0.1:0"})
 	client, err := api.NewClient(srv.url, admin, &http.Client{Timeout: time.Minute})

@@ -33,7 +33,10 @@ func cmdCopyFixture(ts *testscript.TestScript, neg bool, args []string) {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(src, path)
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
 		target := filepath.Join(dest, rel)
 		switch {
 		case d.IsDir() && d.Name() == "dist":

@@ -14,7 +14,7 @@ import (
 var updateGolden = flag.Bool("update", false, "rewrite the golden outputs under testdata/golden")
 
 // goldenDir is where cmdGolden keeps its files: absolute, as scripts run in $WORK.
-var goldenDir, _ = filepath.Abs(filepath.Join("testdata", "golden"))
+var goldenDir, goldenDirErr = filepath.Abs(filepath.Join("testdata", "golden"))
 
 // goldenVolatile matches what differs between runs of the same script: ids (UUIDs), API
 // keys and their prefixes, times, and durations. A rule replaces each with a fixed word.
@@ -37,6 +37,7 @@ func cmdGolden(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 || (args[0] != "stdout" && args[0] != "stderr") {
 		ts.Fatalf("usage: golden stdout|stderr NAME")
 	}
+	ts.Check(goldenDirErr)
 	got := []byte(ts.ReadFile(args[0]))
 	for _, v := range goldenVolatile {
 		got = v.re.ReplaceAll(got, []byte(v.with))

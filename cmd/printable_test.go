@@ -30,7 +30,10 @@ func TestPrintedTablesEscapeControlAndFormatCharacters(t *testing.T) {
 	answer := func(pattern string, v any) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { json.NewEncoder(w).Encode(v) })
 	}
-	target, _ := json.Marshal(map[string]string{"collection": "app", "reason": hostile})
+	target, err := json.Marshal(map[string]string{"collection": "app", "reason": hostile})
+	if err != nil {
+		t.Fatal(err)
+	}
 	answer("GET /v1/audit", api.AuditList{Events: []api.AuditEvent{{Time: now, ActorName: hostile, ClientAddr: "127.0.0.1", Action: "request GET /v1/" + hostile, Outcome: "denied", Target: target}}})
 	answer("GET /v1/collections/app/secrets", api.SecretList{Secrets: []api.Secret{
 		{ID: fakeSecretID, Name: "API_URL", Type: "string", Collection: "app", Masked: true, Fields: map[string]string{"value": "ab\x1b[2J****\u202exy"}},

@@ -4,6 +4,7 @@ package cmd
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -58,23 +59,31 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestPromptDoesNotEcho types each field only once its prompt is shown, as a person
-// does, and checks that the terminal echoes none of it.
+// TestPromptDoesNotEcho types each field only once its prompt is shown and the terminal
+// has echo off, as a person does after the prompt, and checks that the terminal echoes
+// none of it.
 func TestPromptDoesNotEcho(t *testing.T) {
 	controller, terminal := openPTY(t)
 	var stderr syncBuffer
 	c := &cli{stdin: terminal, stdout: &bytes.Buffer{}, stderr: &stderr}
 
-	echoed := make(chan string)
+	type echo struct {
+		out string
+		err error
+	}
+	echoed := make(chan echo, 1)
 	go func() {
 		var seen bytes.Buffer
 		buf := make([]byte, 256)
 		for {
-			controller.SetReadDeadline(time.Now().Add(3 * time.Second))
+			if err := controller.SetReadDeadline(time.Now().Add(3 * time.Second)); err != nil {
+				echoed <- echo{err: err}
+				return
+			}
 			n, err := controller.Read(buf)
 			seen.Write(buf[:n])
 			if err != nil {
-				echoed <- seen.String()
+				echoed <- echo{out: seen.String()}
 				return
 			}
 		}
@@ -84,26 +93,59 @@ func TestPromptDoesNotEcho(t *testing.T) {
 		{"DB password: ", "hunter2-typed"},
 		{"DB url (optional): ", ""},
 	}
+	typing := make(chan error, 1)
 	go func() {
-		for _, f := range typed {
-			deadline := time.Now().Add(5 * time.Second)
-			for !strings.Contains(stderr.String(), f.prompt) && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
+		typing <- func() error {
+			for _, f := range typed {
+				if err := waitFor(5*time.Second, func() (bool, error) {
+					if !strings.Contains(stderr.String(), f.prompt) {
+						return false, nil
+					}
+					// The prompt comes out before echo goes off: wait for that too.
+					tio, err := unix.IoctlGetTermios(int(terminal.Fd()), unix.TCGETS)
+					return err == nil && tio.Lflag&unix.ECHO == 0, err
+				}); err != nil {
+					return fmt.Errorf("waiting for the prompt %q with echo off: %w", f.prompt, err)
+				}
+				if _, err := controller.Write([]byte(f.input + "\n")); err != nil {
+					return err
+				}
 			}
-			time.Sleep(20 * time.Millisecond) // the prompt is out; echo is already off
-			controller.Write([]byte(f.input + "\n"))
-		}
+			return nil
+		}()
 	}()
 	fields, err := c.readFields("DB", secret.TypeLogin)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-typing; err != nil {
 		t.Fatal(err)
 	}
 	if fields["username"] != "alice" || fields["password"] != "hunter2-typed" || fields["url"] != "" {
 		t.Fatalf("fields = %q", fields)
 	}
 	terminal.Close()
-	if out := <-echoed; strings.Contains(out, "hunter2-typed") || strings.Contains(out, "alice") {
-		t.Fatalf("the terminal echoed what was typed: %q", out)
+	e := <-echoed
+	if e.err != nil {
+		t.Fatal(e.err)
+	}
+	if strings.Contains(e.out, "hunter2-typed") || strings.Contains(e.out, "alice") {
+		t.Fatalf("the terminal echoed what was typed: %q", e.out)
+	}
+}
+
+// waitFor polls cond until it holds, fails, or the time is up.
+func waitFor(limit time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(limit)
+	for {
+		ok, err := cond()
+		if ok || err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not within %v", limit)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -151,7 +193,9 @@ func TestDeployProgressRedrawsOneLinePerComponent(t *testing.T) {
 	var out bytes.Buffer
 	buf := make([]byte, 4096)
 	for {
-		controller.SetReadDeadline(time.Now().Add(time.Second))
+		if err := controller.SetReadDeadline(time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
 		n, err := controller.Read(buf)
 		out.Write(buf[:n])
 		if err != nil {

@@ -34,14 +34,16 @@ func startReplicas(t *testing.T, n int) []replica {
 	dir := t.TempDir()
 	db := pgtest.Database(t)
 	config := filepath.Join(dir, "kazzle-server.hcl")
-	os.WriteFile(config, []byte(fmt.Sprintf(`
+	if err := os.WriteFile(config, []byte(fmt.Sprintf(`
 listener "tcp" {
   address     = "127.0.0.1:0"
   tls_disable = true
 }
 storage "postgres" { url_env = "KAZZLE_POSTGRES_URL" }
 kms "local" { key_file = %q }
-`, filepath.Join(dir, "root.key"))), 0o600)
+`, filepath.Join(dir, "root.key"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// The root key must exist before replicas race to create it.
 	first := startReplica(t, config, db)
 	out := []replica{first}

@@ -47,11 +47,11 @@ print("INT=%d TERM=%d" % (got.count(signal.SIGINT), got.count(signal.SIGTERM)), 
 `
 	for _, tc := range []struct {
 		name string
-		send func(kazzle *os.Process)
+		send func(kazzle *os.Process) error
 		want string
 	}{
-		{"ctrl-c", func(*os.Process) { controller.Write([]byte{3}) }, "INT=1 TERM=0"},
-		{"sigterm", func(p *os.Process) { p.Signal(syscall.SIGTERM) }, "INT=0 TERM=1"},
+		{"ctrl-c", func(*os.Process) error { _, err := controller.Write([]byte{3}); return err }, "INT=1 TERM=0"},
+		{"sigterm", func(p *os.Process) error { return p.Signal(syscall.SIGTERM) }, "INT=0 TERM=1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ready, out := filepath.Join(dir, tc.name+".ready"), filepath.Join(dir, tc.name+".out")
@@ -82,7 +82,10 @@ print("INT=%d TERM=%d" % (got.count(signal.SIGINT), got.count(signal.SIGTERM)), 
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
-			tc.send(cmd.Process)
+			if err := tc.send(cmd.Process); err != nil {
+				cmd.Process.Kill()
+				t.Fatal(err)
+			}
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
 			select {
@@ -91,7 +94,10 @@ print("INT=%d TERM=%d" % (got.count(signal.SIGINT), got.count(signal.SIGTERM)), 
 				cmd.Process.Kill()
 				t.Fatal("kazzle did not end")
 			}
-			got, _ := os.ReadFile(out)
+			got, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if strings.TrimSpace(string(got)) != tc.want {
 				t.Fatalf("the command got %q, want %q", strings.TrimSpace(string(got)), tc.want)
 			}
