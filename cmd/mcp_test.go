@@ -171,11 +171,19 @@ func leakIn(text, v string) (string, error) {
 			return "as " + n, nil
 		}
 	}
+	// Dumps wrap and space out their lines: look again with line breaks (real, or
+	// escaped in JSON) and spaces taken out.
+	flat := strings.NewReplacer(`\r`, "", `\n`, "", "\r", "", "\n", "", " ", "", "\t", "").Replace(text)
+	for _, n := range []string{"hex", "HEX"} {
+		if strings.Contains(flat, forms[n]) {
+			return "as " + n + ", wrapped", nil
+		}
+	}
 	probe := []byte(v)
 	if len(probe) > 12 {
 		probe = probe[:12]
 	}
-	for _, run := range base64Run.FindAllString(text, -1) {
+	for _, run := range append(base64Run.FindAllString(text, -1), base64Run.FindAllString(flat, -1)...) {
 		for off := range 4 {
 			s := run[off:]
 			s = s[:len(s)/4*4]
