@@ -2,7 +2,7 @@
 // stores, the rules names, slugs, notes and values follow, the ${secret.<id>.<field>}
 // template syntax a field may hold ([ParseTemplate]), the TOTP seed format
 // ([ParseSeed]), the reserved variable names ([IsReservedVar]) and the masked preview
-// of a saved value ([Mask]).
+// of a saved value ([Mask]), and the hosts a secret may be sent to ([ParseHosts]).
 //
 // It is pure: no I/O, and nothing of kazzle's below it. Expanding references and
 // computing codes is [github.com/kazzle/kazzle/resolver]'s work; storing secrets is
