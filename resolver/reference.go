@@ -3,6 +3,7 @@ package resolver
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,13 +56,14 @@ type Expander struct {
 	src      Source
 	now      time.Time
 	done     map[secret.Ref]string
-	used     map[secret.Ref]string // every reference followed, nested ones included
-	read     map[string]string     // id → name of every secret a reference was followed to
-	names    map[string]string     // id → name of the secrets of done
-	stack    []frame               // the fields being expanded, to name a cycle
-	hops     int                   // references followed to get here
-	emitted  int                   // bytes Expand and Resolve have returned
-	followed int                   // bytes of the distinct values of used
+	bound    map[secret.Ref][]secret.Hosts // the bindings of done's and used's values
+	used     map[secret.Ref]string         // every reference followed, nested ones included
+	read     map[string]string             // id → name of every secret a reference was followed to
+	names    map[string]string             // id → name of the secrets of done
+	stack    []frame                       // the fields being expanded, to name a cycle
+	hops     int                           // references followed to get here
+	emitted  int                           // bytes Expand and Resolve have returned
+	followed int                           // bytes of the distinct values of used
 }
 
 type frame struct {
@@ -72,12 +74,18 @@ type frame struct {
 // NewExpander returns an Expander that reads referenced secrets from src and computes
 // TOTP codes at now.
 func NewExpander(src Source, now time.Time) *Expander {
-	return &Expander{src: src, now: now, done: make(map[secret.Ref]string), used: make(map[secret.Ref]string)}
+	return &Expander{src: src, now: now, done: make(map[secret.Ref]string), bound: make(map[secret.Ref][]secret.Hosts), used: make(map[secret.Ref]string)}
 }
 
 // Used returns every reference the expander has followed, nested ones included, with
 // its expanded value: what a caller must redact from anything the values reach.
 func (e *Expander) Used() map[secret.Ref]string { return e.used }
+
+// Binding returns the hosts bindings the value of a reference the expander followed
+// (see Used) passed through: the referenced secret's own hosts and those of every
+// secret its references reached. The value may go only where every one of them allows;
+// none means unbound.
+func (e *Expander) Binding(r secret.Ref) []secret.Hosts { return e.bound[r] }
 
 // Read returns the id and name of every secret the expander followed a reference to,
 // nested ones included: the secrets, besides those a caller asked for, whose plaintext
@@ -87,76 +95,95 @@ func (e *Expander) Read() map[string]string { return e.read }
 // Field returns field of s with every reference expanded; for a totp secret's code, the
 // code at the expander's time; for a git secret's url, https://host/path.
 func (e *Expander) Field(s secret.Secret, field string) (string, error) {
+	v, _, err := e.field(s, field)
+	return v, err
+}
+
+// FieldBinding is Field with the hosts bindings the value passed through: s's own hosts
+// and those of every secret its references reached (see Binding).
+func (e *Expander) FieldBinding(s secret.Secret, field string) (string, []secret.Hosts, error) {
 	return e.field(s, field)
 }
 
 // Expand substitutes every reference in template, such as a command-line argument.
 // It counts against the expander's MaxExpandedTotal.
 func (e *Expander) Expand(template string) (string, error) {
+	v, _, err := e.ExpandBinding(template)
+	return v, err
+}
+
+// ExpandBinding is Expand with the hosts bindings of the references template holds
+// (see Binding): the expanded text may go only where every one of them allows.
+func (e *Expander) ExpandBinding(template string) (string, []secret.Hosts, error) {
 	parts, err := secret.ParseTemplate(template)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	v, err := e.expandParts(parts, "argument", MaxExpandedTotal-e.emitted)
+	v, b, err := e.expandParts(parts, "argument", MaxExpandedTotal-e.emitted)
 	if errors.Is(err, errOverCap) {
-		return "", &ExpansionError{Where: "argument", Limit: MaxExpandedTotal, Total: true}
+		return "", nil, &ExpansionError{Where: "argument", Limit: MaxExpandedTotal, Total: true}
 	}
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	e.emitted += len(v)
-	return v, nil
+	return v, b, nil
 }
 
 // expandParts joins parts with their references expanded, or returns errOverCap,
-// building nothing, when the result would be longer than room.
-func (e *Expander) expandParts(parts []secret.Part, where string, room int) (string, error) {
+// building nothing, when the result would be longer than room. It returns the bindings
+// of the references with the text.
+func (e *Expander) expandParts(parts []secret.Part, where string, room int) (string, []secret.Hosts, error) {
 	var buf [8]string
 	vals := buf[:0]
+	var bound []secret.Hosts
 	n := 0
 	for _, p := range parts {
 		v := p.Literal
 		if p.Ref != nil {
+			var b []secret.Hosts
 			var err error
-			if v, err = e.ref(*p.Ref, where); err != nil {
-				return "", err
+			if v, b, err = e.ref(*p.Ref, where); err != nil {
+				return "", nil, err
 			}
+			bound = addBindings(bound, b...)
 		}
 		// Stop at the first part past the cap: the parts after it may be bombs of their own.
 		if n += len(v); n > room {
-			return "", errOverCap
+			return "", nil, errOverCap
 		}
 		vals = append(vals, v)
 	}
-	return joinWithin(vals, room)
+	v, err := joinWithin(vals, room)
+	return v, bound, err
 }
 
-func (e *Expander) ref(r secret.Ref, where string) (string, error) {
+func (e *Expander) ref(r secret.Ref, where string) (string, []secret.Hosts, error) {
 	if v, ok := e.done[r]; ok {
-		return v, e.follow(r, e.names[r.ID], v)
+		return v, e.bound[r], e.follow(r, e.names[r.ID], v, e.bound[r])
 	}
 	if e.hops >= MaxDepth {
-		return "", fmt.Errorf("%s: %s: %w", where, r, ErrTooDeep)
+		return "", nil, fmt.Errorf("%s: %s: %w", where, r, ErrTooDeep)
 	}
 	e.hops++
 	defer func() { e.hops-- }()
 	s, err := e.src.Secret(r.ID)
 	if err != nil {
 		if errors.Is(err, ErrUnknownSecret) {
-			return "", fmt.Errorf("%s: %s: %w", where, r, ErrUnknownSecret)
+			return "", nil, fmt.Errorf("%s: %s: %w", where, r, ErrUnknownSecret)
 		}
-		return "", fmt.Errorf("%s: look up %s: %w", where, r, err)
+		return "", nil, fmt.Errorf("%s: look up %s: %w", where, r, err)
 	}
-	v, err := e.field(s, r.Field)
+	v, b, err := e.field(s, r.Field)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return v, e.follow(r, s.Name, v)
+	return v, b, e.follow(r, s.Name, v, b)
 }
 
-// follow records that reference r, to the secret named name, gave v, charging v to the
-// budget of followed values the first time.
-func (e *Expander) follow(r secret.Ref, name, v string) error {
+// follow records that reference r, to the secret named name, gave v, bound by bound,
+// charging v to the budget of followed values the first time.
+func (e *Expander) follow(r secret.Ref, name, v string, bound []secret.Hosts) error {
 	if _, seen := e.used[r]; seen {
 		return nil
 	}
@@ -165,6 +192,9 @@ func (e *Expander) follow(r secret.Ref, name, v string) error {
 	}
 	e.followed += len(v)
 	e.used[r] = v
+	if bound != nil {
+		e.bound[r] = bound
+	}
 	if e.read == nil {
 		e.read = make(map[string]string)
 	}
@@ -172,21 +202,36 @@ func (e *Expander) follow(r secret.Ref, name, v string) error {
 	return nil
 }
 
-func (e *Expander) field(s secret.Secret, field string) (string, error) {
+// addBindings adds each of hs to bound unless nil or there already, keeping bound sorted
+// so that equal sets of bindings read the same. It never changes bound's array: callers
+// share bindings.
+func addBindings(bound []secret.Hosts, hs ...secret.Hosts) []secret.Hosts {
+	for _, h := range hs {
+		if h == nil || slices.ContainsFunc(bound, func(b secret.Hosts) bool { return slices.Equal(b, h) }) {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(bound, h, func(a, b secret.Hosts) int { return strings.Compare(a.String(), b.String()) })
+		bound = slices.Insert(slices.Clip(bound), i, h)
+	}
+	return bound
+}
+
+func (e *Expander) field(s secret.Secret, field string) (string, []secret.Hosts, error) {
+	own := addBindings(nil, s.Hosts)
 	// Most values hold no reference: they are their own expansion, with nothing to
 	// memoise and no cycle to look for.
 	if v, stored := s.Fields.Get(field); stored && !strings.Contains(v, "${") && s.Type.HasField(field) && s.Type.Computed() != field {
 		if len(v) > MaxExpandedField {
-			return "", &ExpansionError{Where: s.Name + "." + field, Limit: MaxExpandedField}
+			return "", nil, &ExpansionError{Where: s.Name + "." + field, Limit: MaxExpandedField}
 		}
-		return v, nil
+		return v, own, nil
 	}
 	r := secret.Ref{ID: s.ID, Field: field}
 	if v, ok := e.done[r]; ok {
-		return v, nil
+		return v, e.bound[r], nil
 	}
 	if !s.Type.HasField(field) {
-		return "", fmt.Errorf("%s: %s secret %s has no field %q: %w", r, s.Type, s.Name, field, ErrUnknownField)
+		return "", nil, fmt.Errorf("%s: %s secret %s has no field %q: %w", r, s.Type, s.Name, field, ErrUnknownField)
 	}
 	for i, f := range e.stack {
 		if f.ref == r {
@@ -194,7 +239,7 @@ func (e *Expander) field(s secret.Secret, field string) (string, error) {
 			for _, g := range e.stack[i:] {
 				chain = append(chain, g.name+"."+g.ref.Field)
 			}
-			return "", &CycleError{Chain: append(chain, s.Name+"."+field)}
+			return "", nil, &CycleError{Chain: append(chain, s.Name+"."+field)}
 		}
 	}
 	e.stack = append(e.stack, frame{ref: r, name: s.Name})
@@ -202,57 +247,67 @@ func (e *Expander) field(s secret.Secret, field string) (string, error) {
 
 	where := s.Name + "." + field
 	var v string
+	bound := own
 	switch {
 	case s.Type == secret.TypeTOTP && field == secret.FieldCode:
-		seed, err := e.raw(s, secret.FieldSeed, where)
+		seed, b, err := e.raw(s, secret.FieldSeed, where)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
+		bound = addBindings(bound, b...)
 		code, _, err := TOTP(seed, e.now)
 		if err != nil {
-			return "", fmt.Errorf("%s: %w", s.Name, err)
+			return "", nil, fmt.Errorf("%s: %w", s.Name, err)
 		}
 		v = code
 	case s.Type == secret.TypeGit && field == secret.FieldURL:
-		host, err := e.raw(s, secret.FieldHost, where)
+		host, b, err := e.raw(s, secret.FieldHost, where)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
-		path, err := e.raw(s, secret.FieldPath, where)
+		bound = addBindings(bound, b...)
+		path, b, err := e.raw(s, secret.FieldPath, where)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
+		bound = addBindings(bound, b...)
 		if path = strings.Trim(path, "/"); path != "" {
 			path = "/" + path
 		}
 		if v, err = joinWithin([]string{"https://", host, path}, MaxExpandedField); err != nil {
-			return "", &ExpansionError{Where: where, Limit: MaxExpandedField}
+			return "", nil, &ExpansionError{Where: where, Limit: MaxExpandedField}
 		}
 	default:
+		var b []secret.Hosts
 		var err error
-		if v, err = e.raw(s, field, where); err != nil {
-			return "", err
+		if v, b, err = e.raw(s, field, where); err != nil {
+			return "", nil, err
 		}
+		bound = addBindings(bound, b...)
 	}
 	e.done[r] = v
+	if bound != nil {
+		e.bound[r] = bound
+	}
 	if e.names == nil {
 		e.names = make(map[string]string)
 	}
 	e.names[s.ID] = s.Name
-	return v, nil
+	return v, bound, nil
 }
 
-// raw expands a stored field of s, within MaxExpandedField.
-func (e *Expander) raw(s secret.Secret, field, where string) (string, error) {
+// raw expands a stored field of s, within MaxExpandedField, with the bindings of its
+// references.
+func (e *Expander) raw(s secret.Secret, field, where string) (string, []secret.Hosts, error) {
 	parts, err := secret.ParseTemplate(s.Fields.Value(field))
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", where, err)
+		return "", nil, fmt.Errorf("%s: %w", where, err)
 	}
-	v, err := e.expandParts(parts, where, MaxExpandedField)
+	v, b, err := e.expandParts(parts, where, MaxExpandedField)
 	if errors.Is(err, errOverCap) {
-		return "", &ExpansionError{Where: s.Name + "." + field, Limit: MaxExpandedField}
+		return "", nil, &ExpansionError{Where: s.Name + "." + field, Limit: MaxExpandedField}
 	}
-	return v, err
+	return v, b, err
 }
 
 // Var is one resolved environment variable, with where its value came from.
@@ -261,6 +316,9 @@ type Var struct {
 	Value    string
 	SecretID string
 	Field    string
+	// Hosts are the bindings the value passed through (see Expander.Binding): it may go
+	// only where every one of them allows; none means unbound.
+	Hosts []secret.Hosts
 }
 
 // Resolve turns the view of an environment (see View: each name once) into environment
@@ -300,7 +358,7 @@ func (e *Expander) Resolve(view []secret.Secret) ([]Var, error) {
 				}
 				seen[vf.Var] = s.Name
 			}
-			v, err := e.Field(s, vf.Field)
+			v, bound, err := e.field(s, vf.Field)
 			if err != nil {
 				return nil, err
 			}
@@ -308,7 +366,7 @@ func (e *Expander) Resolve(view []secret.Secret) ([]Var, error) {
 				return nil, &ExpansionError{Where: s.Name + "." + vf.Field, Limit: MaxExpandedTotal, Total: true}
 			}
 			e.emitted += len(v)
-			vars = append(vars, Var{Name: vf.Var, Value: v, SecretID: s.ID, Field: vf.Field})
+			vars = append(vars, Var{Name: vf.Var, Value: v, SecretID: s.ID, Field: vf.Field, Hosts: bound})
 		}
 	}
 	return vars, nil

@@ -169,3 +169,45 @@ func TestResolve(t *testing.T) {
 		t.Errorf("clashing variable names: err = %v", err)
 	}
 }
+
+// TestBindingIsInheritedThroughReferences: a value is bound by every bound secret its
+// expansion passed through, and an unbound one that references a bound field is bound.
+func TestBindingIsInheritedThroughReferences(t *testing.T) {
+	key := str(1, "KEY", "sk_1")
+	key.Hosts = secret.Hosts{"api.stripe.com"}
+	wide := str(2, "WIDE", "x"+ref(1, "value"))
+	wide.Hosts = secret.Hosts{"*.stripe.com"}
+	header := str(3, "HEADER", "Bearer "+ref(2, "value")+ref(1, "value"))
+	plain := str(4, "PLAIN", "p")
+	otp := secret.Secret{ID: id(5), Name: "OTP", Type: secret.TypeTOTP, Fields: secret.Fields{{Name: secret.FieldSeed, Value: ref(6, "value")}}}
+	seed := str(6, "SEED", "JBSWY3DPEHPK3PXP")
+	seed.Hosts = secret.Hosts{"localhost"}
+	e := NewExpander(sourceOf(key, wide, header, plain, otp, seed), time.Now())
+	vars, err := e.Resolve([]secret.Secret{header, key, otp, plain, wide})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"HEADER":   "*.stripe.com|api.stripe.com",
+		"KEY":      "api.stripe.com",
+		"OTP_CODE": "localhost",
+		"PLAIN":    "",
+		"WIDE":     "*.stripe.com|api.stripe.com",
+	}
+	for _, v := range vars {
+		var got []string
+		for _, h := range v.Hosts {
+			got = append(got, h.String())
+		}
+		if g := strings.Join(got, "|"); g != want[v.Name] {
+			t.Errorf("%s: bindings %q, want %q", v.Name, g, want[v.Name])
+		}
+	}
+	if b := e.Binding(secret.Ref{ID: id(2), Field: "value"}); len(b) != 2 {
+		t.Errorf("Binding of a used reference = %v, want both", b)
+	}
+	_, b, err := e.ExpandBinding("a " + ref(1, "value") + ref(4, "value"))
+	if err != nil || len(b) != 1 || b[0].String() != "api.stripe.com" {
+		t.Errorf("ExpandBinding = %v, %v", b, err)
+	}
+}

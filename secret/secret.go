@@ -128,7 +128,9 @@ type Secret struct {
 	Type Type
 	// Env identifies the environment the secret is tagged with; "" means untagged, which
 	// makes the secret part of every environment of its collection.
-	Env    string
+	Env string
+	// Hosts are the hosts the secret's values may be sent to; nil: anywhere.
+	Hosts  Hosts
 	Fields Fields
 }
 
