@@ -84,19 +84,22 @@ type CreateEnvironmentRequest struct {
 
 // Secret is a secret's metadata with its fields: masked previews, unless revealed.
 type Secret struct {
-	ID          string            `json:"id"`
-	Name        string            `json:"name"`
-	Type        string            `json:"type"`
-	Collection  string            `json:"collection"`
-	Environment string            `json:"environment,omitempty"`
-	Note        string            `json:"note,omitempty"`
-	Version     int               `json:"version"`
-	Fields      map[string]string `json:"fields,omitempty"`
-	Masked      bool              `json:"masked"`
-	CreatedAt   time.Time         `json:"created_at"`
-	CreatedBy   string            `json:"created_by"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-	UpdatedBy   string            `json:"updated_by"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Collection  string `json:"collection"`
+	Environment string `json:"environment,omitempty"`
+	Note        string `json:"note,omitempty"`
+	// Hosts are the hosts the secret's values may be sent to (see CreateSecretRequest);
+	// absent: anywhere.
+	Hosts     []string          `json:"hosts,omitempty"`
+	Version   int               `json:"version"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	Masked    bool              `json:"masked"`
+	CreatedAt time.Time         `json:"created_at"`
+	CreatedBy string            `json:"created_by"`
+	UpdatedAt time.Time         `json:"updated_at"`
+	UpdatedBy string            `json:"updated_by"`
 }
 
 // CreateSecretRequest creates a secret; Environment empty means untagged.
@@ -107,6 +110,10 @@ type CreateSecretRequest struct {
 	Type        string            `json:"type,omitempty"`
 	Note        string            `json:"note,omitempty"`
 	Fields      map[string]string `json:"fields"`
+	// Hosts binds the secret to the hosts its values may be sent to: entries host,
+	// host:port, *.suffix[:port], or http://loopback-host:port; absent or empty:
+	// unbound. Invalid entries are refused with 400.
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // UpdateSecretRequest makes a new version of a secret. Version is the version being
@@ -115,6 +122,10 @@ type UpdateSecretRequest struct {
 	Version int               `json:"version"`
 	Fields  map[string]string `json:"fields,omitempty"`
 	Note    *string           `json:"note,omitempty"`
+	// Hosts replaces the secret's hosts: absent keeps them, [] clears them. Binding an
+	// unbound secret or narrowing its hosts is a write; widening or clearing them needs
+	// an admin key (else 403).
+	Hosts *[]string `json:"hosts,omitempty"`
 }
 
 // SecretList is a list of secrets.
@@ -137,6 +148,10 @@ type Var struct {
 	Value    string `json:"value"`
 	SecretID string `json:"secret_id"`
 	Field    string `json:"field"`
+	// Hosts is the value's binding: the hosts of each bound secret its expansion passed
+	// through, itself and those its references reached. The value may be sent only to
+	// a host every list allows; absent: unbound.
+	Hosts [][]string `json:"hosts,omitempty"`
 }
 
 // ResolveResponse carries the resolved variables.
@@ -154,6 +169,7 @@ type Version struct {
 	Version   int       `json:"version"`
 	Type      string    `json:"type"`
 	Note      string    `json:"note,omitempty"`
+	Hosts     []string  `json:"hosts,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by"`
 }
@@ -204,6 +220,8 @@ type TemplatesResponse struct {
 type UsedValue struct {
 	Ref   string `json:"ref"`
 	Value string `json:"value"`
+	// Hosts is the value's binding, as in Var.
+	Hosts [][]string `json:"hosts,omitempty"`
 }
 
 // TOTPResponse is a TOTP code and how many seconds it stays valid.

@@ -34,11 +34,11 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	k, err := s.v.Authenticate(r.Context(), token)
 	if err != nil {
 		if k.ID != "" { // revoked or expired: the refusal is audited in the key's space
-			return &principal{key: k, actor: vault.Actor{KeyID: k.ID, Name: k.Name, ClientAddr: clientAddr(r)}}, err
+			return &principal{key: k, actor: vault.Actor{KeyID: k.ID, Name: k.Name, ClientAddr: clientAddr(r), Role: k.Role}}, err
 		}
 		return nil, err
 	}
-	return &principal{key: k, actor: vault.Actor{KeyID: k.ID, Name: k.Name, ClientAddr: clientAddr(r)}}, nil
+	return &principal{key: k, actor: vault.Actor{KeyID: k.ID, Name: k.Name, ClientAddr: clientAddr(r), Role: k.Role}}, nil
 }
 
 var roleRank = map[vault.Role]int{vault.RoleRead: 1, vault.RoleWrite: 2, vault.RoleAdmin: 3}

@@ -182,7 +182,7 @@ func (s *Server) writeMeta(w http.ResponseWriter, r *http.Request, status int, m
 // wire is a secret as the API shows it, with its collection and environment slugs.
 func wire(sec vault.Secret, collection, env string, masked bool) api.Secret {
 	return api.Secret{ID: sec.ID, Name: sec.Name, Type: string(sec.Type), Collection: collection, Environment: env, Note: sec.Note,
-		Version: sec.Version, Fields: sec.Fields, Masked: masked, CreatedAt: sec.CreatedAt, CreatedBy: sec.CreatedBy, UpdatedAt: sec.UpdatedAt, UpdatedBy: sec.UpdatedBy}
+		Hosts: sec.Hosts, Version: sec.Version, Fields: sec.Fields, Masked: masked, CreatedAt: sec.CreatedAt, CreatedBy: sec.CreatedBy, UpdatedAt: sec.UpdatedAt, UpdatedBy: sec.UpdatedBy}
 }
 
 func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, p *principal) error {
@@ -273,7 +273,7 @@ func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, p *princip
 		return err
 	}
 	meta, err := s.v.CreateSecret(r.Context(), p.actor, vault.SecretInput{SpaceID: p.key.SpaceID, Collection: collID, Environment: envID,
-		Name: req.Name, Type: secret.Type(req.Type), Note: req.Note, Fields: req.Fields})
+		Name: req.Name, Type: secret.Type(req.Type), Note: req.Note, Fields: req.Fields, Hosts: req.Hosts})
 	if err != nil {
 		return err
 	}
@@ -313,7 +313,7 @@ func (s *Server) updateSecret(w http.ResponseWriter, r *http.Request, p *princip
 	if err := s.mayReference(r, p, req.Fields); err != nil {
 		return err
 	}
-	meta, err := s.v.UpdateSecret(r.Context(), p.actor, vault.SecretUpdate{SpaceID: p.key.SpaceID, ID: sec.ID, Version: req.Version, Fields: req.Fields, Note: req.Note})
+	meta, err := s.v.UpdateSecret(r.Context(), p.actor, vault.SecretUpdate{SpaceID: p.key.SpaceID, ID: sec.ID, Version: req.Version, Fields: req.Fields, Note: req.Note, Hosts: req.Hosts})
 	if err != nil {
 		return err
 	}

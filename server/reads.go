@@ -22,7 +22,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, p *principal) e
 	}
 	out := api.VersionList{Versions: []api.Version{}}
 	for _, m := range versions {
-		out.Versions = append(out.Versions, api.Version{Version: m.Version, Type: string(m.Type), Note: m.Note, CreatedAt: m.UpdatedAt, CreatedBy: m.UpdatedBy})
+		out.Versions = append(out.Versions, api.Version{Version: m.Version, Type: string(m.Type), Note: m.Note, Hosts: m.Hosts, CreatedAt: m.UpdatedAt, CreatedBy: m.UpdatedBy})
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -83,7 +83,7 @@ func (s *Server) templates(w http.ResponseWriter, r *http.Request, p *principal)
 	}
 	resp := api.TemplatesResponse{Values: values, Used: make([]api.UsedValue, 0, len(used))}
 	for ref, v := range used {
-		resp.Used = append(resp.Used, api.UsedValue{Ref: ref.String(), Value: v})
+		resp.Used = append(resp.Used, api.UsedValue{Ref: ref.String(), Value: v.Value, Hosts: bindingJSON(v.Hosts)})
 	}
 	slices.SortFunc(resp.Used, func(a, b api.UsedValue) int { return strings.Compare(a.Ref, b.Ref) })
 	return writeJSON(w, http.StatusOK, resp)

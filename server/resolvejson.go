@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/kazzle/kazzle/resolver"
+	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault/jsonstr"
 )
 
@@ -52,9 +53,38 @@ func appendVars(b []byte, vars []resolver.Var) []byte {
 		b = jsonstr.AppendString(b, v.SecretID)
 		b = append(b, `,"field":`...)
 		b = jsonstr.AppendString(b, v.Field)
+		if len(v.Hosts) > 0 {
+			b = append(b, `,"hosts":[`...)
+			for j, h := range v.Hosts {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, '[')
+				for k, entry := range h {
+					if k > 0 {
+						b = append(b, ',')
+					}
+					b = jsonstr.AppendString(b, entry)
+				}
+				b = append(b, ']')
+			}
+			b = append(b, ']')
+		}
 		b = append(b, '}')
 	}
 	return append(b, ']')
+}
+
+// bindingJSON is a value's hosts bindings as api.Var.Hosts carries them.
+func bindingJSON(bs []secret.Hosts) [][]string {
+	if len(bs) == 0 {
+		return nil
+	}
+	out := make([][]string, len(bs))
+	for i, b := range bs {
+		out[i] = b
+	}
+	return out
 }
 
 // responseBuffers recycles response buffers: a resolve response is a few kilobytes, and

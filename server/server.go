@@ -213,6 +213,8 @@ func toAPIError(err error) *api.Error {
 		return &api.Error{Status: http.StatusUnprocessableEntity, Code: api.CodeExpansionTooLarge, Message: err.Error()}
 	case errors.Is(err, secret.ErrReservedName):
 		return &api.Error{Status: http.StatusUnprocessableEntity, Code: api.CodeReservedName, Message: err.Error()}
+	case errors.Is(err, vault.ErrForbidden):
+		return &api.Error{Status: http.StatusForbidden, Code: api.CodeForbidden, Message: err.Error()}
 	case errors.Is(err, vault.ErrNotFound):
 		return &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: err.Error()}
 	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrConflict):

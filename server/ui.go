@@ -23,7 +23,7 @@ var _ ui.API = uiAPI{}
 
 // principal is the caller a UI request acts as: key, from the browser's address.
 func (a uiAPI) principal(r *http.Request, key vault.APIKey) *principal {
-	return &principal{key: key, actor: vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r)}}
+	return &principal{key: key, actor: vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r), Role: key.Role}}
 }
 
 // ServeAs serves r as key's request. The key travels in the request's context, which no
@@ -37,7 +37,7 @@ func (a uiAPI) ServeAs(w http.ResponseWriter, r *http.Request, key vault.APIKey)
 func (a uiAPI) SignIn(r *http.Request, token string) (vault.APIKey, error) {
 	key, err := a.s.v.Authenticate(r.Context(), token)
 	if err != nil {
-		actor := vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r)}
+		actor := vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r), Role: key.Role}
 		a.s.recordRefusal(r, actor, key.SpaceID, "ui.signin", vault.AuditTarget{Reason: "unknown, revoked or expired key"}, true)
 	}
 	return key, err

@@ -50,6 +50,7 @@ func (t AuditTarget) AppendJSON(b []byte) []byte {
 	str("secret_id", t.SecretID)
 	str("secret", t.Secret)
 	num("version", t.Version)
+	str("hosts", t.Hosts)
 	strs := func(name string, v []string) {
 		if len(v) > 0 {
 			key(name)

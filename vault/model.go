@@ -29,6 +29,8 @@ var (
 	ErrConflict = errors.New("conflict: changed since it was read")
 	// ErrInvalid marks input that breaks a rule; it is secret.ErrInvalid, so one check covers both.
 	ErrInvalid = secret.ErrInvalid
+	// ErrForbidden means the caller's role does not allow the change.
+	ErrForbidden = errors.New("forbidden")
 	// ErrUnauthenticated means an API key is unknown, revoked or expired.
 	ErrUnauthenticated = errors.New("API key is unknown, revoked or expired")
 )
@@ -71,11 +73,14 @@ type SecretMeta struct {
 	Name          string
 	Type          secret.Type
 	Note          string
-	Version       int
-	CreatedAt     time.Time
-	CreatedBy     string
-	UpdatedAt     time.Time
-	UpdatedBy     string
+	// Hosts are the hosts the secret's values may be sent to; nil: anywhere. They are
+	// metadata, stored in plaintext with each version.
+	Hosts     secret.Hosts
+	Version   int
+	CreatedAt time.Time
+	CreatedBy string
+	UpdatedAt time.Time
+	UpdatedBy string
 }
 
 // Secret is a secret with its plaintext fields. Only Vault produces one.
@@ -126,6 +131,9 @@ type Actor struct {
 	KeyID      string
 	Name       string
 	ClientAddr string
+	// Role is the role of the actor's key, for the changes the vault decides by role
+	// (widening a secret's hosts); the zero role may not make them.
+	Role Role
 }
 
 // Audit outcomes.
@@ -151,14 +159,17 @@ type AuditEvent struct {
 
 // AuditTarget is what an audit event is about. Unset parts are empty.
 type AuditTarget struct {
-	CollectionID  string   `json:"collection_id,omitempty"`
-	Collection    string   `json:"collection,omitempty"`
-	EnvironmentID string   `json:"environment_id,omitempty"`
-	Environment   string   `json:"environment,omitempty"`
-	SecretID      string   `json:"secret_id,omitempty"`
-	Secret        string   `json:"secret,omitempty"`
-	Version       int      `json:"version,omitempty"`
-	Secrets       []string `json:"secrets,omitempty"`
+	CollectionID  string `json:"collection_id,omitempty"`
+	Collection    string `json:"collection,omitempty"`
+	EnvironmentID string `json:"environment_id,omitempty"`
+	Environment   string `json:"environment,omitempty"`
+	SecretID      string `json:"secret_id,omitempty"`
+	Secret        string `json:"secret,omitempty"`
+	Version       int    `json:"version,omitempty"`
+	// Hosts names how a change moved the secret's hosts: set (on an unbound secret),
+	// narrowed, widened, cleared, or kept (a rollback that left wider old hosts behind).
+	Hosts   string   `json:"hosts,omitempty"`
+	Secrets []string `json:"secrets,omitempty"`
 	// Referenced lists the ids of the secrets a read reached through references.
 	Referenced    []string `json:"referenced,omitempty"`
 	KeyID         string   `json:"key_id,omitempty"`

@@ -12,8 +12,9 @@ import (
 // ExpandTemplates substitutes ${secret.<id>.<field>} in each template (command-line
 // arguments, say) and records one audit event naming the secrets used. The caller checks
 // beforehand that it may read every secret the templates name; secrets those refer to in
-// turn are read with the vault's authority, as for a resolve.
-func (v *Vault) ExpandTemplates(ctx context.Context, actor Actor, spaceID string, templates []string) (out []string, used map[secret.Ref]string, err error) {
+// turn are read with the vault's authority, as for a resolve. used holds every reference
+// followed, nested ones included, with its value and the bindings it passed through.
+func (v *Vault) ExpandTemplates(ctx context.Context, actor Actor, spaceID string, templates []string) (out []string, used map[secret.Ref]UsedValue, err error) {
 	known := map[string]secret.Secret{}
 	e := resolver.NewExpander(v.source(ctx, spaceID, known), v.now())
 	out = make([]string, len(templates))
@@ -26,10 +27,21 @@ func (v *Vault) ExpandTemplates(ctx context.Context, actor Actor, spaceID string
 	// Referenced, since a name alone does not tell environments apart.
 	target := AuditTarget{}
 	addReferenced(&target, e, func(string) bool { return false })
-	if len(target.Secrets) == 0 {
-		return out, e.Used(), nil
+	used = make(map[secret.Ref]UsedValue, len(e.Used()))
+	for r, val := range e.Used() {
+		used[r] = UsedValue{Value: val, Hosts: e.Binding(r)}
 	}
-	return out, e.Used(), v.store.AppendAudit(ctx, v.event(actor, spaceID, "templates.expand", target))
+	if len(target.Secrets) == 0 {
+		return out, used, nil
+	}
+	return out, used, v.store.AppendAudit(ctx, v.event(actor, spaceID, "templates.expand", target))
+}
+
+// UsedValue is the value of a reference a substitution followed, with the hosts
+// bindings it passed through (resolver.Expander.Binding).
+type UsedValue struct {
+	Value string
+	Hosts []secret.Hosts
 }
 
 // TOTPCode returns the current code of a totp secret and how long it stays valid, and

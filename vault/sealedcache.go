@@ -124,7 +124,7 @@ func (p *viewPlan) open(aead cipher.AEAD) ([]secret.Secret, error) {
 	}
 	view := make([]secret.Secret, len(p.secrets))
 	for i, ps := range p.secrets {
-		view[i] = secret.Secret{ID: ps.row.ID, Name: ps.row.Name, Type: ps.row.Type, Env: ps.row.EnvironmentID, Fields: fields[ps.first:ps.last:ps.last]}
+		view[i] = secret.Secret{ID: ps.row.ID, Name: ps.row.Name, Type: ps.row.Type, Env: ps.row.EnvironmentID, Hosts: ps.row.Hosts, Fields: fields[ps.first:ps.last:ps.last]}
 	}
 	return view, nil
 }

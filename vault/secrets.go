@@ -26,6 +26,9 @@ type SecretInput struct {
 	Type        secret.Type // default string
 	Note        string
 	Fields      map[string]string
+	// Hosts are the entries of the hosts the secret may be sent to (secret.ParseHosts);
+	// none leaves it unbound.
+	Hosts []string
 }
 
 // SecretUpdate changes a secret and makes a new version of it.
@@ -39,6 +42,9 @@ type SecretUpdate struct {
 	Fields map[string]string
 	// Note replaces the note; nil keeps it.
 	Note *string
+	// Hosts replaces the entries of the hosts the secret may be sent to; nil keeps them,
+	// an empty list clears them (unbound). Widening or clearing needs an admin actor.
+	Hosts *[]string
 }
 
 // sealAll seals every field of s under the space's data key.
@@ -77,7 +83,7 @@ func openWith(aead cipher.AEAD, ss SealedSecret) (Secret, error) {
 }
 
 func (s Secret) forResolver() secret.Secret {
-	return secret.Secret{ID: s.ID, Name: s.Name, Type: s.Type, Env: s.EnvironmentID, Fields: secret.FieldsOf(s.Fields)}
+	return secret.Secret{ID: s.ID, Name: s.Name, Type: s.Type, Env: s.EnvironmentID, Hosts: s.Hosts, Fields: secret.FieldsOf(s.Fields)}
 }
 
 // source looks secrets up by id within one space for reference expansion, preferring the
@@ -164,6 +170,10 @@ func (v *Vault) CreateSecret(ctx context.Context, actor Actor, in SecretInput) (
 	if err := secret.ValidateNote(in.Note); err != nil {
 		return SecretMeta{}, fmt.Errorf("secret %s: %w", in.Name, err)
 	}
+	hosts, err := secret.ParseHosts(in.Hosts)
+	if err != nil {
+		return SecretMeta{}, fmt.Errorf("secret %s: %w", in.Name, err)
+	}
 	c, e, err := v.collectionAndEnv(ctx, in.SpaceID, in.Collection, in.Environment)
 	if err != nil {
 		return SecretMeta{}, err
@@ -171,7 +181,7 @@ func (v *Vault) CreateSecret(ctx context.Context, actor Actor, in SecretInput) (
 	now := v.now()
 	meta := SecretMeta{
 		ID: uuid.NewString(), SpaceID: in.SpaceID, CollectionID: c.ID, EnvironmentID: e.ID,
-		Name: in.Name, Type: in.Type, Note: in.Note, Version: 1,
+		Name: in.Name, Type: in.Type, Note: in.Note, Hosts: hosts, Version: 1,
 		CreatedAt: now, CreatedBy: actor.Name, UpdatedAt: now, UpdatedBy: actor.Name,
 	}
 	fields := dropEmpty(in.Fields)
@@ -186,7 +196,9 @@ func (v *Vault) CreateSecret(ctx context.Context, actor Actor, in SecretInput) (
 	if err != nil {
 		return SecretMeta{}, err
 	}
-	ev := v.event(actor, in.SpaceID, "secret.create", secretTarget(c, e, meta))
+	target := secretTarget(c, e, meta)
+	target.Hosts = hostsChange(nil, hosts)
+	ev := v.event(actor, in.SpaceID, "secret.create", target)
 	if err := v.store.CreateSecret(ctx, sealed, ev); err != nil {
 		return SecretMeta{}, fmt.Errorf("create secret %s: %w", in.Name, err)
 	}
@@ -255,11 +267,38 @@ func (v *Vault) UpdateSecret(ctx context.Context, actor Actor, u SecretUpdate) (
 		}
 		note = *u.Note
 	}
-	return v.writeVersion(ctx, actor, cur.SecretMeta, fields, note, "secret.update")
+	hosts := cur.Hosts
+	if u.Hosts != nil {
+		if hosts, err = secret.ParseHosts(*u.Hosts); err != nil {
+			return SecretMeta{}, fmt.Errorf("secret %s: %w", cur.Name, err)
+		}
+		if !hosts.Within(cur.Hosts) && actor.Role != RoleAdmin {
+			return SecretMeta{}, fmt.Errorf("secret %s: widening a secret's hosts needs an admin key; key %s is %s (%w)",
+				cur.Name, actor.Name, cmp.Or(string(actor.Role), "no role"), ErrForbidden)
+		}
+	}
+	return v.writeVersion(ctx, actor, cur.SecretMeta, fields, note, hosts, hostsChange(cur.Hosts, hosts), "secret.update")
 }
 
-// writeVersion stores fields as the version after cur.
-func (v *Vault) writeVersion(ctx context.Context, actor Actor, cur SecretMeta, fields map[string]string, note, action string) (SecretMeta, error) {
+// hostsChange names, for the audit trail, how hosts moved from cur to next: "" when
+// they did not.
+func hostsChange(cur, next secret.Hosts) string {
+	narrower, wider := next.Within(cur), cur.Within(next)
+	switch {
+	case narrower && wider:
+		return ""
+	case cur == nil:
+		return "set"
+	case next == nil:
+		return "cleared"
+	case narrower:
+		return "narrowed"
+	}
+	return "widened"
+}
+
+// writeVersion stores fields as the version after cur; change names how its hosts moved.
+func (v *Vault) writeVersion(ctx context.Context, actor Actor, cur SecretMeta, fields map[string]string, note string, hosts secret.Hosts, change, action string) (SecretMeta, error) {
 	// A secret stored under a name refused since keeps it only until it is moved: a
 	// new version would keep it alive.
 	if err := secret.ValidateExports(cur.Name, cur.Type); err != nil {
@@ -267,16 +306,16 @@ func (v *Vault) writeVersion(ctx context.Context, actor Actor, cur SecretMeta, f
 	}
 	meta := cur
 	meta.Version = cur.Version + 1
-	meta.Note = note
+	meta.Note, meta.Hosts = note, hosts
 	meta.UpdatedAt, meta.UpdatedBy = v.now(), actor.Name
 	if err := v.checkReferences(ctx, Secret{SecretMeta: meta, Fields: fields}); err != nil {
 		return SecretMeta{}, err
 	}
-	return v.storeVersion(ctx, actor, meta, fields, action)
+	return v.storeVersion(ctx, actor, meta, fields, change, action)
 }
 
 // storeVersion seals fields as version meta.Version and stores it with its audit event.
-func (v *Vault) storeVersion(ctx context.Context, actor Actor, meta SecretMeta, fields map[string]string, action string) (SecretMeta, error) {
+func (v *Vault) storeVersion(ctx context.Context, actor Actor, meta SecretMeta, fields map[string]string, change, action string) (SecretMeta, error) {
 	aead, err := v.aead(ctx, meta.SpaceID)
 	if err != nil {
 		return SecretMeta{}, err
@@ -289,7 +328,9 @@ func (v *Vault) storeVersion(ctx context.Context, actor Actor, meta SecretMeta, 
 	if err != nil {
 		return SecretMeta{}, err
 	}
-	if err := v.store.UpdateSecret(ctx, sealed, v.event(actor, meta.SpaceID, action, secretTarget(c, e, meta))); err != nil {
+	target := secretTarget(c, e, meta)
+	target.Hosts = change
+	if err := v.store.UpdateSecret(ctx, sealed, v.event(actor, meta.SpaceID, action, target)); err != nil {
 		return SecretMeta{}, fmt.Errorf("update secret %s: %w", meta.Name, err)
 	}
 	return meta, nil
@@ -324,7 +365,13 @@ func (v *Vault) Rollback(ctx context.Context, actor Actor, spaceID, id string, t
 	if err := secret.ValidateNote(old.Note); err != nil {
 		return SecretMeta{}, fmt.Errorf("roll back secret %s to version %d: %w", cur.Name, to, err)
 	}
-	return v.writeVersion(ctx, actor, cur.SecretMeta, old.Fields, old.Note, "secret.rollback")
+	// Hosts never come back wider than they are now, whoever rolls back: the old ones
+	// return only when they are within the current ones.
+	hosts, change := old.Hosts, hostsChange(cur.Hosts, old.Hosts)
+	if !old.Hosts.Within(cur.Hosts) {
+		hosts, change = cur.Hosts, "kept"
+	}
+	return v.writeVersion(ctx, actor, cur.SecretMeta, old.Fields, old.Note, hosts, change, "secret.rollback")
 }
 
 // DeleteSecret deletes a secret and all its versions, provided version is still current.

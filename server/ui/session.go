@@ -63,7 +63,7 @@ func (u *UI) ui(h uiHandler) http.HandlerFunc {
 			return
 		}
 		k := api.APIKey{ID: key.ID, Name: key.Name, Role: string(key.Role)}
-		sess := &uiSession{client: client, id: c.Value, key: key, actor: vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r)},
+		sess := &uiSession{client: client, id: c.Value, key: key, actor: vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r), Role: key.Role},
 			page: uiPage{Key: &k, CSRF: CSRFToken(c.Value),
 				CanWrite: key.Role == vault.RoleWrite || key.Role == vault.RoleAdmin,
 				IsAdmin:  key.Role == vault.RoleAdmin && key.CollectionID == ""}}
@@ -128,7 +128,7 @@ func (u *UI) uiSignIn(w http.ResponseWriter, r *http.Request) {
 		u.render(w, http.StatusUnauthorized, "signin", uiPage{Title: "Sign in", Error: "that key is not valid (unknown, revoked or expired): kazzle keys create makes one"})
 		return
 	}
-	actor := vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r)}
+	actor := vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r), Role: key.Role}
 	id, _, err := u.v.StartSession(r.Context(), actor, key, "ui.signin")
 	if err != nil {
 		u.uiError(w, r, nil, err)

@@ -196,8 +196,8 @@ func bumpGeneration(ctx context.Context, tx pgx.Tx, collectionID string) error {
 
 func insertVersion(ctx context.Context, tx pgx.Tx, s vault.SealedSecret) error {
 	batch := &pgx.Batch{}
-	batch.Queue(`INSERT INTO secret_versions (secret_id, version, type, note, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
-		s.ID, s.Version, string(s.Type), s.Note, rows.Nanos(s.UpdatedAt), s.UpdatedBy)
+	batch.Queue(`INSERT INTO secret_versions (secret_id, version, type, note, created_at, created_by, hosts) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		s.ID, s.Version, string(s.Type), s.Note, rows.Nanos(s.UpdatedAt), s.UpdatedBy, rows.Hosts(s.Hosts))
 	for field, sealed := range s.Fields {
 		batch.Queue(`INSERT INTO secret_fields (secret_id, version, field, sealed) VALUES ($1, $2, $3, $4)`, s.ID, s.Version, field, sealed)
 	}
@@ -206,10 +206,10 @@ func insertVersion(ctx context.Context, tx pgx.Tx, s vault.SealedSecret) error {
 
 func (s *Store) CreateSecret(ctx context.Context, sec vault.SealedSecret, ev vault.AuditEvent) error {
 	return mapErr(s.change(ctx, ev, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO secrets (id, space_id, collection_id, environment_id, name, type, note, version, created_at, created_by, updated_at, updated_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		_, err := tx.Exec(ctx, `INSERT INTO secrets (id, space_id, collection_id, environment_id, name, type, note, version, created_at, created_by, updated_at, updated_by, hosts)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 			sec.ID, sec.SpaceID, sec.CollectionID, rows.Nullable(sec.EnvironmentID), sec.Name, string(sec.Type), sec.Note, sec.Version,
-			rows.Nanos(sec.CreatedAt), sec.CreatedBy, rows.Nanos(sec.UpdatedAt), sec.UpdatedBy)
+			rows.Nanos(sec.CreatedAt), sec.CreatedBy, rows.Nanos(sec.UpdatedAt), sec.UpdatedBy, rows.Hosts(sec.Hosts))
 		if err != nil {
 			return err
 		}
@@ -226,9 +226,9 @@ func (s *Store) CreateSecret(ctx context.Context, sec vault.SealedSecret, ev vau
 // writer gets ErrConflict instead of overwriting.
 func (s *Store) UpdateSecret(ctx context.Context, sec vault.SealedSecret, ev vault.AuditEvent) error {
 	return s.change(ctx, ev, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE secrets SET note = $1, version = $2, updated_at = $3, updated_by = $4
-			WHERE space_id = $5 AND id = $6 AND version = $7`,
-			sec.Note, sec.Version, rows.Nanos(sec.UpdatedAt), sec.UpdatedBy, sec.SpaceID, sec.ID, sec.Version-1)
+		tag, err := tx.Exec(ctx, `UPDATE secrets SET note = $1, version = $2, updated_at = $3, updated_by = $4, hosts = $5
+			WHERE space_id = $6 AND id = $7 AND version = $8`,
+			sec.Note, sec.Version, rows.Nanos(sec.UpdatedAt), sec.UpdatedBy, rows.Hosts(sec.Hosts), sec.SpaceID, sec.ID, sec.Version-1)
 		if err != nil {
 			return err
 		}

@@ -110,4 +110,10 @@ CREATE TABLE ui_sessions (
 CREATE INDEX ui_sessions_key ON ui_sessions (key_id, seq);
 CREATE INDEX ui_sessions_expires ON ui_sessions (expires_at);
 `,
+	// 3: the hosts a secret may be sent to, per version: comma-separated normal entries
+	// (secret.Hosts), '' for unbound. Plaintext: they are metadata, not a value.
+	`
+ALTER TABLE secrets ADD COLUMN hosts TEXT NOT NULL DEFAULT '';
+ALTER TABLE secret_versions ADD COLUMN hosts TEXT NOT NULL DEFAULT '';
+`,
 }

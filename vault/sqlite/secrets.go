@@ -18,8 +18,8 @@ func bumpGeneration(ctx context.Context, tx *sql.Tx, collectionID string) error 
 }
 
 func insertVersion(ctx context.Context, tx *sql.Tx, s vault.SealedSecret) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO secret_versions (secret_id, version, type, note, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
-		s.ID, s.Version, string(s.Type), s.Note, rows.Nanos(s.UpdatedAt), s.UpdatedBy); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO secret_versions (secret_id, version, type, note, created_at, created_by, hosts) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.Version, string(s.Type), s.Note, rows.Nanos(s.UpdatedAt), s.UpdatedBy, rows.Hosts(s.Hosts)); err != nil {
 		return err
 	}
 	for field, sealed := range s.Fields {
@@ -33,10 +33,10 @@ func insertVersion(ctx context.Context, tx *sql.Tx, s vault.SealedSecret) error 
 
 func (s *Store) CreateSecret(ctx context.Context, sec vault.SealedSecret, ev vault.AuditEvent) error {
 	return mapErr(s.change(ctx, ev, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO secrets (id, space_id, collection_id, environment_id, name, type, note, version, created_at, created_by, updated_at, updated_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO secrets (id, space_id, collection_id, environment_id, name, type, note, version, created_at, created_by, updated_at, updated_by, hosts)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sec.ID, sec.SpaceID, sec.CollectionID, rows.Nullable(sec.EnvironmentID), sec.Name, string(sec.Type), sec.Note, sec.Version,
-			rows.Nanos(sec.CreatedAt), sec.CreatedBy, rows.Nanos(sec.UpdatedAt), sec.UpdatedBy)
+			rows.Nanos(sec.CreatedAt), sec.CreatedBy, rows.Nanos(sec.UpdatedAt), sec.UpdatedBy, rows.Hosts(sec.Hosts))
 		if err != nil {
 			return err
 		}
@@ -49,9 +49,9 @@ func (s *Store) CreateSecret(ctx context.Context, sec vault.SealedSecret, ev vau
 
 func (s *Store) UpdateSecret(ctx context.Context, sec vault.SealedSecret, ev vault.AuditEvent) error {
 	return s.change(ctx, ev, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE secrets SET note = ?, version = ?, updated_at = ?, updated_by = ?
+		res, err := tx.ExecContext(ctx, `UPDATE secrets SET note = ?, version = ?, updated_at = ?, updated_by = ?, hosts = ?
 			WHERE space_id = ? AND id = ? AND version = ?`,
-			sec.Note, sec.Version, rows.Nanos(sec.UpdatedAt), sec.UpdatedBy, sec.SpaceID, sec.ID, sec.Version-1)
+			sec.Note, sec.Version, rows.Nanos(sec.UpdatedAt), sec.UpdatedBy, rows.Hosts(sec.Hosts), sec.SpaceID, sec.ID, sec.Version-1)
 		if err != nil {
 			return err
 		}

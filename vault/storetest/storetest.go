@@ -104,6 +104,9 @@ func Run(t *testing.T, open Opener) {
 		{"SessionsHoldNoKeyAndEndServerSide", testSessionsHoldNoKeyAndEndServerSide},
 		{"SessionsExpireAndArePruned", testSessionsExpireAndArePruned},
 		{"SessionsPerKeyAreCapped", testSessionsPerKeyAreCapped},
+		{"HostsAreStoredPerVersion", testHostsAreStoredPerVersion},
+		{"WideningHostsNeedsAnAdmin", testWideningHostsNeedsAnAdmin},
+		{"BindingIsInheritedThroughReferences", testBindingIsInheritedThroughReferences},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -51,10 +51,10 @@ const (
 	CollectionCols  = `id, space_id, slug, name, created_at, generation`
 	EnvironmentCols = `id, space_id, collection_id, slug, created_at`
 	// SecretCols are a secret's current metadata, from secrets s.
-	SecretCols = `s.id, s.space_id, s.collection_id, coalesce(s.environment_id, ''), s.name, s.type, s.note, s.version, s.created_at, s.created_by, s.updated_at, s.updated_by`
+	SecretCols = `s.id, s.space_id, s.collection_id, coalesce(s.environment_id, ''), s.name, s.type, s.note, s.version, s.created_at, s.created_by, s.updated_at, s.updated_by, s.hosts`
 	// VersionCols are one version of a secret: the secret's identity with the version's
 	// own type, note and time, from secrets s JOIN secret_versions v.
-	VersionCols = `s.id, s.space_id, s.collection_id, coalesce(s.environment_id, ''), s.name, v.type, v.note, v.version, s.created_at, s.created_by, v.created_at, v.created_by`
+	VersionCols = `s.id, s.space_id, s.collection_id, coalesce(s.environment_id, ''), s.name, v.type, v.note, v.version, s.created_at, s.created_by, v.created_at, v.created_by, v.hosts`
 	APIKeyCols  = `id, space_id, name, role, prefix, hash, coalesce(collection_id, ''), coalesce(environment_id, ''), expires_at, created_at, last_used_at, revoked_at`
 	AuditCols   = `id, space_id, time, actor_key_id, actor_name, client_addr, action, target, outcome`
 	// SessionCols are an admin UI session and its API key, from ui_sessions u JOIN api_keys k.
@@ -94,10 +94,24 @@ func ScanMeta(sc Scanner, extra ...any) (vault.SecretMeta, error) {
 	var m vault.SecretMeta
 	var typ string
 	var created, updated int64
-	dest := append([]any{&m.ID, &m.SpaceID, &m.CollectionID, &m.EnvironmentID, &m.Name, &typ, &m.Note, &m.Version, &created, &m.CreatedBy, &updated, &m.UpdatedBy}, extra...)
+	var hosts string
+	dest := append([]any{&m.ID, &m.SpaceID, &m.CollectionID, &m.EnvironmentID, &m.Name, &typ, &m.Note, &m.Version, &created, &m.CreatedBy, &updated, &m.UpdatedBy, &hosts}, extra...)
 	err := sc.Scan(dest...)
-	m.Type, m.CreatedAt, m.UpdatedAt = secret.Type(typ), Time(created), Time(updated)
+	m.Type, m.CreatedAt, m.UpdatedAt, m.Hosts = secret.Type(typ), Time(created), Time(updated), ScanHosts(hosts)
 	return m, err
+}
+
+// Hosts is the hosts column of h: its normal entries joined by commas, which no entry
+// holds; ” for unbound.
+func Hosts(h secret.Hosts) string { return h.String() }
+
+// ScanHosts reads a hosts column. An entry that is not in normal form allows nothing
+// (secret.Hosts.Allows), so a damaged row fails closed.
+func ScanHosts(s string) secret.Hosts {
+	if s == "" {
+		return nil
+	}
+	return secret.Hosts(strings.Split(s, ","))
 }
 
 // ScanAPIKey reads APIKeyCols.
