@@ -273,6 +273,7 @@ func describeTarget(raw json.RawMessage) string {
 		Environment string   `json:"environment"`
 		Secret      string   `json:"secret"`
 		Version     int      `json:"version"`
+		Hosts       string   `json:"hosts"`
 		Secrets     []string `json:"secrets"`
 		Key         string   `json:"key"`
 		Space       string   `json:"space"`
@@ -290,6 +291,9 @@ func describeTarget(raw json.RawMessage) string {
 		s := t.Secret
 		if t.Version > 0 {
 			s += fmt.Sprintf(" v%d", t.Version)
+		}
+		if t.Hosts != "" {
+			s += " hosts " + t.Hosts
 		}
 		parts = append(parts, s)
 	}

@@ -114,7 +114,7 @@ func TestPromptDoesNotEcho(t *testing.T) {
 			return nil
 		}()
 	}()
-	fields, err := c.readFields("DB", secret.TypeLogin)
+	fields, err := c.readFields("DB", secret.TypeLogin, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,15 +59,39 @@ func (c *cli) secretsList(ctx context.Context, args []string) error {
 	if co.json {
 		return c.printJSON(api.SecretList{Secrets: secrets})
 	}
-	t := newTable(c.stdout, "NAME", "TYPE", "ENV", "PREVIEW", "UPDATED", "ID")
+	t := newTable(c.stdout, "NAME", "TYPE", "ENV", "PREVIEW", "HOSTS", "UPDATED", "ID")
 	for _, s := range secrets {
 		env := s.Environment
 		if env == "" {
 			env = "(all)"
 		}
-		t.row(s.Name, s.Type, env, preview(s), s.UpdatedAt.Local().Format("2006-01-02 15:04"), s.ID)
+		t.row(s.Name, s.Type, env, preview(s), showHosts(s.Hosts), s.UpdatedAt.Local().Format("2006-01-02 15:04"), s.ID)
 	}
 	return t.flush()
+}
+
+// showHosts is a secret's hosts as the CLI prints them: as --hosts takes them, or
+// (any) for an unbound secret.
+func showHosts(hosts []string) string {
+	if len(hosts) == 0 {
+		return "(any)"
+	}
+	return printable(strings.Join(hosts, ","))
+}
+
+// hostsFlag is the entries of a --hosts flag: comma-separated, "" for none (which
+// clears a secret's hosts). They are checked here, before any value is asked for.
+func hostsFlag(v string) ([]string, error) {
+	entries := []string{}
+	if strings.TrimSpace(v) != "" {
+		for _, e := range strings.Split(v, ",") {
+			entries = append(entries, strings.TrimSpace(e))
+		}
+	}
+	if _, err := secret.ParseHosts(entries); err != nil {
+		return nil, usagef("--hosts: %v", err)
+	}
+	return entries, nil
 }
 
 // preview shows a secret's masked fields on one line.
@@ -171,8 +195,9 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 	fs := c.flags("secrets set", &co)
 	typ := fs.String("type", "string", "string, login, git or totp")
 	note := fs.String("note", "", "a note kept with the secret")
+	hostsText := fs.String("hosts", "", "the hosts the secret may be sent to, comma-separated: host, host:port, *.domain,\nhttp://localhost:port; \"\" unbinds it (needs an admin key), as does widening them")
 	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle secrets set NAME [--env=ENV] [--type=T] [--note=…] < value\n\nThe value comes from stdin (a JSON object of fields for login, git and totp),\nor from a prompt without echo on a terminal.\n\nFlags:")
+		fmt.Fprintln(c.stderr, "Usage: kazzle secrets set NAME [--env=ENV] [--type=T] [--note=…] [--hosts=…] < value\n\nThe value comes from stdin (a JSON object of fields for login, git and totp),\nor from a prompt without echo on a terminal. With --hosts and nothing on stdin,\nan existing secret keeps its value and only its hosts change.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
@@ -191,6 +216,14 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 	if err := secret.ValidateExports(name, secret.Type(*typ)); err != nil {
 		return usagef("%v", err)
 	}
+	var hosts *[]string
+	if fs.Changed("hosts") {
+		entries, err := hostsFlag(*hostsText)
+		if err != nil {
+			return err
+		}
+		hosts = &entries
+	}
 	if err := c.needCollection(ctx, &co); err != nil {
 		return err
 	}
@@ -198,7 +231,7 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fields, err := c.readFields(name, secret.Type(*typ))
+	fields, err := c.readFields(name, secret.Type(*typ), hosts != nil)
 	if err != nil {
 		return err
 	}
@@ -211,7 +244,7 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 			if s.Type != *typ {
 				return usagef("%s is a %s secret; delete it first to make it a %s secret", name, s.Type, *typ)
 			}
-			req := api.UpdateSecretRequest{Version: s.Version, Fields: fields}
+			req := api.UpdateSecretRequest{Version: s.Version, Fields: fields, Hosts: hosts}
 			if fs.Changed("note") {
 				req.Note = note
 			}
@@ -224,7 +257,14 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 			return nil
 		}
 	}
-	created, err := client.CreateSecret(ctx, api.CreateSecretRequest{Collection: co.collection, Environment: co.env, Name: name, Type: *typ, Note: *note, Fields: fields})
+	if fields == nil {
+		return usagef("no value on stdin for the new secret %s: pipe it in, or run on a terminal to be asked", name)
+	}
+	req := api.CreateSecretRequest{Collection: co.collection, Environment: co.env, Name: name, Type: *typ, Note: *note, Fields: fields}
+	if hosts != nil {
+		req.Hosts = *hosts
+	}
+	created, err := client.CreateSecret(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -235,14 +275,22 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 
 // readFields reads a secret's fields from stdin, or asks for them without echo on a
 // terminal. A single-line value loses its trailing newline (echo adds one); a multi-line
-// value, such as a PEM key, is kept byte for byte.
-func (c *cli) readFields(name string, typ secret.Type) (map[string]string, error) {
+// value, such as a PEM key, is kept byte for byte. With keep, nothing on stdin gives nil
+// fields: an update that keeps them.
+func (c *cli) readFields(name string, typ secret.Type, keep bool) (map[string]string, error) {
 	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return c.promptFields(f, name, typ)
+		fields, err := c.promptFields(f, name, typ)
+		if err == nil && keep && !slices.ContainsFunc(slices.Collect(maps.Values(fields)), func(v string) bool { return v != "" }) {
+			return nil, nil
+		}
+		return fields, err
 	}
 	data, err := io.ReadAll(io.LimitReader(c.stdin, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("read the value from stdin: %w", err)
+	}
+	if keep && len(data) == 0 {
+		return nil, nil
 	}
 	// encoding/json would send bytes that are not UTF-8 as U+FFFD without a word, so
 	// what the server would store is checked here, before anything is sent.
@@ -396,9 +444,9 @@ func (c *cli) secretsHistory(ctx context.Context, args []string) error {
 	if co.json {
 		return c.printJSON(api.VersionList{Versions: versions})
 	}
-	t := newTable(c.stdout, "VERSION", "CREATED", "BY", "NOTE")
+	t := newTable(c.stdout, "VERSION", "CREATED", "BY", "HOSTS", "NOTE")
 	for _, v := range versions {
-		t.row(strconv.Itoa(v.Version), v.CreatedAt.Local().Format(time.DateTime), v.CreatedBy, v.Note)
+		t.row(strconv.Itoa(v.Version), v.CreatedAt.Local().Format(time.DateTime), v.CreatedBy, showHosts(v.Hosts), v.Note)
 	}
 	return t.flush()
 }
