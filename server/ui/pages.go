@@ -9,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/secret"
+	"github.com/kazzle/kazzle/vault"
 )
 
 type uiCollection struct {
@@ -91,6 +93,31 @@ type uiFormData struct {
 	Secret       *api.Secret // the secret edited; nil when adding
 	Name, Env    string      // what was typed, shown again after a refusal
 	Note         string
+	Hosts        string // the hosts entries, comma-separated
+}
+
+// formHosts reads the hosts input: entries split by commas or white space; none (an
+// empty list, never nil, so that an update clears them) leaves a secret unbound.
+func formHosts(r *http.Request) []string {
+	return append([]string{}, strings.FieldsFunc(r.PostFormValue("hosts"), func(c rune) bool { return c == ',' || unicode.IsSpace(c) })...)
+}
+
+// mayWiden refuses, as a problem to show in the form, hosts that a key without the admin
+// role could not set on sec: wider than its current ones. The API refuses them too; this
+// keeps the form and what was typed.
+func mayWiden(sess *uiSession, sec api.Secret, entries []string) string {
+	if sess.key.Role == vault.RoleAdmin {
+		return ""
+	}
+	next, err := secret.ParseHosts(entries)
+	if err != nil {
+		return "" // the API names the entry
+	}
+	cur, _ := secret.ParseHosts(sec.Hosts)
+	if cur != nil && !next.Within(cur) {
+		return "widening a secret's hosts needs an admin key; key " + sess.key.Name + " is " + string(sess.key.Role)
+	}
+	return ""
 }
 
 var uiTypes = []string{string(secret.TypeString), string(secret.TypeLogin), string(secret.TypeGit), string(secret.TypeTOTP)}
@@ -175,10 +202,10 @@ func formProblem(err error) (string, error) {
 
 func (u *UI) uiNewSecret(w http.ResponseWriter, r *http.Request, sess *uiSession) error {
 	coll, typ := r.PathValue("collection"), r.PostFormValue("type")
-	d := uiFormData{Collection: coll, Type: typ, Name: r.PostFormValue("name"), Env: r.PostFormValue("environment"), Note: r.PostFormValue("note")}
+	d := uiFormData{Collection: coll, Type: typ, Name: r.PostFormValue("name"), Env: r.PostFormValue("environment"), Note: r.PostFormValue("note"), Hosts: r.PostFormValue("hosts")}
 	fields, err := formFields(r, typ)
 	if err == nil {
-		_, err = sess.client.CreateSecret(r.Context(), api.CreateSecretRequest{Collection: coll, Environment: d.Env, Name: d.Name, Type: typ, Note: d.Note, Fields: fields})
+		_, err = sess.client.CreateSecret(r.Context(), api.CreateSecretRequest{Collection: coll, Environment: d.Env, Name: d.Name, Type: typ, Note: d.Note, Fields: fields, Hosts: formHosts(r)})
 	}
 	if err != nil {
 		problem, err := formProblem(err)
@@ -199,7 +226,7 @@ func (u *UI) uiEditSecretForm(w http.ResponseWriter, r *http.Request, sess *uiSe
 	if err != nil {
 		return err
 	}
-	return u.renderForm(w, r, sess, http.StatusOK, uiFormData{Collection: sec.Collection, Type: sec.Type, Secret: &sec, Note: sec.Note}, "")
+	return u.renderForm(w, r, sess, http.StatusOK, uiFormData{Collection: sec.Collection, Type: sec.Type, Secret: &sec, Note: sec.Note, Hosts: strings.Join(sec.Hosts, ", ")}, "")
 }
 
 // uiEditSecret writes a new version. Every required field is entered again: the UI
@@ -211,16 +238,21 @@ func (u *UI) uiEditSecret(w http.ResponseWriter, r *http.Request, sess *uiSessio
 	}
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	note := r.PostFormValue("note")
+	hosts := formHosts(r)
+	d := uiFormData{Collection: sec.Collection, Type: sec.Type, Secret: &sec, Note: note, Hosts: r.PostFormValue("hosts")}
+	if problem := mayWiden(sess, sec, hosts); problem != "" {
+		return u.renderForm(w, r, sess, http.StatusForbidden, d, problem)
+	}
 	fields, err := formFields(r, sec.Type)
 	if err == nil {
-		_, err = sess.client.UpdateSecret(r.Context(), sec.ID, api.UpdateSecretRequest{Version: version, Fields: fields, Note: &note})
+		_, err = sess.client.UpdateSecret(r.Context(), sec.ID, api.UpdateSecretRequest{Version: version, Fields: fields, Note: &note, Hosts: &hosts})
 	}
 	if err != nil {
 		problem, err := formProblem(err)
 		if err != nil {
 			return err
 		}
-		return u.renderForm(w, r, sess, http.StatusBadRequest, uiFormData{Collection: sec.Collection, Type: sec.Type, Secret: &sec, Note: note}, problem)
+		return u.renderForm(w, r, sess, http.StatusBadRequest, d, problem)
 	}
 	http.Redirect(w, r, "/ui/collections/"+url.PathEscape(sec.Collection)+"?env="+url.QueryEscape(sec.Environment), http.StatusSeeOther)
 	return nil
