@@ -130,6 +130,7 @@ type secretInfo struct {
 	Preview     map[string]string `json:"preview" jsonschema:"each stored field, masked"`
 	References  map[string]string `json:"references" jsonschema:"each field's reference, to use in run_command and http_request"`
 	Unscrubbed  []string          `json:"unscrubbed,omitempty" jsonschema:"fields whose values are under 8 characters: results are not scrubbed of them (they would turn up by chance), so a command that prints one shows it"`
+	Hosts       []string          `json:"hosts,omitempty" jsonschema:"the hosts its values may be sent to (host, host:port, *.domain, http://localhost:port); absent: unbound, anywhere"`
 	UpdatedAt   time.Time         `json:"updated_at"`
 	UpdatedBy   string            `json:"updated_by"`
 }
@@ -142,7 +143,7 @@ type listSecretsOutput struct {
 
 func info(s api.Secret) secretInfo {
 	si := secretInfo{Name: s.Name, ID: s.ID, Type: s.Type, Environment: s.Environment, Preview: map[string]string{},
-		References: map[string]string{}, UpdatedAt: s.UpdatedAt, UpdatedBy: s.UpdatedBy}
+		References: map[string]string{}, Hosts: s.Hosts, UpdatedAt: s.UpdatedAt, UpdatedBy: s.UpdatedBy}
 	if !s.Masked {
 		return si // never show what is not a masked preview
 	}
