@@ -14,9 +14,10 @@ import (
 func (c *cli) mcpCmd(ctx context.Context, args []string) error {
 	var co common
 	fs := c.flags("mcp", &co)
+	strict := fs.Bool("strict", false, "refuse, in run_command and http_request, every secret not bound to hosts")
 	fs.MarkHidden("json")
 	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle mcp [--collection=NAME] [--env=ENV]\n\nServes kazzle's tools to an AI assistant over the Model Context Protocol (stdio):\nlist_secrets, describe_secret, run_command and http_request. The assistant refers to\nsecrets as ${secret.<id>.<field>}; kazzle substitutes them when it runs a call and\nreplaces every value in the result by its reference. --collection and --env are the\ndefaults of the tools (else the project configuration's collection).\n\nFlags:")
+		fmt.Fprintln(c.stderr, "Usage: kazzle mcp [--collection=NAME] [--env=ENV] [--strict]\n\nServes kazzle's tools to an AI assistant over the Model Context Protocol (stdio):\nlist_secrets, describe_secret, run_command and http_request. The assistant refers to\nsecrets as ${secret.<id>.<field>}; kazzle substitutes them when it runs a call and\nreplaces every value in the result by its reference. --collection and --env are the\ndefaults of the tools (else the project configuration's collection).\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
@@ -41,7 +42,7 @@ func (c *cli) mcpCmd(ctx context.Context, args []string) error {
 	}
 	return mcp.Serve(ctx, mcp.Options{
 		Client: client, APIKey: c.getenv("KAZZLE_API_KEY"),
-		Collection: co.collection, Environment: co.env,
+		Collection: co.collection, Environment: co.env, Strict: *strict,
 		Environ: c.environ(), Version: version(),
 	}, c.stdin, c.stdout)
 }

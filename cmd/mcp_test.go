@@ -70,7 +70,7 @@ func cmdStartMCP(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	cmd := exec.Command(kazzle, append([]string{"mcp"}, args...)...)
 	cmd.Dir = ts.MkAbs(".")
-	for _, name := range []string{"PATH", "HOME", "KAZZLE_SERVER", "KAZZLE_API_KEY", "KAZZLE_COLLECTION"} {
+	for _, name := range []string{"PATH", "HOME", "KAZZLE_SERVER", "KAZZLE_API_KEY", "KAZZLE_COLLECTION", "SSL_CERT_FILE"} {
 		cmd.Env = append(cmd.Env, name+"="+ts.Getenv(name))
 	}
 	cmd.Stderr = os.Stderr

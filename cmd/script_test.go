@@ -40,6 +40,7 @@ func TestScripts(t *testing.T) {
 			env.Values[writersKey{}] = &writersSlot{}
 			env.Values[awsfakeKey{}] = &awsfakeSlot{}
 			env.Values[mcpKey{}] = &mcpSlot{}
+			env.Values[upstreamsKey{}] = &upstreams{byName: map[string]*upstream{}}
 			return nil
 		},
 		Condition: toolsCondition,
@@ -61,6 +62,8 @@ func TestScripts(t *testing.T) {
 			"mcpcall":        cmdMCPCall,
 			"mcpnoleak":      cmdMCPNoLeak,
 			"startreflector": cmdStartReflector,
+			"starttls":       cmdStartTLS,
+			"tlshits":        cmdTLSHits,
 			"pgdatabase":     cmdPGDatabase,
 			"awsshow":        cmdAWSShow,
 			"copyfixture":    cmdCopyFixture,

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +35,10 @@ const (
 type call struct {
 	replacer *redact.Replacer
 	exposed  []string // the references whose values the call substituted, in order
+	// bindings are, by reference, the hosts lists a value must be allowed by, each one;
+	// unbound lists the references with none.
+	bindings map[string][]secret.Hosts
+	unbound  []string
 }
 
 // substitute replaces the references in texts, through the server's templates call:
@@ -49,6 +54,7 @@ func (t *tools) substitute(ctx context.Context, texts []string) ([]string, *call
 		}
 		for _, u := range resp.Used {
 			c.exposed = append(c.exposed, u.Ref)
+			c.bind(u)
 		}
 		return resp.Values, t.scrub.use(resp.Used)
 	})
@@ -65,7 +71,56 @@ func (t *tools) substitute(ctx context.Context, texts []string) ([]string, *call
 	if c.replacer, err = t.scrub.replacerFor(ctx); err != nil {
 		return nil, nil, err
 	}
+	if t.o.Strict && len(c.unbound) > 0 {
+		return nil, nil, fmt.Errorf("%s: kazzle mcp runs with --strict, which uses only secrets bound to hosts; bind it with kazzle secrets set NAME --hosts HOST (an admin can), or run kazzle mcp without --strict",
+			strings.Join(c.unbound, ", "))
+	}
 	return out, c, nil
+}
+
+// bind records the binding of a value the call substitutes. A hosts list that does not
+// parse allows nothing.
+func (c *call) bind(u api.UsedValue) {
+	if len(u.Hosts) == 0 {
+		c.unbound = append(c.unbound, u.Ref)
+		return
+	}
+	if c.bindings == nil {
+		c.bindings = map[string][]secret.Hosts{}
+	}
+	for _, list := range u.Hosts {
+		h, err := secret.ParseHosts(list)
+		if err != nil || h == nil {
+			h = secret.Hosts{} // allows nothing
+		}
+		c.bindings[u.Ref] = append(c.bindings[u.Ref], h)
+	}
+}
+
+// refuseHost returns an error naming the first value the call substituted that may not
+// be sent to u, or nil when every bound value may.
+func (c *call) refuseHost(u *url.URL) error {
+	port, _ := strconv.Atoi(u.Port())
+	for _, ref := range slices.Sorted(maps.Keys(c.bindings)) {
+		for _, h := range c.bindings[ref] {
+			if len(h) == 0 || !h.Allows(u.Scheme, u.Hostname(), port) {
+				return c.fail("%s is bound to %s and may not be sent to %s; nothing was sent", ref, strings.Join(c.allowed(ref), ", "), u.Host)
+			}
+		}
+	}
+	return nil
+}
+
+// allowed lists the hosts entries of ref's binding, for a message.
+func (c *call) allowed(ref string) []string {
+	var out []string
+	for _, h := range c.bindings[ref] {
+		out = append(out, h...)
+	}
+	if len(out) == 0 {
+		return []string{"no host"}
+	}
+	return out
 }
 
 func (c *call) redact(s string) string { return c.replacer.Replace(s) }
@@ -264,6 +319,11 @@ func (t *tools) httpRequest(ctx context.Context, _ *sdk.CallToolRequest, in http
 	req, err := http.NewRequestWithContext(ctx, method, texts[0], strings.NewReader(texts[1]))
 	if err != nil {
 		return nil, httpRequestOutput{}, c.fail("%v", err)
+	}
+	// A bound value goes only to its hosts; a redirect is followed to the same origin
+	// only, so this one check covers every request the call makes.
+	if err := c.refuseHost(req.URL); err != nil {
+		return nil, httpRequestOutput{}, err
 	}
 	for i, k := range headerKeys {
 		req.Header.Set(k, texts[2+i])

@@ -44,6 +44,8 @@ type Options struct {
 	Version   string
 	// Now is the clock of the values' refreshes; default time.Now.
 	Now func() time.Time
+	// Strict refuses, in run_command and http_request, every secret not bound to hosts.
+	Strict bool
 }
 
 // Serve runs the server over r and w (stdin and stdout for kazzle mcp) until the client
