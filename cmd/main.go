@@ -123,7 +123,7 @@ func (c *cli) usage(w io.Writer) {
 	for _, cmd := range commands() {
 		fmt.Fprintf(w, "  %-15s %s\n", cmd.name, cmd.summary)
 	}
-	fmt.Fprintln(w, "\nEnvironment: KAZZLE_SERVER (default "+DefaultServer+"), KAZZLE_API_KEY, KAZZLE_COLLECTION, KAZZLE_ENV.\nRun kazzle <command> --help for its flags.")
+	fmt.Fprintln(w, "\nEnvironment: KAZZLE_SERVER (default "+DefaultServer+"), KAZZLE_API_KEY (or KAZZLE_API_KEY_FILE, a file holding it), KAZZLE_COLLECTION, KAZZLE_ENV.\nRun kazzle <command> --help for its flags.")
 }
 
 // errorf and hintf print a message that may quote what a server or a file said: its
@@ -189,7 +189,7 @@ func apiHint(err error) string {
 	}
 	switch ae.Code {
 	case api.CodeUnauthenticated:
-		return "check KAZZLE_API_KEY; an admin can create a key with: kazzle keys create --name NAME --role read --collection COLLECTION"
+		return "check the API key (KAZZLE_API_KEY or KAZZLE_API_KEY_FILE); an admin can create a key with: kazzle keys create --name NAME --role read --collection COLLECTION"
 	case api.CodeForbidden:
 		return "this key's role or its collection/environment limits do not allow this; ask an admin for a key that does"
 	case api.CodeConflict:
@@ -240,9 +240,18 @@ func parse(fs *pflag.FlagSet, args []string) error {
 }
 
 func (c *cli) client(co *common) (*api.Client, error) {
-	cl, err := api.NewClient(co.server, c.getenv("KAZZLE_API_KEY"), nil)
-	if err != nil && c.getenv("KAZZLE_API_KEY") == "" {
-		return nil, withHint(err, "kazzle server --dev prints an admin key on its first start; export KAZZLE_API_KEY=kzl_…")
+	key, err := c.apiKey("")
+	if err != nil {
+		return nil, err
+	}
+	return c.clientWith(co, key)
+}
+
+// clientWith is client with a key already read.
+func (c *cli) clientWith(co *common, key apiKey) (*api.Client, error) {
+	cl, err := api.NewClient(co.server, key.value, nil)
+	if err != nil && key.value == "" {
+		return nil, withHint(err, "kazzle server --dev prints an admin key on its first start; export KAZZLE_API_KEY=kzl_…, or put it in a file only you can read and export KAZZLE_API_KEY_FILE=FILE")
 	}
 	return cl, err
 }

@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/config"
 	"github.com/kazzle/kazzle/mcp"
 )
@@ -16,12 +21,44 @@ func (c *cli) mcpCmd(ctx context.Context, args []string) error {
 	fs := c.flags("mcp", &co)
 	strict := fs.Bool("strict", false, "refuse, in run_command and http_request, every secret not bound to hosts")
 	fs.MarkHidden("json")
+	keyFile := fs.String("api-key-file", "", "read the API key from this file, yours and of mode 600, instead of KAZZLE_API_KEY (KAZZLE_API_KEY_FILE)")
 	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle mcp [--collection=NAME] [--env=ENV] [--strict]\n\nServes kazzle's tools to an AI assistant over the Model Context Protocol (stdio):\nlist_secrets, describe_secret, run_command and http_request. The assistant refers to\nsecrets as ${secret.<id>.<field>}; kazzle substitutes them when it runs a call and\nreplaces every value in the result by its reference. --collection and --env are the\ndefaults of the tools (else the project configuration's collection).\n\nFlags:")
+		fmt.Fprintln(c.stderr, "Usage: kazzle mcp [--collection=NAME] [--env=ENV] [--api-key-file=FILE] [--strict]\n\nServes kazzle's tools to an AI assistant over the Model Context Protocol (stdio):\nlist_secrets, describe_secret, run_command and http_request. The assistant refers to\nsecrets as ${secret.<id>.<field>}; kazzle substitutes them when it runs a call and\nreplaces every value in the result by its reference. --collection and --env are the\ndefaults of the tools (else the project configuration's collection).\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	key, err := c.apiKey(*keyFile)
+	if err != nil {
+		return err
+	}
+	// Commands the assistant runs are this user's processes: the key must leave this
+	// process's environment, which they inherit or read in /proc/<pid>/environ, before
+	// any of them starts.
+	envKey := c.getenv("KAZZLE_API_KEY") != ""
+	for _, name := range []string{"KAZZLE_API_KEY", "KAZZLE_API_KEY_FILE"} {
+		if err := os.Unsetenv(name); err != nil {
+			return fmt.Errorf("protect the API key from the commands kazzle mcp runs: %w", err)
+		}
+	}
+	if err := scrubEnviron("KAZZLE_API_KEY", "KAZZLE_API_KEY_FILE"); err != nil {
+		c.warnf("could not remove KAZZLE_API_KEY from the environment block root can read in /proc: %v", err)
+	}
+	if err := hideEnviron(); err != nil {
+		return fmt.Errorf("protect the API key from the commands kazzle mcp runs: %w", err)
+	}
+	switch {
+	case key.from == "KAZZLE_API_KEY":
+		c.warnf("the API key comes from KAZZLE_API_KEY, which processes of this user can read in the environment of the program that started kazzle mcp: put the key in a file only you can read (chmod 600 FILE) and pass --api-key-file FILE instead")
+	case key.file != "" && envKey:
+		c.warnf("KAZZLE_API_KEY is set too, and ignored for the key in %s: remove it from kazzle mcp's environment (the MCP client's configuration), where processes of this user can read it", key.file)
+	}
+	var warnings []string
+	if dir := localVaultDir(co.server, defaultDataDir(c.getenv)); dir != "" {
+		c.warnf("the server %s runs on this machine, and its data folder %s (the root key and the database) is readable by this user: the commands kazzle mcp runs could read every secret there; run kazzle mcp as another OS user, or against a remote server", co.server, dir)
+		warnings = append(warnings, "the kazzle server runs on this machine, and the commands you run can read its files (its root key and database) as the same OS user: "+
+			"never read kazzle's data folder, and tell the user that kazzle mcp should run as another OS user or against a remote server to keep secret values out of your reach.")
 	}
 	if co.collection == "" {
 		// The project's collection when there is one; the tools can name one otherwise.
@@ -31,18 +68,27 @@ func (c *cli) mcpCmd(ctx context.Context, args []string) error {
 			return fmt.Errorf("read the collection from the project configuration: %w", err)
 		}
 	}
-	client, err := c.client(&co)
+	client, err := c.clientWith(&co, key)
 	if err != nil {
 		return err
 	}
-	// Commands the assistant runs are this user's processes: without this they could read
-	// KAZZLE_API_KEY in /proc/<pid>/environ of this one.
-	if err := hideEnviron(); err != nil {
-		return fmt.Errorf("protect the API key from the commands kazzle mcp runs: %w", err)
-	}
 	return mcp.Serve(ctx, mcp.Options{
-		Client: client, APIKey: c.getenv("KAZZLE_API_KEY"),
+		Client: client, APIKey: key.value,
 		Collection: co.collection, Environment: co.env, Strict: *strict,
-		Environ: c.environ(), Version: version(),
+		Environ: c.environ(), Version: version(), Warnings: warnings,
 	}, c.stdin, c.stdout)
+}
+
+// localVaultDir is dataDir, the default data folder of a dev server, when server is on a
+// loopback address and this user may read that folder: the commands kazzle mcp runs
+// could then read the vault's root key and database. "" otherwise.
+func localVaultDir(server, dataDir string) string {
+	u, err := url.Parse(server)
+	if err != nil || !api.IsLoopback(u.Hostname()) {
+		return ""
+	}
+	if fi, err := os.Stat(dataDir); err != nil || !fi.IsDir() || unix.Access(dataDir, unix.R_OK|unix.X_OK) != nil {
+		return ""
+	}
+	return dataDir
 }

@@ -57,7 +57,8 @@ type mcpSlot struct {
 }
 
 // cmdStartMCP starts `kazzle mcp ARGS…` with the script's environment and connects the
-// go-sdk client to it over its stdin and stdout.
+// go-sdk client to it over its stdin and stdout. Its stderr goes to $WORK/mcp.stderr: a
+// file, so that what it wrote before answering the client is there once Connect returns.
 func cmdStartMCP(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! startmcp")
@@ -70,10 +71,13 @@ func cmdStartMCP(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	cmd := exec.Command(kazzle, append([]string{"mcp"}, args...)...)
 	cmd.Dir = ts.MkAbs(".")
-	for _, name := range []string{"PATH", "HOME", "KAZZLE_SERVER", "KAZZLE_API_KEY", "KAZZLE_COLLECTION", "SSL_CERT_FILE"} {
+	for _, name := range []string{"PATH", "HOME", "KAZZLE_SERVER", "KAZZLE_API_KEY", "KAZZLE_API_KEY_FILE", "KAZZLE_COLLECTION", "SSL_CERT_FILE"} {
 		cmd.Env = append(cmd.Env, name+"="+ts.Getenv(name))
 	}
-	cmd.Stderr = os.Stderr
+	stderr, err := os.Create(ts.MkAbs("mcp.stderr"))
+	ts.Check(err)
+	defer stderr.Close() // the child has its own copy
+	cmd.Stderr = stderr
 	client := sdk.NewClient(&sdk.Implementation{Name: "kazzle-test", Version: "1"}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -81,6 +85,15 @@ func cmdStartMCP(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	slot.session = session
 	ts.Defer(func() { session.Close() })
+}
+
+// cmdMCPInstructions prints the instructions the MCP server gave the client.
+func cmdMCPInstructions(ts *testscript.TestScript, neg bool, args []string) {
+	slot := ts.Value(mcpKey{}).(*mcpSlot)
+	if neg || slot.session == nil {
+		ts.Fatalf("usage: startmcp, then mcpinstructions")
+	}
+	fmt.Fprintln(ts.Stdout(), slot.session.InitializeResult().Instructions)
 }
 
 // cmdMCPCall calls a tool with JSON arguments (in which ${NAME} is a variable of the

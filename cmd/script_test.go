@@ -31,6 +31,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 			env.Setenv("KAZZLE_SERVER", "")
 			env.Setenv("KAZZLE_API_KEY", "")
+			env.Setenv("KAZZLE_API_KEY_FILE", "")
 			fixtures, err := filepath.Abs("../fixtures")
 			if err != nil {
 				return err
@@ -45,29 +46,30 @@ func TestScripts(t *testing.T) {
 		},
 		Condition: toolsCondition,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"startserver":    cmdStartServer,
-			"stopserver":     cmdStopServer,
-			"killserver":     cmdKillServer,
-			"envfromstdout":  cmdEnvFromStdout,
-			"startwriters":   cmdStartWriters,
-			"stopwriters":    cmdStopWriters,
-			"checkwrites":    cmdCheckWrites,
-			"checkdb":        cmdCheckDB,
-			"sqlexec":        cmdSQLExec,
-			"gencert":        cmdGenCert,
-			"startawsfake":   cmdStartAWSFake,
-			"awscalls":       cmdAWSCalls,
-			"awsput":         cmdAWSPut,
-			"startmcp":       cmdStartMCP,
-			"mcpcall":        cmdMCPCall,
-			"mcpnoleak":      cmdMCPNoLeak,
-			"startreflector": cmdStartReflector,
-			"starttls":       cmdStartTLS,
-			"tlshits":        cmdTLSHits,
-			"pgdatabase":     cmdPGDatabase,
-			"awsshow":        cmdAWSShow,
-			"copyfixture":    cmdCopyFixture,
-			"golden":         cmdGolden,
+			"startserver":     cmdStartServer,
+			"stopserver":      cmdStopServer,
+			"killserver":      cmdKillServer,
+			"envfromstdout":   cmdEnvFromStdout,
+			"startwriters":    cmdStartWriters,
+			"stopwriters":     cmdStopWriters,
+			"checkwrites":     cmdCheckWrites,
+			"checkdb":         cmdCheckDB,
+			"sqlexec":         cmdSQLExec,
+			"gencert":         cmdGenCert,
+			"startawsfake":    cmdStartAWSFake,
+			"awscalls":        cmdAWSCalls,
+			"awsput":          cmdAWSPut,
+			"startmcp":        cmdStartMCP,
+			"mcpcall":         cmdMCPCall,
+			"mcpinstructions": cmdMCPInstructions,
+			"mcpnoleak":       cmdMCPNoLeak,
+			"startreflector":  cmdStartReflector,
+			"starttls":        cmdStartTLS,
+			"tlshits":         cmdTLSHits,
+			"pgdatabase":      cmdPGDatabase,
+			"awsshow":         cmdAWSShow,
+			"copyfixture":     cmdCopyFixture,
+			"golden":          cmdGolden,
 		},
 	})
 }

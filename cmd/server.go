@@ -28,11 +28,12 @@ import (
 	"github.com/kazzle/kazzle/vault/sqlite"
 )
 
-func defaultDataDir() string {
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+// defaultDataDir is the dev server's data folder when --data is not given.
+func defaultDataDir(getenv func(string) string) string {
+	if d := getenv("XDG_DATA_HOME"); d != "" {
 		return filepath.Join(d, "kazzle", "dev")
 	}
-	if home, err := os.UserHomeDir(); err == nil {
+	if home := getenv("HOME"); home != "" {
 		return filepath.Join(home, ".local", "share", "kazzle", "dev")
 	}
 	return ".kazzle-dev"
@@ -42,7 +43,7 @@ func (c *cli) serverCmd(ctx context.Context, args []string) error {
 	fs := c.flags("server", nil)
 	configPath := fs.String("config", "", "server configuration (kazzle-server.hcl)")
 	dev := fs.Bool("dev", false, "run a local dev server: plain HTTP on loopback, SQLite and a local key in --data")
-	data := fs.String("data", defaultDataDir(), "data folder of the dev server")
+	data := fs.String("data", defaultDataDir(c.getenv), "data folder of the dev server")
 	listen := fs.String("listen", "127.0.0.1:7878", "address of the dev server (loopback only)")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -46,6 +46,8 @@ type Options struct {
 	Now func() time.Time
 	// Strict refuses, in run_command and http_request, every secret not bound to hosts.
 	Strict bool
+	// Warnings about how kazzle mcp runs, each added to the instructions the assistant gets.
+	Warnings []string
 }
 
 // Serve runs the server over r and w (stdin and stdout for kazzle mcp) until the client
@@ -64,7 +66,8 @@ func New(o Options) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "kazzle", Title: "kazzle secrets", Version: o.Version}, &sdk.ServerOptions{
 		Instructions: "kazzle keeps secrets in a vault. You never see their values: refer to a secret's field as " +
 			"${secret.<id>.<field>} (list_secrets gives each field's reference) in the arguments of run_command and " +
-			"http_request, and kazzle substitutes the value when it runs the call. Values in results come back as their references.",
+			"http_request, and kazzle substitutes the value when it runs the call. Values in results come back as their references." +
+			strings.Join(append([]string{""}, o.Warnings...), "\n\nWarning: "), // "" without warnings
 	})
 	sdk.AddTool(s, &sdk.Tool{
 		Name: "list_secrets",
