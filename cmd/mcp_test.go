@@ -87,11 +87,11 @@ func cmdStartMCP(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Defer(func() { session.Close() })
 }
 
-// cmdMCPInstructions prints the instructions the MCP server gave the client.
-func cmdMCPInstructions(ts *testscript.TestScript, neg bool, args []string) {
+// cmdMCPInit prints the instructions the MCP server gave the client when it connected.
+func cmdMCPInit(ts *testscript.TestScript, neg bool, args []string) {
 	slot := ts.Value(mcpKey{}).(*mcpSlot)
 	if neg || slot.session == nil {
-		ts.Fatalf("usage: startmcp, then mcpinstructions")
+		ts.Fatalf("usage: startmcp, then mcpinit")
 	}
 	fmt.Fprintln(ts.Stdout(), slot.session.InitializeResult().Instructions)
 }
