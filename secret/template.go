@@ -172,3 +172,47 @@ func FormatTemplate(parts []Part) string {
 	}
 	return b.String()
 }
+
+// ReferencesByName rewrites every ${secret.NAME.field} in s, where NAME is a secret name
+// rather than an id, as ${secret.<id>.field} with the id lookup gives for NAME; the
+// rest of s, $${ escapes included, is kept as it is. A malformed reference is left for
+// ParseTemplate to report. lookup's error is returned as it is.
+func ReferencesByName(s string, lookup func(name string) (id string, err error)) (string, error) {
+	if !strings.Contains(s, refOpen) {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], '$')
+		if j < 0 {
+			b.WriteString(s[i:])
+			break
+		}
+		b.WriteString(s[i : i+j])
+		i += j
+		if strings.HasPrefix(s[i:], "$${") {
+			b.WriteString("$${")
+			i += 3
+			continue
+		}
+		end := strings.IndexByte(s[i:], '}')
+		if !strings.HasPrefix(s[i:], refOpen) || end < 0 {
+			b.WriteByte('$')
+			i++
+			continue
+		}
+		name, field, ok := strings.Cut(s[i+len(refOpen):i+end], ".")
+		if !ok || IsUUID(name) || ValidateName(name) != nil {
+			b.WriteString(s[i : i+end+1])
+			i += end + 1
+			continue
+		}
+		id, err := lookup(name)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(Ref{ID: id, Field: field}.String())
+		i += end + 1
+	}
+	return b.String(), nil
+}

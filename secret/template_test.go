@@ -96,3 +96,33 @@ func FuzzParseTemplate(f *testing.F) {
 		}
 	})
 }
+
+func TestReferencesByName(t *testing.T) {
+	ids := map[string]string{"DB": id(7), "API_KEY": id(8)}
+	lookup := func(name string) (string, error) {
+		if v, ok := ids[name]; ok {
+			return v, nil
+		}
+		return "", errors.New("no secret named " + name)
+	}
+	for _, tc := range []struct{ in, want, err string }{
+		{in: "plain", want: "plain"},
+		{in: "postgres://${secret.DB.username}:${secret.DB.password}@db", want: "postgres://" + ref(7, "username") + ":" + ref(7, "password") + "@db"},
+		{in: "Bearer ${secret.API_KEY.value}", want: "Bearer " + ref(8, "value")},
+		{in: ref(1, "value") + " $${secret.DB.value} ${HOME} $5", want: ref(1, "value") + " $${secret.DB.value} ${HOME} $5"},
+		{in: "${secret.not-a-name.value}", want: "${secret.not-a-name.value}"}, // ParseTemplate reports it
+		{in: "${secret.DB", want: "${secret.DB"},
+		{in: "${secret.MISSING.value}", err: "no secret named MISSING"},
+	} {
+		got, err := ReferencesByName(tc.in, lookup)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: err = %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q: got %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 
@@ -269,6 +271,9 @@ func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
+	if req.Fields, err = s.referencesByName(r, p, collID, envID, req.Fields); err != nil {
+		return err
+	}
 	if err := s.mayReference(r, p, req.Fields); err != nil {
 		return err
 	}
@@ -278,6 +283,50 @@ func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, p *princip
 		return err
 	}
 	return s.writeMeta(w, r, http.StatusCreated, meta)
+}
+
+// referencesByName stores ${secret.NAME.field} in fields as ${secret.<id>.field}: NAME is
+// the secret of that name in the collection that the secret being written sees, the one
+// tagged with its environment, else the untagged one. A name no secret there has is an
+// error that says to refer by id.
+func (s *Server) referencesByName(r *http.Request, p *principal, collID, envID string, fields map[string]string) (map[string]string, error) {
+	var inColl []vault.SealedSecret
+	lookup := func(name string) (string, error) {
+		if inColl == nil {
+			var err error
+			if inColl, err = s.v.Store().Secrets(r.Context(), vault.SecretQuery{SpaceID: p.key.SpaceID, CollectionID: collID, ForEnvironment: envID}); err != nil {
+				return "", err
+			}
+		}
+		found := ""
+		for _, sec := range inColl {
+			if sec.Name == name && (sec.EnvironmentID == envID || (sec.EnvironmentID == "" && found == "")) {
+				found = sec.ID
+			}
+		}
+		if found == "" {
+			return "", &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid,
+				Message: fmt.Sprintf("a reference to %s: no secret of that name in this collection and environment (or untagged); refer to a secret elsewhere by id, ${secret.<uuid>.<field>}", name)}
+		}
+		return found, nil
+	}
+	var out map[string]string
+	for f, val := range fields {
+		v, err := secret.ReferencesByName(val, lookup)
+		if err != nil {
+			return nil, err
+		}
+		if v != val && out == nil {
+			out = maps.Clone(fields)
+		}
+		if out != nil {
+			out[f] = v
+		}
+	}
+	if out == nil {
+		return fields, nil
+	}
+	return out, nil
 }
 
 // mayReference requires that the writer may read every secret its fields refer to:
@@ -308,6 +357,9 @@ func (s *Server) updateSecret(w http.ResponseWriter, r *http.Request, p *princip
 	}
 	sec, err := s.secretFor(r, p, true)
 	if err != nil {
+		return err
+	}
+	if req.Fields, err = s.referencesByName(r, p, sec.CollectionID, sec.EnvironmentID, req.Fields); err != nil {
 		return err
 	}
 	if err := s.mayReference(r, p, req.Fields); err != nil {
