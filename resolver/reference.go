@@ -74,7 +74,7 @@ type frame struct {
 // NewExpander returns an Expander that reads referenced secrets from src and computes
 // TOTP codes at now.
 func NewExpander(src Source, now time.Time) *Expander {
-	return &Expander{src: src, now: now, done: make(map[secret.Ref]string), bound: make(map[secret.Ref][]secret.Hosts), used: make(map[secret.Ref]string)}
+	return &Expander{src: src, now: now, done: make(map[secret.Ref]string), used: make(map[secret.Ref]string)}
 }
 
 // Used returns every reference the expander has followed, nested ones included, with
@@ -86,6 +86,18 @@ func (e *Expander) Used() map[secret.Ref]string { return e.used }
 // secret its references reached. The value may go only where every one of them allows;
 // none means unbound.
 func (e *Expander) Binding(r secret.Ref) []secret.Hosts { return e.bound[r] }
+
+// bind records the bindings of r's value; most values have none, and most resolves no
+// bound value at all, so the map is made on the first.
+func (e *Expander) bind(r secret.Ref, bound []secret.Hosts) {
+	if bound == nil {
+		return
+	}
+	if e.bound == nil {
+		e.bound = make(map[secret.Ref][]secret.Hosts)
+	}
+	e.bound[r] = bound
+}
 
 // Read returns the id and name of every secret the expander followed a reference to,
 // nested ones included: the secrets, besides those a caller asked for, whose plaintext
@@ -192,9 +204,7 @@ func (e *Expander) follow(r secret.Ref, name, v string, bound []secret.Hosts) er
 	}
 	e.followed += len(v)
 	e.used[r] = v
-	if bound != nil {
-		e.bound[r] = bound
-	}
+	e.bind(r, bound)
 	if e.read == nil {
 		e.read = make(map[string]string)
 	}
@@ -286,9 +296,7 @@ func (e *Expander) field(s secret.Secret, field string) (string, []secret.Hosts,
 		bound = addBindings(bound, b...)
 	}
 	e.done[r] = v
-	if bound != nil {
-		e.bound[r] = bound
-	}
+	e.bind(r, bound)
 	if e.names == nil {
 		e.names = make(map[string]string)
 	}
