@@ -40,6 +40,10 @@ func (p *Proxy) serveInner(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "kazzle proxy: CONNECT inside a tunnel")
 		return
 	}
+	if r.ProtoMajor != 1 {
+		refuse(w, http.StatusHTTPVersionNotSupported, fmt.Sprintf("kazzle proxy: %s: the proxy reads HTTP/1.1 only; use HTTP/1.1", t))
+		return
+	}
 	// The host the request names must be the one the tunnel was opened to and TLS was
 	// terminated for, so that a secret bound to one host never goes to another.
 	host, port, err := splitHostPort(r.Host, 443)
@@ -56,8 +60,12 @@ func (p *Proxy) serveInner(w http.ResponseWriter, r *http.Request) {
 // forward sends r on to t with the placeholders in it replaced, or answers 403 when one
 // of them may not go there, and passes the answer back with values made placeholders.
 func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, t target) {
-	if r.Header.Get("Upgrade") != "" || r.ProtoMajor != 1 {
-		refuse(w, http.StatusNotImplemented, fmt.Sprintf("kazzle proxy: %s: protocol upgrades (WebSocket, HTTP/2) are not passed on to hosts that secrets are bound to; use HTTP/1.1", t))
+	if r.ProtoMajor != 1 {
+		refuse(w, http.StatusHTTPVersionNotSupported, fmt.Sprintf("kazzle proxy: %s: the proxy reads HTTP/1.1 only; use HTTP/1.1", t))
+		return
+	}
+	if r.Header.Get("Upgrade") != "" {
+		refuse(w, http.StatusNotImplemented, fmt.Sprintf("kazzle proxy: %s: protocol upgrades (WebSocket, h2c) are not passed on to hosts that secrets are bound to", t))
 		return
 	}
 	found := map[int]bool{}

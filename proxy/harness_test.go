@@ -110,6 +110,7 @@ func newUpstream(t testing.TB, ca *testCA, host string, tlsOn bool) *upstream {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"auth": r.Header.Get("Authorization"), "body": string(rec.Body), "query": r.URL.RawQuery, "len": len(body)})
 	}))
+	u.srv.Config.ErrorLog = discardLog // clients that go away mid-handshake are expected
 	if tlsOn {
 		u.srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.leaf(t, host)}}
 		u.srv.StartTLS()

@@ -99,8 +99,10 @@ const (
 	// responseTimeout is how long an upstream may take to begin its answer: model APIs
 	// may think for minutes before the first byte of a response that is not streamed.
 	responseTimeout = 10 * time.Minute
-	closeGrace      = 5 * time.Second // Close waits this long for requests under way
 )
+
+// closeGrace is how long Close waits for requests and tunnels under way.
+var closeGrace = 5 * time.Second
 
 // Proxy is a running proxy. Its methods are safe for concurrent use.
 type Proxy struct {
@@ -233,7 +235,10 @@ func (p *Proxy) compile() error {
 		js = append(js, redact.Replacement{Value: s.Placeholder, With: jsonString(s.Value)})
 		query = append(query, redact.Replacement{Value: s.Placeholder, With: url.QueryEscape(s.Value)})
 		path = append(path, redact.Replacement{Value: s.Placeholder, With: url.PathEscape(s.Value)})
-		back = append(back, redact.EncodedReplacements(s.Value, s.Placeholder)...)
+		if len(s.Value) >= redact.MinScrubLen {
+			// A shorter value turns up in answers by chance: replacing it would corrupt them.
+			back = append(back, redact.EncodedReplacements(s.Value, s.Placeholder)...)
+		}
 	}
 	for _, s := range p.secrets {
 		for _, t := range p.secrets {
@@ -470,6 +475,10 @@ func (p *Proxy) serveOuter(w http.ResponseWriter, r *http.Request) {
 	if !p.authorized(r) {
 		w.Header().Set("Proxy-Authenticate", `Basic realm="kazzle"`)
 		refuse(w, http.StatusProxyAuthRequired, "kazzle proxy: this proxy takes the credential in the proxy URL it was given")
+		return
+	}
+	if r.ProtoMajor != 1 {
+		refuse(w, http.StatusHTTPVersionNotSupported, "kazzle proxy: the proxy speaks HTTP/1.1 only")
 		return
 	}
 	if r.Method == http.MethodConnect {

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -485,5 +487,65 @@ func TestStartRefusesBadSecretsWithoutValues(t *testing.T) {
 			continue
 		}
 		noValue(t, name, err.Error())
+	}
+}
+
+func TestCurlUploadsTenMegabytes(t *testing.T) {
+	f := newFixture(t, Options{})
+	file := t.TempDir() + "/upload"
+	upload := bytes.Repeat([]byte{0, 1, 2, 3, 0xff}, 2<<20)
+	if err := os.WriteFile(file, upload, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// curl asks Expect: 100-continue before a body this large.
+	out, err := run(t, clientEnv(f.p), "curl", "-sS", "--fail-with-body", "-H", "Content-Type: application/octet-stream",
+		"-H", "Authorization: Bearer "+f.secretA.Placeholder, "--data-binary", "@"+file, f.api.url("/upload"))
+	if err != nil {
+		t.Fatalf("curl: %v: %s", err, out)
+	}
+	got := f.api.received()
+	if len(got) != 1 || sha256.Sum256(got[0].Body) != sha256.Sum256(upload) || got[0].Header.Get("Authorization") != "Bearer "+valueA {
+		t.Error("the upload did not arrive intact, with the value in its header")
+	}
+}
+
+func TestHTTP2PriorKnowledgeIsRefused(t *testing.T) {
+	f := newFixture(t, Options{})
+	preface := "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+	tc, err := f.tlsTo(t, fmt.Sprintf("api.test:%d", f.api.port), "api.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(tc, preface)
+	resp, err := http.ReadResponse(bufio.NewReader(tc), nil)
+	if err != nil || resp.StatusCode != http.StatusHTTPVersionNotSupported {
+		t.Errorf("HTTP/2 inside a tunnel: %v %v, want 505", resp, err)
+	}
+	if len(f.api.received()) != 0 {
+		t.Error("an HTTP/2 request was sent on")
+	}
+}
+
+func TestCloseEndsOpenTunnels(t *testing.T) {
+	defer func(g time.Duration) { closeGrace = g }(closeGrace)
+	closeGrace = 100 * time.Millisecond
+	f := newFixture(t, Options{})
+	plain := connectRaw(t, f.p, fmt.Sprintf("free.test:%d", f.free.port))
+	read, err := f.tlsTo(t, fmt.Sprintf("api.test:%d", f.api.port), "api.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := f.p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	for _, c := range []net.Conn{plain, read} {
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("a tunnel is still open after Close: %v", err)
+		}
 	}
 }
