@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"strings"
 	"sync"
 	"time"
 )
@@ -34,7 +35,49 @@ type authority struct {
 	leaves map[string]*tls.Certificate
 }
 
-func newAuthority() (*authority, error) {
+// constrain limits what tmpl, a CA, may sign for to names: host names, *.suffix for the
+// names under suffix, IP addresses, each with an optional scheme and port, which are
+// ignored (the form of a secret's hosts entries). A kind of name that names lacks is
+// shut out entirely, or a CA constrained to names only could still sign for any address.
+func constrain(tmpl *x509.Certificate, names []string) error {
+	for _, n := range names {
+		if _, rest, ok := strings.Cut(n, "://"); ok {
+			n = rest
+		}
+		host := n
+		if h, _, err := net.SplitHostPort(n); err == nil {
+			host = h
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if ip := net.ParseIP(host); ip != nil {
+			bits := 8 * len(ip)
+			if v4 := ip.To4(); v4 != nil {
+				ip, bits = v4, 32
+			}
+			tmpl.PermittedIPRanges = append(tmpl.PermittedIPRanges, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		if host == "" || strings.Contains(strings.TrimPrefix(host, "*."), "*") {
+			return fmt.Errorf("%q is not a host name", n)
+		}
+		// A leading dot takes in the names under a suffix, never the suffix itself.
+		tmpl.PermittedDNSDomains = append(tmpl.PermittedDNSDomains, strings.ToLower(strings.TrimPrefix(host, "*")))
+	}
+	if len(tmpl.PermittedDNSDomains) == 0 {
+		tmpl.PermittedDNSDomains = []string{"invalid"} // reserved: no name is under it
+	}
+	if len(tmpl.PermittedIPRanges) == 0 {
+		tmpl.ExcludedIPRanges = []*net.IPNet{
+			{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)},
+			{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)},
+		}
+	}
+	tmpl.PermittedDNSDomainsCritical = true
+	return nil
+}
+
+// newAuthority makes a CA, constrained to names unless names is empty.
+func newAuthority(names []string) (*authority, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("make the proxy's key: %w", err)
@@ -53,6 +96,11 @@ func newAuthority() (*authority, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLenZero:        true,
+	}
+	if len(names) > 0 {
+		if err := constrain(tmpl, names); err != nil {
+			return nil, fmt.Errorf("the proxy's names: %w", err)
+		}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {

@@ -74,6 +74,11 @@ type Options struct {
 	// Dir is a folder only this user may open, for the CA bundle; "" makes a temporary
 	// one, removed by Close.
 	Dir string
+	// Names, when set, are the only hosts the proxy's CA can sign for (its name
+	// constraints): the hosts entries of the secrets (host, host:port, *.suffix,
+	// http://host:port; scheme and port are ignored). A host a secret allows that Names
+	// lacks fails the process's TLS check, closed. nil: no constraints.
+	Names []string
 	// Strict never substitutes over plain http, whatever a secret allows.
 	Strict bool
 	// MaxBody is the largest textual request body the proxy substitutes in (default
@@ -165,7 +170,7 @@ func Start(ctx context.Context, o Options) (*Proxy, error) {
 		return nil, fmt.Errorf("make the proxy credential: %w", err)
 	}
 	p.user = "kazzle"
-	if p.ca, err = newAuthority(); err != nil {
+	if p.ca, err = newAuthority(o.Names); err != nil {
 		return nil, err
 	}
 	if err := p.writeBundle(o); err != nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -546,6 +547,41 @@ func TestCloseEndsOpenTunnels(t *testing.T) {
 		c.SetReadDeadline(time.Now().Add(2 * time.Second))
 		if _, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Errorf("a tunnel is still open after Close: %v", err)
+		}
+	}
+}
+
+func TestNamesConstrainTheCA(t *testing.T) {
+	f := newFixture(t, Options{Names: []string{"api.test:443", "*.other.test", "http://127.0.0.1:8080", "[::1]"}})
+	// OpenSSL (curl) and Python accept a certificate within the constraints.
+	if out, err := run(t, clientEnv(f.p), "curl", "-sS", "--fail-with-body", f.api.url("/")); err != nil {
+		t.Fatalf("curl: %v: %s", err, out)
+	}
+	if out, err := run(t, clientEnv(f.p), "python3", "-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1])", f.api.url("/")); err != nil {
+		t.Fatalf("python: %v: %s", err, out)
+	}
+	// A bound host that Names lacks fails the client's check: closed, nothing sent.
+	g := newFixture(t, Options{Names: []string{"elsewhere.test"}})
+	if out, err := run(t, clientEnv(g.p), "curl", "-sS", "-H", "Authorization: Bearer "+g.secretA.Placeholder, g.api.url("/")); err == nil {
+		t.Errorf("curl accepted a certificate outside the CA's names: %s", out)
+	}
+	if len(g.api.received()) != 0 {
+		t.Error("a request went to a host outside the CA's names")
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(f.p.ca.cert)
+	for host, ok := range map[string]bool{
+		"api.test": true, "x.other.test": true, "a.b.other.test": true, "127.0.0.1": true, "::1": true,
+		"other.test": false, "evil.test": false, "api.test.evil": false, "10.0.0.1": false,
+	} {
+		leaf, err := f.p.ca.leaf(host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, _ := x509.ParseCertificate(leaf.Certificate[0])
+		_, err = cert.Verify(x509.VerifyOptions{Roots: roots})
+		if (err == nil) != ok {
+			t.Errorf("a certificate for %s: verified %v, want %v", host, err == nil, ok)
 		}
 	}
 }
