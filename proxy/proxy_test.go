@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -583,5 +584,63 @@ func TestNamesConstrainTheCA(t *testing.T) {
 		if (err == nil) != ok {
 			t.Errorf("a certificate for %s: verified %v, want %v", host, err == nil, ok)
 		}
+	}
+}
+
+func TestPythonRequestsSubstitutes(t *testing.T) {
+	if _, err := run(t, nil, "python3", "-c", "import requests"); err != nil {
+		t.Skip("python3 has no requests module")
+	}
+	f := newFixture(t, Options{})
+	ph := f.secretA.Placeholder
+	out, err := run(t, clientEnv(f.p), "python3", "-c", `
+import sys, requests
+r = requests.post(sys.argv[1], json={"key": sys.argv[2]}, headers={"Authorization": "Bearer " + sys.argv[2]})
+r.raise_for_status()
+print(r.text)
+`, f.api.url("/v1"), ph)
+	if err != nil {
+		t.Fatalf("python: %v: %s", err, out)
+	}
+	got := f.api.received()
+	if len(got) != 1 || got[0].Header.Get("Authorization") != "Bearer "+valueA || string(got[0].Body) != `{"key": "`+valueA+`"}` {
+		t.Fatalf("api.test did not receive the value in header and body")
+	}
+	noValue(t, "python's output", out)
+}
+
+func TestValuesAreEscapedForWhereTheyGo(t *testing.T) {
+	const odd = `pa"ss\word+/=&?# é`
+	ca := newTestCA(t)
+	api := newUpstream(t, ca, "api.test", true)
+	s := testSecret(t, "ODD", odd, "api.test")
+	p := startProxy(t, ca, Options{Secrets: []Secret{s}})
+	c := goClient(t, p)
+	send := func(path, ct, body string) received {
+		t.Helper()
+		req, _ := http.NewRequest("POST", api.url(path), strings.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := api.received()
+		return got[len(got)-1]
+	}
+	r := send("/p/"+s.Placeholder+"?k="+s.Placeholder, "application/json", `{"k":"`+s.Placeholder+`"}`)
+	var js struct{ K string }
+	if err := json.Unmarshal(r.Body, &js); err != nil || js.K != odd {
+		t.Error("the value in a JSON body is not the JSON string of the value")
+	}
+	if q, err := url.ParseQuery(r.RawQuery); err != nil || q.Get("k") != odd {
+		t.Error("the value in the query is not query-escaped")
+	}
+	if r.Path != "/p/"+odd {
+		t.Error("the value in the path is not path-escaped")
+	}
+	r = send("/", "application/x-www-form-urlencoded", "a=1&k="+s.Placeholder)
+	if q, err := url.ParseQuery(string(r.Body)); err != nil || q.Get("k") != odd {
+		t.Error("the value in a form body is not form-escaped")
 	}
 }
