@@ -3,16 +3,28 @@
 // that puts the values in place of the placeholders only in requests to the hosts each
 // secret is bound to, so the process never holds a value.
 //
+// The proxy URL carries a credential made for the call; a request without it gets 407,
+// so other local processes cannot use the proxy.
+//
 // For a host some secret is bound to, the proxy terminates TLS with a certificate its own
 // CA signs (the CA is made for the call, its key never leaves memory, and the bundle the
-// process trusts holds only public certificates), reads each request with net/http,
-// replaces placeholders in header values (Authorization: Basic decoded), the URL and
-// textual bodies, and sends it on over TLS verified as any client would. Values in the
-// response are put back as placeholders, in every encoding redact knows. A placeholder
-// headed to a host its secret is not bound to is never replaced: the request is answered
-// 403 and not sent. Connections to hosts no secret is bound to are tunnelled byte for
-// byte, so pinned and mutual-TLS clients keep working; a placeholder sent there reaches
-// the host as it is, which fails closed.
+// process trusts holds only public certificates). The CONNECT host, the TLS server name
+// and the Host header must agree (else 421, or a failed handshake), and only HTTP/1.1 is
+// spoken: HTTP/2 gets 505 and protocol upgrades (WebSocket) 501. Each request is read
+// with net/http and written anew: placeholders are replaced in header values
+// (Authorization: Basic decoded), the path, the query, and textual bodies (JSON, forms,
+// text/*, XML) up to Options.MaxBody, each value escaped as its place needs; larger or
+// non-textual bodies stream untouched. The value goes only over TLS verified against
+// Options.RootCAs. Values in the answer are put back as placeholders, in every encoding
+// redact knows, headers and body, streamed without a size limit. A placeholder headed to
+// a host its secret is not bound to is never replaced: the request is answered 403,
+// naming the secret and the host, recorded in Refused, and not sent.
+//
+// Connections to hosts no secret is bound to are tunnelled byte for byte, so pinned and
+// mutual-TLS clients keep working; a placeholder sent there reaches the host as it is,
+// which fails closed. Plain http requests are forwarded; a placeholder in one is
+// replaced only where its secret allows http (loopback, a given port) and never under
+// Options.Strict, else 403. The proxy logs nothing, and its errors hold no value.
 package proxy
 
 import (
