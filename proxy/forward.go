@@ -251,12 +251,17 @@ func (p *Proxy) answer(w http.ResponseWriter, r *http.Request, resp *http.Respon
 		n, err := body.Read(buf)
 		if n > 0 {
 			if _, werr := red.Write(buf[:n]); werr != nil {
-				return
+				return // the process went away
 			}
 			fw.rc.Flush()
 		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
 		if err != nil {
-			break // an upstream that breaks off leaves the answer cut short, as it was
+			// Break the process's connection too, so that it sees an answer cut short
+			// rather than a whole one, and without the bytes held back for a value.
+			panic(http.ErrAbortHandler)
 		}
 	}
 	red.Close()

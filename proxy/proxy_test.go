@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"net/url"
 	"os"
@@ -642,5 +643,32 @@ func TestValuesAreEscapedForWhereTheyGo(t *testing.T) {
 	r = send("/", "application/x-www-form-urlencoded", "a=1&k="+s.Placeholder)
 	if q, err := url.ParseQuery(string(r.Body)); err != nil || q.Get("k") != odd {
 		t.Error("the value in a form body is not form-escaped")
+	}
+}
+
+func TestAnAnswerCutShortIsCutShortForTheProcess(t *testing.T) {
+	ca := newTestCA(t)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, brw, _ := http.NewResponseController(w).Hijack()
+		brw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial " + valueA[:12])
+		brw.Flush()
+		c.Close()
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.leaf(t, "cut.test")}}
+	srv.StartTLS()
+	defer srv.Close()
+	p := startProxy(t, ca, Options{Secrets: []Secret{testSecret(t, "A", valueA, "cut.test")}})
+	resp, err := goClient(t, p).Get(fmt.Sprintf("https://cut.test:%d/", srv.Listener.Addr().(*net.TCPAddr).Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil {
+		t.Errorf("an answer cut short came whole: %q", b)
+	}
+	noValue(t, "the answer", string(b))
+	if strings.Contains(string(b), valueA[:12]) {
+		t.Error("the bytes held back for a value were passed on")
 	}
 }
