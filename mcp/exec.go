@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -325,6 +326,7 @@ func (t *tools) httpRequest(ctx context.Context, _ *sdk.CallToolRequest, in http
 	if err := c.refuseHost(req.URL); err != nil {
 		return nil, httpRequestOutput{}, err
 	}
+	normalizeHost(req.URL)
 	for i, k := range headerKeys {
 		req.Header.Set(k, texts[2+i])
 	}
@@ -357,9 +359,30 @@ func sameOriginRedirects(hc *http.Client) *http.Client {
 		if len(via) > maxRedirects || origin(req.URL) != origin(via[0].URL) {
 			return http.ErrUseLastResponse
 		}
+		// The host as the first request spelled it, which the bindings were checked
+		// against (see normalizeHost).
+		req.URL.Host = via[0].URL.Host
 		return nil
 	}
 	return &c
+}
+
+// normalizeHost writes u's host in the form the bindings were checked against
+// (secret.NormalHost), so that the request goes exactly there: an HTTP proxy from the
+// environment passes localhost but not LOCALHOST or localhost., and would carry a
+// value bound to a loopback port in plain text to another machine.
+func normalizeHost(u *url.URL) {
+	name, ok := secret.NormalHost(u.Hostname())
+	if !ok {
+		return
+	}
+	if port := u.Port(); port != "" {
+		u.Host = net.JoinHostPort(name, port)
+	} else if strings.Contains(name, ":") {
+		u.Host = "[" + name + "]"
+	} else {
+		u.Host = name
+	}
 }
 
 // origin is u's scheme, host and port, the port made explicit.

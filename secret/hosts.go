@@ -332,14 +332,11 @@ func (h Hosts) Allows(scheme, host string, port int) bool {
 	default:
 		return false
 	}
-	if port < 1 || port > 65535 || host == "" || len(host) > maxHostEntry {
+	if port < 1 || port > 65535 {
 		return false
 	}
-	if strings.ContainsAny(host, "*/?#@\\%") {
-		return false
-	}
-	name, _, err := normalHost(host)
-	if err != nil {
+	name, ok := NormalHost(host)
+	if !ok {
 		return false
 	}
 	for _, e := range h.entries() {
@@ -355,6 +352,20 @@ func (h Hosts) Allows(scheme, host string, port int) bool {
 		}
 	}
 	return false
+}
+
+// NormalHost is host (as Allows takes it) in the form Allows compares: lower-case
+// ASCII without a trailing dot, or an IP address in netip's form, IPv6 without
+// brackets. ok is false for a host Allows matches to nothing. A request made to this
+// form goes where the check looked: other spellings of a name, which resolve to the
+// same host, are not all treated alike by the rest of a client (an HTTP proxy rule
+// passes localhost by its exact spelling).
+func NormalHost(host string) (name string, ok bool) {
+	if host == "" || len(host) > maxHostEntry || strings.ContainsAny(host, "*/?#@\\%") {
+		return "", false
+	}
+	name, _, err := normalHost(host)
+	return name, err == nil
 }
 
 // Within reports whether every request h allows, wider allows too: whether changing a
