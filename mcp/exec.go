@@ -319,7 +319,7 @@ func (t *tools) httpRequest(ctx context.Context, _ *sdk.CallToolRequest, in http
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, texts[0], strings.NewReader(texts[1]))
 	if err != nil {
-		return nil, httpRequestOutput{}, c.fail("%v", err)
+		return nil, httpRequestOutput{}, c.fail("%s %s: %v", method, in.URL, withoutURL(err))
 	}
 	// A bound value goes only to its hosts; a redirect is followed to the same origin
 	// only, so this one check covers every request the call makes.
@@ -332,7 +332,7 @@ func (t *tools) httpRequest(ctx context.Context, _ *sdk.CallToolRequest, in http
 	}
 	resp, err := t.o.HTTPClient.Do(req)
 	if err != nil {
-		return nil, httpRequestOutput{}, c.fail("%v", err)
+		return nil, httpRequestOutput{}, c.fail("%s %s: %v", method, in.URL, withoutURL(err))
 	}
 	defer resp.Body.Close()
 	body := c.capture(t.o.MaxOutput)
@@ -345,6 +345,18 @@ func (t *tools) httpRequest(ctx context.Context, _ *sdk.CallToolRequest, in http
 		out.Headers[c.redact(k)] = c.redact(strings.Join(vs, ", "))
 	}
 	return nil, out, nil
+}
+
+// withoutURL is err without the URL a *url.Error names: Go writes it quoted (\x01 for a
+// control byte) or re-encoded as a path (%20 for a space, a / left as it is), spellings
+// of the substituted values that scrubbing does not know. The caller names the URL as
+// the assistant wrote it, with its references.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // maxRedirects is how many same-origin redirects a request follows, as browsers cap them.
