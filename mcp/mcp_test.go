@@ -1,6 +1,8 @@
 package mcp
 
 import (
+	"encoding/hex"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -53,5 +55,37 @@ func TestOnlyMaskedPreviewsAreShown(t *testing.T) {
 	s.Masked, s.Fields = false, map[string]string{"password": value}
 	if si := info(s); len(si.Preview) != 0 {
 		t.Fatalf("an unmasked secret's fields were shown: %+v", si.Preview)
+	}
+}
+
+// TestADumpCutByTheCaptureLimitIsStillRedacted: output that shrinks when scrubbed (the
+// value over and over) brings the end of what kazzle captures within the returned
+// limit; a hex dump of the value cut there must not show its middle lines.
+func TestADumpCutByTheCaptureLimitIsStillRedacted(t *testing.T) {
+	ref := "${secret.00000000-0000-4000-8000-000000000001.value}"
+	// Long enough that the scrubbed filler is a third of what it was.
+	long := value
+	for i := 0; len(long) < 400; i++ {
+		long += fmt.Sprintf("_%x", i*7919)
+	}
+	dump := hex.EncodeToString([]byte(long))
+	var lines []string
+	for i := 0; i < len(dump); i += 60 {
+		lines = append(lines, dump[i:min(i+60, len(dump))])
+	}
+	xxd := strings.Join(lines, "\n") + "\n"
+	c := &call{replacer: redact.NewReplacer(redact.ScrubReplacements(long, ref))}
+	const limit = 256 << 10
+	out := c.capture(limit)
+	filler := strings.Repeat(long+"\n", (limit+captureSlack-80)/(len(long)+1))
+	out.Write([]byte(filler))
+	out.Write([]byte(strings.Repeat("x", limit+captureSlack-80-len(filler))))
+	out.Write([]byte(xxd)) // cut 80 bytes in
+	text, truncated := out.result()
+	if !truncated {
+		t.Fatal("not truncated")
+	}
+	if strings.Contains(text, lines[1][:16]) {
+		t.Fatalf("the dump's second line is shown: %q", text[max(len(text)-200, 0):])
 	}
 }

@@ -153,7 +153,7 @@ const (
 // learn it: nothing when it is shorter than MinScrubLen characters; else the
 // EncodedReplacements, and, for a value and for each of its forms of MinEndRunValueLen
 // bytes or more, any run of EndRunLen or more bytes that starts at its first byte or
-// ends at its last.
+// ends at its last (wrapped too, for a base64 or hex form).
 func ScrubReplacements(value, with string) []Replacement {
 	if utf8.RuneCountInString(value) < MinScrubLen {
 		return nil
@@ -164,8 +164,8 @@ func ScrubReplacements(value, with string) []Replacement {
 			continue
 		}
 		reps = append(reps,
-			Replacement{Value: r.Value[:EndRunLen], With: with, Of: r.Value},
-			Replacement{Value: r.Value[len(r.Value)-EndRunLen:], With: with, Of: r.Value, Suffix: true})
+			Replacement{Value: r.Value[:EndRunLen], With: with, Of: r.Value, Wrapped: r.Wrapped},
+			Replacement{Value: r.Value[len(r.Value)-EndRunLen:], With: with, Of: r.Value, Suffix: true, Wrapped: r.Wrapped})
 	}
 	return reps
 }

@@ -18,8 +18,8 @@ type Replacement struct {
 	Value string
 	With  string
 	// Wrapped also finds Value with line breaks, spaces or tabs inside it, as base64 and
-	// hex dumps wrap and space their output. Only Replace does: a Redactor matches Value
-	// as it is.
+	// hex dumps wrap and space their output, and extends a match over Of likewise. Only
+	// Replace does: a Redactor matches Value as it is.
 	Wrapped bool
 	// Of, when set, is a whole value that Value begins (or ends, with Suffix): a match
 	// extends over as much more of Of as the text holds after (before) it.
@@ -80,9 +80,12 @@ type Replacer struct {
 	with   [][]byte // by pattern index
 	of     []string
 	suffix []bool
-	// wrapped finds the Wrapped values; wrappedWith is its with.
-	wrapped     *Matcher
-	wrappedWith [][]byte
+	// wrapped finds the Wrapped values; wrappedWith, wrappedOf and wrappedSuffix are
+	// its with, of and suffix.
+	wrapped       *Matcher
+	wrappedWith   [][]byte
+	wrappedOf     []string
+	wrappedSuffix []bool
 }
 
 // NewReplacer returns the Replacer of reps. Where one value is given twice, the first
@@ -96,6 +99,8 @@ func NewReplacer(reps []Replacement) *Replacer {
 		if rep.Wrapped {
 			wrapped = append(wrapped, rep.Value)
 			r.wrappedWith = append(r.wrappedWith, r.with[i])
+			r.wrappedOf = append(r.wrappedOf, rep.Of)
+			r.wrappedSuffix = append(r.wrappedSuffix, rep.Suffix)
 		}
 	}
 	r.m = NewMatcher(values)

@@ -130,3 +130,27 @@ func TestWrappingLeavesOtherTextAlone(t *testing.T) {
 		t.Errorf("unrelated text changed: %q", got)
 	}
 }
+
+// TestAWrappedDumpCutAtOneEndIsScrubbed: a base64 or hex dump of a value that lacks its
+// first or last bytes (the output limit cut it, or the command dropped them) leaves at
+// most its other end, as the value itself does: not the lines in between.
+func TestAWrappedDumpCutAtOneEndIsScrubbed(t *testing.T) {
+	value := "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"
+	for name, full := range map[string]string{
+		"xxd -p":      wrap(hex.EncodeToString([]byte(value)), 60, "\n"),
+		"od -An -tx1": odStyle([]byte(value)),
+		"base64":      wrap(base64.StdEncoding.EncodeToString([]byte(value)), 76, "\r\n"),
+	} {
+		flat := strings.NewReplacer("\n", "", "\r", "", " ", "").Replace(full)
+		// The middle of the encoded value, which a cut at either end leaves whole.
+		middle := flat[len(flat)/2-8 : len(flat)/2+8]
+		for _, cut := range []int{len(full) / 3, len(full) / 2, 2 * len(full) / 3} {
+			for end, text := range map[string]string{"head": full[:cut], "tail": full[len(full)-cut:]} {
+				got := scrub(value, "dump:\n"+text)
+				if strings.Contains(strings.NewReplacer("\n", "", "\r", "", " ", "").Replace(got), middle) || !strings.HasPrefix(got, "dump:\n") {
+					t.Errorf("%s, its %s of %d bytes: %q", name, end, cut, got)
+				}
+			}
+		}
+	}
+}

@@ -34,7 +34,7 @@ func (r *Replacer) unwrapped(b []byte) []byte {
 	}
 	var out []byte
 	replaced := false
-	start := 0 // in b
+	start, startJ := 0, 0 // the first byte not replaced, in b and in joined
 	for j := 0; j < len(joined); {
 		if j = r.wrapped.candidate(joined, j); j >= len(joined) {
 			break
@@ -44,11 +44,25 @@ func (r *Replacer) unwrapped(b []byte) []byte {
 			j++
 			continue
 		}
-		out = append(out, b[start:at[j]]...)
+		// A run at one end of a dump extends over as much more of it as the text holds,
+		// so that a dump cut at one end keeps at most its other end, lines and all.
+		from, to := j, j+n
+		if of := r.wrappedOf[id]; of != "" {
+			if r.wrappedSuffix[id] {
+				for k := len(of) - n; k > 0 && from > startJ && joined[from-1] == of[k-1]; k-- {
+					from--
+				}
+			} else {
+				for k := n; k < len(of) && to < len(joined) && joined[to] == of[k]; k++ {
+					to++
+				}
+			}
+		}
+		out = append(out, b[start:at[from]]...)
 		out = append(out, r.wrappedWith[id]...)
 		replaced = true
-		start = at[j+n-1] + 1
-		j += n
+		start, startJ = at[to-1]+1, to
+		j = to
 	}
 	if !replaced {
 		return b
