@@ -99,13 +99,15 @@ func (c *call) bind(u api.UsedValue) {
 }
 
 // refuseHost returns an error naming the first value the call substituted that may not
-// be sent to u, or nil when every bound value may.
-func (c *call) refuseHost(u *url.URL) error {
+// be sent to u, or nil when every bound value may. The error names the host as the
+// assistant wrote it (written, references and all): u's host is decoded, a spelling of
+// a value in it that scrubbing does not know.
+func (c *call) refuseHost(u *url.URL, written string) error {
 	port, _ := strconv.Atoi(u.Port())
 	for _, ref := range slices.Sorted(maps.Keys(c.bindings)) {
 		for _, h := range c.bindings[ref] {
 			if len(h) == 0 || !h.Allows(u.Scheme, u.Hostname(), port) {
-				return c.fail("%s is bound to %s and may not be sent to %s; nothing was sent", ref, strings.Join(c.allowed(ref), ", "), u.Host)
+				return c.fail("%s is bound to %s and may not be sent to %s; nothing was sent", ref, strings.Join(c.allowed(ref), ", "), hostAsWritten(written))
 			}
 		}
 	}
@@ -313,7 +315,7 @@ func (t *tools) httpRequest(ctx context.Context, _ *sdk.CallToolRequest, in http
 		return nil, httpRequestOutput{}, err
 	}
 	if !strings.HasPrefix(texts[0], "http://") && !strings.HasPrefix(texts[0], "https://") {
-		return nil, httpRequestOutput{}, c.fail("url %s: only http and https URLs", texts[0])
+		return nil, httpRequestOutput{}, c.fail("url %s: only http and https URLs", in.URL)
 	}
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
@@ -323,7 +325,7 @@ func (t *tools) httpRequest(ctx context.Context, _ *sdk.CallToolRequest, in http
 	}
 	// A bound value goes only to its hosts; a redirect is followed to the same origin
 	// only, so this one check covers every request the call makes.
-	if err := c.refuseHost(req.URL); err != nil {
+	if err := c.refuseHost(req.URL, in.URL); err != nil {
 		return nil, httpRequestOutput{}, err
 	}
 	normalizeHost(req.URL)
@@ -345,6 +347,19 @@ func (t *tools) httpRequest(ctx context.Context, _ *sdk.CallToolRequest, in http
 		out.Headers[c.redact(k)] = c.redact(strings.Join(vs, ", "))
 	}
 	return nil, out, nil
+}
+
+// hostAsWritten is the host and port of a URL as the assistant wrote it: between the
+// scheme and the path, without user information.
+func hostAsWritten(rawURL string) string {
+	_, rest, _ := strings.Cut(rawURL, "://")
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	return rest
 }
 
 // withoutURL is err without the URL a *url.Error names: Go writes it quoted (\x01 for a

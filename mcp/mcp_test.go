@@ -89,3 +89,16 @@ func TestADumpCutByTheCaptureLimitIsStillRedacted(t *testing.T) {
 		t.Fatalf("the dump's second line is shown: %q", text[max(len(text)-200, 0):])
 	}
 }
+
+func TestHostAsWritten(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://api.stripe.com/v1?x=1":                   "api.stripe.com",
+		"https://user:${secret.a.value}@evil.test:8443/p": "evil.test:8443",
+		"http://${secret.a.value}.evil.test#frag":         "${secret.a.value}.evil.test",
+		"https://[::1]:9/":                                "[::1]:9",
+	} {
+		if got := hostAsWritten(in); got != want {
+			t.Errorf("hostAsWritten(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
