@@ -3,6 +3,7 @@ package mcp
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -20,6 +22,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/proxy"
 	"github.com/kazzle/kazzle/redact"
 	"github.com/kazzle/kazzle/resolver"
 	"github.com/kazzle/kazzle/secret"
@@ -35,18 +38,34 @@ const (
 // Replacer, which holds their values among all it scrubs results of.
 type call struct {
 	replacer *redact.Replacer
-	exposed  []string // the references whose values the call substituted, in order
+	exposed  []string // the references whose values the call gave away, in order
 	// bindings are, by reference, the hosts lists a value must be allowed by, each one;
 	// unbound lists the references with none.
 	bindings map[string][]secret.Hosts
 	unbound  []string
+	// proxied are the values bound to hosts that the call wrote as placeholders, and
+	// shown puts their references back in place of the placeholders in results.
+	proxied []proxied
+	shown   *redact.Replacer
+}
+
+// proxied is a value bound to hosts that a command holds only as a placeholder, which
+// the call's proxy replaces in requests to hosts every one of its hosts lists allows.
+type proxied struct {
+	ref, value, placeholder string
+	hosts                   []secret.Hosts
 }
 
 // substitute replaces the references in texts, through the server's templates call:
 // one audited read naming every secret used. A reference the key may not read, or to
 // an unknown secret or field, is an error that carries no value. The values it used
 // join what the session scrubs from every result.
-func (t *tools) substitute(ctx context.Context, texts []string) ([]string, *call, error) {
+//
+// With placeholders, a reference whose value is bound to hosts is written as a fresh
+// placeholder instead (the call's proxied), and only unbound values are written, and
+// exposed. Each reference is asked for alone, so that in a text that mixes them each is
+// written its own way.
+func (t *tools) substitute(ctx context.Context, texts []string, placeholders bool) ([]string, *call, error) {
 	c := &call{}
 	out, err := resolver.Substitute(texts, func(refs []string) ([]string, error) {
 		resp, err := t.o.Client.Templates(ctx, refs)
@@ -54,10 +73,18 @@ func (t *tools) substitute(ctx context.Context, texts []string) ([]string, *call
 			return nil, err
 		}
 		for _, u := range resp.Used {
-			c.exposed = append(c.exposed, u.Ref)
 			c.bind(u)
 		}
-		return resp.Values, t.scrub.use(resp.Used)
+		if err := t.scrub.use(resp.Used); err != nil {
+			return nil, err
+		}
+		if !placeholders {
+			for _, u := range resp.Used {
+				c.exposed = append(c.exposed, u.Ref)
+			}
+			return resp.Values, nil
+		}
+		return c.placehold(refs, resp)
 	})
 	var te *resolver.TemplateError
 	var ae *api.Error
@@ -77,6 +104,53 @@ func (t *tools) substitute(ctx context.Context, texts []string) ([]string, *call
 			strings.Join(c.unbound, ", "))
 	}
 	return out, c, nil
+}
+
+// placehold returns the values of refs with each bound one replaced by a placeholder.
+// A value's binding takes in those of the references inside it, so a bound value never
+// reaches a text through an unbound reference. The unbound values the texts hold are
+// exposed: every unbound reference followed, when some reference of the texts is
+// unbound (a nested one may have been reached through a bound one only, and is counted
+// anyway).
+func (c *call) placehold(refs []string, resp api.TemplatesResponse) ([]string, error) {
+	if len(resp.Values) != len(refs) {
+		return resp.Values, nil // Substitute reports it
+	}
+	used := map[string]bool{}
+	for _, u := range resp.Used {
+		used[u.Ref] = true
+	}
+	vals := slices.Clone(resp.Values)
+	exposing := false
+	for i, ref := range refs {
+		if !used[ref] {
+			// Its binding is unknown: never give the value.
+			return nil, fmt.Errorf("the server did not say which hosts %s is bound to", ref)
+		}
+		lists, bound := c.bindings[ref]
+		if !bound {
+			exposing = true
+			continue
+		}
+		if vals[i] == "" {
+			continue // nothing to keep from the command
+		}
+		ph, err := proxy.Placeholder(vals[i])
+		if err != nil {
+			return nil, fmt.Errorf("make a placeholder for %s: %w", ref, err)
+		}
+		c.proxied = append(c.proxied, proxied{ref: ref, value: vals[i], placeholder: ph, hosts: lists})
+		vals[i] = ph
+	}
+	if exposing {
+		c.exposed = append(c.exposed, c.unbound...)
+	}
+	reps := make([]redact.Replacement, len(c.proxied))
+	for i, p := range c.proxied {
+		reps[i] = redact.Replacement{Value: p.placeholder, With: p.ref}
+	}
+	c.shown = redact.NewReplacer(reps)
+	return vals, nil
 }
 
 // bind records the binding of a value the call substitutes. A hosts list that does not
@@ -126,7 +200,14 @@ func (c *call) allowed(ref string) []string {
 	return out
 }
 
-func (c *call) redact(s string) string { return c.replacer.Replace(s) }
+// redact shows the call's placeholders and every value the session scrubs as their
+// references.
+func (c *call) redact(s string) string {
+	if c.shown != nil {
+		s = c.shown.Replace(s)
+	}
+	return c.replacer.Replace(s)
+}
 
 // fail is the error a tool returns: redacted, since the text of an error from a command
 // or a connection may hold a substituted value.
@@ -146,10 +227,10 @@ type capture struct {
 	raw      bytes.Buffer
 	limit    int
 	overflow bool
-	r        *redact.Replacer
+	redact   func(string) string
 }
 
-func (c *call) capture(limit int) *capture { return &capture{limit: limit, r: c.replacer} }
+func (c *call) capture(limit int) *capture { return &capture{limit: limit, redact: c.redact} }
 
 func (cp *capture) Write(p []byte) (int, error) {
 	if room := cp.limit + captureSlack - cp.raw.Len(); room < len(p) {
@@ -162,7 +243,7 @@ func (cp *capture) Write(p []byte) (int, error) {
 
 // result is the output scrubbed and cut to the limit, and whether it was cut.
 func (cp *capture) result() (text string, truncated bool) {
-	text = cp.r.Replace(cp.raw.String())
+	text = cp.redact(cp.raw.String())
 	if len(text) > cp.limit {
 		return text[:cp.limit], true
 	}
@@ -189,12 +270,20 @@ type runCommandInput struct {
 }
 
 type runCommandOutput struct {
-	ExitCode  int      `json:"exit_code" jsonschema:"the exit status; -1 when the command was killed"`
-	Stdout    string   `json:"stdout"`
-	Stderr    string   `json:"stderr"`
-	TimedOut  bool     `json:"timed_out,omitempty"`
-	Truncated bool     `json:"truncated,omitempty" jsonschema:"stdout or stderr was longer than kazzle returns"`
-	Exposed   []string `json:"exposed,omitempty" jsonschema:"the references whose values the command was given: it could keep or send them anywhere"`
+	ExitCode      int       `json:"exit_code" jsonschema:"the exit status; -1 when the command was killed"`
+	Stdout        string    `json:"stdout"`
+	Stderr        string    `json:"stderr"`
+	TimedOut      bool      `json:"timed_out,omitempty"`
+	Truncated     bool      `json:"truncated,omitempty" jsonschema:"stdout or stderr was longer than kazzle returns"`
+	Exposed       []string  `json:"exposed,omitempty" jsonschema:"the references of unbound secrets whose values the command was given: it could keep or send them anywhere"`
+	Placeholdered []string  `json:"placeholdered,omitempty" jsonschema:"the references of secrets bound to hosts: the command got a placeholder, which kazzle's proxy replaced by the value only in HTTPS requests to those hosts"`
+	Refused       []refusal `json:"refused,omitempty" jsonschema:"requests the proxy answered 403 and did not send: they carried a secret's placeholder to a host the secret is not bound to"`
+}
+
+// refusal is a request the proxy refused: the secret it carried and where it was going.
+type refusal struct {
+	Secret string `json:"secret" jsonschema:"the secret's reference"`
+	Host   string `json:"host" jsonschema:"scheme://host:port the request was sent to"`
 }
 
 // inherited are the variables of kazzle mcp's own environment a command gets: what
@@ -238,7 +327,7 @@ func (t *tools) runCommand(ctx context.Context, _ *sdk.CallToolRequest, in runCo
 		}
 	}
 	texts := append(append([]string{in.Cwd, in.Stdin}, argv...), valuesOf(in.Env, envKeys)...)
-	texts, c, err := t.substitute(ctx, texts)
+	texts, c, err := t.substitute(ctx, texts, true)
 	if err != nil {
 		return nil, runCommandOutput{}, err
 	}
@@ -249,6 +338,17 @@ func (t *tools) runCommand(ctx context.Context, _ *sdk.CallToolRequest, in runCo
 	}
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
+	// Every command runs with the call's proxy, whose variables win over the call's env:
+	// they are kazzle's, never a secret's.
+	p, err := t.startProxy(ctx, c)
+	if err != nil {
+		return nil, runCommandOutput{}, c.fail("start the proxy: %v", err)
+	}
+	defer p.Close()
+	for _, kv := range p.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env, cmd.Stdin = cwd, t.commandEnv(env), strings.NewReader(stdin)
 	// Its own process group, so the time limit kills what it started too.
@@ -258,7 +358,15 @@ func (t *tools) runCommand(ctx context.Context, _ *sdk.CallToolRequest, in runCo
 	stdout, stderr := c.capture(t.o.MaxOutput), c.capture(t.o.MaxOutput)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err = cmd.Run()
+	// The proxy ends with the command; what it refused is known once it has.
+	p.Close()
 	out := runCommandOutput{ExitCode: cmd.ProcessState.ExitCode(), TimedOut: errors.Is(ctx.Err(), context.DeadlineExceeded), Exposed: c.exposed}
+	for _, pr := range c.proxied {
+		out.Placeholdered = append(out.Placeholdered, pr.ref)
+	}
+	for _, r := range p.Refused() {
+		out.Refused = append(out.Refused, refusal{Secret: r.Ref, Host: r.Scheme + "://" + r.Host})
+	}
 	var cutOut, cutErr bool
 	out.Stdout, cutOut = stdout.result()
 	out.Stderr, cutErr = stderr.result()
@@ -269,6 +377,61 @@ func (t *tools) runCommand(ctx context.Context, _ *sdk.CallToolRequest, in runCo
 		return nil, runCommandOutput{}, c.fail("run %s: %v", argv[0], err)
 	}
 	return nil, out, nil
+}
+
+// startProxy starts the call's proxy: it holds the values the command got placeholders
+// for, verifies hosts against the roots kazzle mcp trusts (its SSL_CERT_FILE, else the
+// system's), and gives the command those roots and its own CA, which may sign only for
+// the hosts the values are bound to. Its CA bundle is in a folder of its own, removed
+// when it closes.
+func (t *tools) startProxy(ctx context.Context, c *call) (*proxy.Proxy, error) {
+	o := proxy.Options{Strict: t.o.Strict}
+	if f := lookupEnv(t.o.Environ, "SSL_CERT_FILE"); f != "" {
+		roots, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read SSL_CERT_FILE: %w", err)
+		}
+		o.RootCAs = x509.NewCertPool()
+		if !o.RootCAs.AppendCertsFromPEM(roots) {
+			return nil, fmt.Errorf("SSL_CERT_FILE %s holds no certificate", f)
+		}
+		o.ExtraRootsPEM = roots
+	}
+	names := map[string]bool{}
+	for _, pr := range c.proxied {
+		o.Secrets = append(o.Secrets, proxy.Secret{Ref: pr.ref, Value: pr.value, Placeholder: pr.placeholder, Allows: allowedByAll(pr.hosts)})
+		for _, h := range pr.hosts {
+			for _, e := range h {
+				names[e] = true
+			}
+		}
+	}
+	o.Names = slices.Sorted(maps.Keys(names))
+	return proxy.Start(ctx, o)
+}
+
+// allowedByAll reports whether every hosts list allows a destination; an empty list
+// allows nothing.
+func allowedByAll(lists []secret.Hosts) func(scheme, host string, port int) bool {
+	return func(scheme, host string, port int) bool {
+		for _, h := range lists {
+			if len(h) == 0 || !h.Allows(scheme, host, port) {
+				return false
+			}
+		}
+		return len(lists) > 0
+	}
+}
+
+// lookupEnv is the value of name in env, the last one set.
+func lookupEnv(env []string, name string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
+			v = val
+		}
+	}
+	return v
 }
 
 func valuesOf(m map[string]string, keys []string) []string {
@@ -310,7 +473,7 @@ func (t *tools) httpRequest(ctx context.Context, _ *sdk.CallToolRequest, in http
 		return nil, httpRequestOutput{}, err
 	}
 	headerKeys := slices.Sorted(maps.Keys(in.Headers))
-	texts, c, err := t.substitute(ctx, append([]string{in.URL, in.Body}, valuesOf(in.Headers, headerKeys)...))
+	texts, c, err := t.substitute(ctx, append([]string{in.URL, in.Body}, valuesOf(in.Headers, headerKeys)...), false)
 	if err != nil {
 		return nil, httpRequestOutput{}, err
 	}

@@ -4,6 +4,9 @@
 // run_command and http_request substitute references at execution (the server does it,
 // with the API key's permissions, and audits it) and pass every result through a
 // redactor for every value the call used, in the encodings a result is likely to carry.
+// A command never holds a value bound to hosts: it gets a placeholder, and runs with a
+// proxy (package proxy) made for the call that puts the value in place of the
+// placeholder only in requests to those hosts.
 package mcp
 
 import (
@@ -81,8 +84,11 @@ func New(o Options) *sdk.Server {
 	sdk.AddTool(s, &sdk.Tool{
 		Name: "run_command",
 		Description: "Run a command and return its exit code, stdout and stderr. Give argv (no shell) or command (a /bin/sh line). " +
-			"${secret.<id>.<field>} anywhere in argv, command, cwd, env values or stdin is replaced by the secret's value; " +
-			"any secret value in the output comes back as its reference. The command gets PATH, HOME and the locale, not kazzle's environment.",
+			"${secret.<id>.<field>} anywhere in argv, command, cwd, env values or stdin is replaced by the secret's value, or, for a secret " +
+			"bound to hosts, by a placeholder: the command runs with HTTPS_PROXY set to a proxy of kazzle's that puts the value in place " +
+			"of the placeholder only in HTTPS requests to those hosts (curl, Python and Go use it as they are; Node needs 22.21 or later, " +
+			"which NODE_USE_ENV_PROXY=1, set too, turns on). A request carrying a placeholder elsewhere is refused with 403, listed in refused. " +
+			"Any secret value or placeholder in the output comes back as its reference. The command gets PATH, HOME and the locale, not kazzle's environment.",
 	}, t.runCommand)
 	sdk.AddTool(s, &sdk.Tool{
 		Name: "http_request",

@@ -120,7 +120,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, t target) {
 		var msg strings.Builder
 		for _, f := range refused {
 			p.refuse(f)
-			fmt.Fprintf(&msg, "kazzle proxy: refused: secret %s (%s) may not be sent to %s; nothing was sent\n", f.Name, f.Ref, t)
+			fmt.Fprintf(&msg, "kazzle proxy: refused: secret %s may not be sent to %s; nothing was sent\n", label(f.Name, f.Ref), t)
 		}
 		refuse(w, http.StatusForbidden, strings.TrimSuffix(msg.String(), "\n"))
 		return

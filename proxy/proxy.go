@@ -56,7 +56,7 @@ import (
 // Secret is one value the proxy may substitute.
 type Secret struct {
 	Ref         string // ${secret.<id>.<field>}, for messages
-	Name        string // the secret's name, for messages
+	Name        string // the secret's name, for messages; may be empty
 	Value       string
 	Placeholder string // from Placeholder; what the process holds instead of Value
 	// Allows reports whether Value may be sent to scheme://host:port: the secret's hosts
@@ -238,13 +238,13 @@ func (p *Proxy) compile() error {
 	for i, s := range p.secrets {
 		switch {
 		case s.Value == "":
-			return fmt.Errorf("secret %s (%s): empty value", s.Name, s.Ref)
+			return fmt.Errorf("secret %s: empty value", label(s.Name, s.Ref))
 		case len(s.Placeholder) < minRandom:
-			return fmt.Errorf("secret %s (%s): a placeholder has at least %d characters", s.Name, s.Ref, minRandom)
+			return fmt.Errorf("secret %s: a placeholder has at least %d characters", label(s.Name, s.Ref), minRandom)
 		case !placeholderText(s.Placeholder):
-			return fmt.Errorf("secret %s (%s): a placeholder is letters, digits and ._- only", s.Name, s.Ref)
+			return fmt.Errorf("secret %s: a placeholder is letters, digits and ._- only", label(s.Name, s.Ref))
 		case seen[s.Placeholder]:
-			return fmt.Errorf("secret %s (%s): placeholder given twice", s.Name, s.Ref)
+			return fmt.Errorf("secret %s: placeholder given twice", label(s.Name, s.Ref))
 		}
 		seen[s.Placeholder] = true
 		pats[i] = s.Placeholder
@@ -260,7 +260,7 @@ func (p *Proxy) compile() error {
 	for _, s := range p.secrets {
 		for _, t := range p.secrets {
 			if strings.Contains(s.Placeholder, t.Value) || strings.Contains(t.Value, s.Placeholder) {
-				return fmt.Errorf("secret %s (%s): placeholder and a value overlap", s.Name, s.Ref)
+				return fmt.Errorf("secret %s: placeholder and a value overlap", label(s.Name, s.Ref))
 			}
 		}
 	}
@@ -269,6 +269,15 @@ func (p *Proxy) compile() error {
 	p.query, p.path = redact.NewReplacer(query), redact.NewReplacer(path)
 	p.back = redact.NewReplacer(back)
 	return nil
+}
+
+// label names a secret in messages: its name and reference, or the reference alone
+// when the caller knows no name.
+func label(name, ref string) string {
+	if name == "" {
+		return ref
+	}
+	return name + " (" + ref + ")"
 }
 
 // placeholderText reports whether s needs no escaping in a URL, a header or JSON.
