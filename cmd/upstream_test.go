@@ -1,13 +1,17 @@
 package cmd
 
 import (
+	"bytes"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +42,9 @@ func scriptUpstream(ts *testscript.TestScript, name string) *upstream {
 
 // cmdStartTLS starts an HTTPS upstream on loopback: NAME is its URL and NAME_HOST its
 // host:port; its certificate is added to $WORK/tls-roots.pem, which SSL_CERT_FILE names
-// for the commands the script starts. /redirect?to=URL answers 302 to URL; anything else
+// for the commands the script starts. It records each request's method, URL, headers,
+// Basic credentials (decoded, as "basic: USER:PASSWORD"), body and form. /redirect?to=URL
+// answers 302 to URL; /echo answers with what it recorded of the request; anything else
 // answers 200 with "ok". tlshits checks what it received.
 func cmdStartTLS(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
@@ -46,10 +52,22 @@ func cmdStartTLS(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	up := &upstream{}
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "upstream: reading the body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s %s\n", r.Method, r.URL)
-		for k, vs := range r.Header {
-			fmt.Fprintf(&b, "%s: %s\n", k, strings.Join(vs, ", "))
+		for _, k := range slices.Sorted(maps.Keys(r.Header)) {
+			fmt.Fprintf(&b, "%s: %s\n", k, strings.Join(r.Header[k], ", "))
+		}
+		if user, pass, ok := r.BasicAuth(); ok {
+			fmt.Fprintf(&b, "basic: %s:%s\n", user, pass)
+		}
+		if len(body) > 0 {
+			fmt.Fprintf(&b, "body: %s\n", body)
 		}
 		if err := r.ParseForm(); err == nil {
 			fmt.Fprintf(&b, "form: %s\n", r.PostForm.Encode())
@@ -59,6 +77,10 @@ func cmdStartTLS(ts *testscript.TestScript, neg bool, args []string) {
 		up.mu.Unlock()
 		if r.URL.Path == "/redirect" {
 			http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+			return
+		}
+		if r.URL.Path == "/echo" {
+			io.WriteString(w, b.String())
 			return
 		}
 		fmt.Fprintln(w, "ok")
@@ -81,7 +103,8 @@ func cmdStartTLS(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdTLSHits checks that upstream NAME received N requests and, for each VALUE-FILE,
-// that the value reached it (or, with !, that none of them did).
+// that the value reached it (or, with !, that none of them did). It prints what the
+// upstream recorded, for stdout to check.
 func cmdTLSHits(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: [!] tlshits NAME N [VALUE-FILE…]")
@@ -99,6 +122,7 @@ func cmdTLSHits(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s received %d requests, want %d", args[0], len(got), want)
 	}
 	all := strings.Join(got, "\n")
+	fmt.Fprint(ts.Stdout(), all)
 	for _, f := range args[2:] {
 		v := strings.TrimSuffix(ts.ReadFile(f), "\n")
 		if strings.Contains(all, v) == neg {

@@ -142,6 +142,9 @@ func (a *authority) leaf(host string) (*tls.Certificate, error) {
 	}
 	if ip := net.ParseIP(host); ip != nil {
 		tmpl.IPAddresses = []net.IP{ip}
+		// OpenSSL checks a common name that reads as a host name against the CA's
+		// name constraints, which may permit no names, only this address.
+		tmpl.Subject = pkix.Name{}
 	} else {
 		tmpl.DNSNames = []string{host}
 	}
