@@ -3,7 +3,6 @@ package mcp
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -386,20 +384,14 @@ func (t *tools) runCommand(ctx context.Context, _ *sdk.CallToolRequest, in runCo
 // when it closes.
 func (t *tools) startProxy(ctx context.Context, c *call) (*proxy.Proxy, error) {
 	o := proxy.Options{Strict: t.o.Strict}
-	if f := lookupEnv(t.o.Environ, "SSL_CERT_FILE"); f != "" {
-		roots, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("read SSL_CERT_FILE: %w", err)
-		}
-		o.RootCAs = x509.NewCertPool()
-		if !o.RootCAs.AppendCertsFromPEM(roots) {
-			return nil, fmt.Errorf("SSL_CERT_FILE %s holds no certificate", f)
-		}
-		o.ExtraRootsPEM = roots
+	if err := o.Trust(lookupEnv(t.o.Environ, "SSL_CERT_FILE")); err != nil {
+		return nil, err
 	}
 	names := map[string]bool{}
 	for _, pr := range c.proxied {
-		o.Secrets = append(o.Secrets, proxy.Secret{Ref: pr.ref, Value: pr.value, Placeholder: pr.placeholder, Allows: allowedByAll(pr.hosts)})
+		o.Secrets = append(o.Secrets, proxy.Secret{Ref: pr.ref, Value: pr.value, Placeholder: pr.placeholder, Allows: func(scheme, host string, port int) bool {
+			return secret.AllowedByAll(pr.hosts, scheme, host, port)
+		}})
 		for _, h := range pr.hosts {
 			for _, e := range h {
 				names[e] = true
@@ -408,19 +400,6 @@ func (t *tools) startProxy(ctx context.Context, c *call) (*proxy.Proxy, error) {
 	}
 	o.Names = slices.Sorted(maps.Keys(names))
 	return proxy.Start(ctx, o)
-}
-
-// allowedByAll reports whether every hosts list allows a destination; an empty list
-// allows nothing.
-func allowedByAll(lists []secret.Hosts) func(scheme, host string, port int) bool {
-	return func(scheme, host string, port int) bool {
-		for _, h := range lists {
-			if len(h) == 0 || !h.Allows(scheme, host, port) {
-				return false
-			}
-		}
-		return len(lists) > 0
-	}
 }
 
 // lookupEnv is the value of name in env, the last one set.

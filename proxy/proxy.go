@@ -101,6 +101,25 @@ type Options struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
+// Trust sets RootCAs and ExtraRootsPEM to the certificates in file, the SSL_CERT_FILE of
+// the program that starts the proxy, so that the proxy and the process trust what it
+// trusts; "" leaves both to the system's roots.
+func (o *Options) Trust(file string) error {
+	if file == "" {
+		return nil
+	}
+	roots, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read SSL_CERT_FILE: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(roots) {
+		return fmt.Errorf("SSL_CERT_FILE %s holds no certificate", file)
+	}
+	o.RootCAs, o.ExtraRootsPEM = pool, roots
+	return nil
+}
+
 // DefaultMaxBody is the default Options.MaxBody.
 const DefaultMaxBody = 16 << 20
 

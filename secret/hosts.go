@@ -308,6 +308,19 @@ func (h Hosts) entries() []entry {
 	return out
 }
 
+// AllowedByAll reports whether a request to scheme://host:port may carry a value whose
+// binding is lists: the hosts of each bound secret it passed through, every one of
+// which must allow it. An empty list allows nothing, and so do no lists: a caller
+// asks only of a value that is bound.
+func AllowedByAll(lists []Hosts, scheme, host string, port int) bool {
+	for _, h := range lists {
+		if len(h) == 0 || !h.Allows(scheme, host, port) {
+			return false
+		}
+	}
+	return len(lists) > 0
+}
+
 // Allows reports whether a request to scheme://host:port may carry a value bound to h.
 // host is as a URL gives it (url.URL.Hostname, or with brackets): it is normalized as
 // ParseHosts normalizes names, so case, a trailing dot, Unicode and width variants of

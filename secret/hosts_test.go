@@ -290,3 +290,24 @@ func sortedNumbered(n int) Hosts {
 	slices.Sort(out)
 	return out
 }
+
+func TestAllowedByAllNeedsEveryList(t *testing.T) {
+	stripe, inner := Hosts{"api.stripe.com"}, Hosts{"*.stripe.com"}
+	tests := []struct {
+		lists []Hosts
+		host  string
+		want  bool
+	}{
+		{[]Hosts{stripe}, "api.stripe.com", true},
+		{[]Hosts{stripe, inner}, "api.stripe.com", true},
+		{[]Hosts{inner}, "files.stripe.com", true},
+		{[]Hosts{stripe, inner}, "files.stripe.com", false},
+		{[]Hosts{stripe, {}}, "api.stripe.com", false}, // a list that did not parse
+		{nil, "api.stripe.com", false},
+	}
+	for _, tt := range tests {
+		if got := AllowedByAll(tt.lists, "https", tt.host, 443); got != tt.want {
+			t.Errorf("AllowedByAll(%v, %s) = %v, want %v", tt.lists, tt.host, got, tt.want)
+		}
+	}
+}
