@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/proxy"
 	"github.com/kazzle/kazzle/redact"
 	"github.com/kazzle/kazzle/resolver"
 	"github.com/kazzle/kazzle/secret"
@@ -23,14 +27,31 @@ func (c *cli) runCmd(ctx context.Context, args []string) error {
 	preserve := fs.Bool("preserve-env", false, "keep inherited variables that a secret would override")
 	redactOutput := fs.Bool("redact", false, "stay the parent and replace secret values in the command's output with their references")
 	only := fs.StringSlice("only", nil, "inject only these secrets (names, comma-separated)")
+	useProxy := fs.Bool("proxy", false, "give secrets bound to hosts as placeholders, and stay the parent with a proxy that sends their values to those hosts only")
+	strict := fs.Bool("strict", false, "with --proxy, refuse secrets not bound to hosts")
 	fs.SetInterspersed(false) // everything after the command name belongs to the command
 	fs.MarkHidden("json")     // the command's output is its own
 	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle run --collection=NAME --env=ENV [flags] -- command [args...]\n\nFlags:")
+		fmt.Fprintln(c.stderr, "Usage: kazzle run --collection=NAME --env=ENV [flags] -- command [args...]\n\n"+
+			"Runs the command with the environment's secrets as variables, and ${secret.<id>.<field>}\n"+
+			"in its arguments replaced by values.\n\n"+
+			"--proxy keeps the values of secrets bound to hosts (kazzle secrets set NAME --hosts HOST)\n"+
+			"out of the command: it gets a placeholder instead, and HTTPS_PROXY (and the other proxy\n"+
+			"and CA bundle variables of curl, Python, Node, git and Go) pointing at a proxy on loopback\n"+
+			"that puts the value in place of the placeholder only in HTTPS requests to those hosts, and\n"+
+			"refuses with 403 a request that carries it anywhere else. The proxy lives as long as the\n"+
+			"command; signals and the exit status pass through. Secrets not bound to hosts are given as\n"+
+			"values, and their names listed on stderr; --strict refuses them. Programs that ignore\n"+
+			"HTTPS_PROXY (Java, Node before 22.21 or without NODE_USE_ENV_PROXY) send the placeholder\n"+
+			"itself, which fails closed; values used to sign requests (AWS keys, webhook secrets)\n"+
+			"cannot be bound.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *strict && !*useProxy {
+		return usagef("--strict goes with --proxy: kazzle run --proxy --strict -- command")
 	}
 	argv := fs.Args()
 	if len(argv) == 0 {
@@ -54,36 +75,169 @@ func (c *cli) runCmd(ctx context.Context, args []string) error {
 	for _, v := range vars {
 		reps = append(reps, redact.Replacement{Value: v.Value, With: secret.Ref{ID: v.SecretID, Field: v.Field}.String()})
 	}
+	var plan *proxyPlan
+	if *useProxy {
+		plan = &proxyPlan{placeholders: map[string]string{}, names: map[string]bool{}}
+		for i, v := range vars {
+			if vars[i].Value, err = plan.placehold(secret.Ref{ID: v.SecretID, Field: v.Field}.String(), v.Name, v.Value, v.Hosts); err != nil {
+				return err
+			}
+		}
+	}
 	// Messages name the command as written: once substituted, it may hold a value.
 	name := argv[0]
-	argv, argReps, err := substituteArgs(ctx, client, argv)
+	argv, argReps, err := substituteArgs(ctx, client, argv, plan)
 	if err != nil {
 		return err
 	}
 	reps = append(reps, argReps...)
+	if plan != nil {
+		if len(plan.unbound) > 0 && *strict {
+			return fmt.Errorf("%s: not bound to hosts, and --strict uses only secrets that are; bind them with kazzle secrets set NAME --hosts HOST (an admin can), or leave out --strict",
+				strings.Join(plan.unbound, ", "))
+		}
+		if len(plan.unbound) > 0 {
+			fmt.Fprintf(c.stderr, "kazzle: not bound to hosts, so given to the command as values: %s\n", printableLines(strings.Join(plan.unbound, ", ")))
+		}
+		for ref, ph := range plan.placeholders {
+			reps = append(reps, redact.Replacement{Value: ph, With: ref})
+		}
+	}
 	env := mergeEnv(c.environ(), vars, *preserve)
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return withHint(fmt.Errorf("command %q: not found, or not an executable file", name), "is %s installed and on PATH?", name)
 	}
-	if !*redactOutput {
+	if !*redactOutput && plan == nil {
 		// Replace kazzle with the command: signals, the terminal and the exit status are
 		// the command's own, and kazzle costs nothing while it runs.
 		err := syscall.Exec(path, argv, env)
 		return fmt.Errorf("exec %q: %w", name, err)
 	}
-	return c.runRedacted(name, path, argv, env, reps)
+	if plan != nil {
+		// The proxy ends with the command, not with kazzle's first SIGINT or SIGTERM,
+		// which the command may still be handling, requests and all.
+		p, err := plan.start(context.WithoutCancel(ctx), c.environ())
+		if err != nil {
+			return fmt.Errorf("start the proxy: %w", err)
+		}
+		defer p.Close()
+		env = overrideEnv(env, p.Env())
+	}
+	if !*redactOutput {
+		reps = nil
+	}
+	return c.runChild(name, path, argv, env, reps)
+}
+
+// proxyPlan is what `kazzle run --proxy` gives the command as placeholders, for its
+// proxy: one per reference, however many variables or arguments hold it.
+type proxyPlan struct {
+	secrets      []proxy.Secret
+	placeholders map[string]string // reference → placeholder
+	names        map[string]bool   // hosts entries, for the proxy's name constraints
+	unbound      []string          // what the command gets as values, by name or reference
+}
+
+// placehold returns what the command gets for the value of ref: a placeholder when
+// the value is bound to hosts (binding, as api.Var.Hosts), else the value itself, whose
+// name (a variable's, or the reference) is then listed as unbound. A hosts list that
+// does not parse allows nothing.
+func (pl *proxyPlan) placehold(ref, name, value string, binding [][]string) (string, error) {
+	if len(binding) == 0 {
+		if !slices.Contains(pl.unbound, name) {
+			pl.unbound = append(pl.unbound, name)
+		}
+		return value, nil
+	}
+	if value == "" {
+		return value, nil // nothing to keep from the command
+	}
+	if ph, ok := pl.placeholders[ref]; ok {
+		return ph, nil
+	}
+	lists := make([]secret.Hosts, 0, len(binding))
+	for _, entries := range binding {
+		h, err := secret.ParseHosts(entries)
+		if err != nil || h == nil {
+			h = secret.Hosts{}
+		}
+		lists = append(lists, h)
+		for _, e := range h {
+			pl.names[e] = true
+		}
+	}
+	ph, err := proxy.Placeholder(value)
+	if err != nil {
+		return "", fmt.Errorf("make a placeholder for %s: %w", name, err)
+	}
+	if name == ref {
+		name = "" // the proxy's messages name the reference anyway
+	}
+	pl.secrets = append(pl.secrets, proxy.Secret{Ref: ref, Name: name, Value: value, Placeholder: ph,
+		Allows: func(scheme, host string, port int) bool { return secret.AllowedByAll(lists, scheme, host, port) }})
+	pl.placeholders[ref] = ph
+	return ph, nil
+}
+
+// start starts the proxy, trusting what kazzle trusts: the SSL_CERT_FILE of environ,
+// else the system's roots.
+func (pl *proxyPlan) start(ctx context.Context, environ []string) (*proxy.Proxy, error) {
+	o := proxy.Options{Secrets: pl.secrets, Names: slices.Sorted(maps.Keys(pl.names))}
+	for _, kv := range environ {
+		if f, ok := strings.CutPrefix(kv, "SSL_CERT_FILE="); ok {
+			if err := o.Trust(f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return proxy.Start(ctx, o)
+}
+
+// overrideEnv sets each of vars in env, replacing a variable of the same name.
+func overrideEnv(env, vars []string) []string {
+	set := map[string]bool{}
+	for _, kv := range vars {
+		k, _, _ := strings.Cut(kv, "=")
+		set[k] = true
+	}
+	out := make([]string, 0, len(env)+len(vars))
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); !set[k] {
+			out = append(out, kv)
+		}
+	}
+	return append(out, vars...)
 }
 
 // substituteArgs replaces ${secret.<id>.<field>} in the arguments, and returns what to
 // redact for them: every reference followed, nested ones included. Arguments without
-// "${" are left exactly as they are.
-func substituteArgs(ctx context.Context, client *api.Client, argv []string) ([]string, []redact.Replacement, error) {
+// "${" are left exactly as they are. With a plan, each reference whose value is bound
+// to hosts becomes a placeholder instead.
+func substituteArgs(ctx context.Context, client *api.Client, argv []string, plan *proxyPlan) ([]string, []redact.Replacement, error) {
 	var used []api.UsedValue
 	out, err := resolver.Substitute(argv, func(refs []string) ([]string, error) {
 		resp, err := client.Templates(ctx, refs)
 		used = resp.Used
-		return resp.Values, err
+		if err != nil || plan == nil || len(resp.Values) != len(refs) {
+			return resp.Values, err
+		}
+		binding := map[string][][]string{}
+		for _, u := range resp.Used {
+			binding[u.Ref] = u.Hosts
+		}
+		vals := slices.Clone(resp.Values)
+		for i, ref := range refs {
+			hosts, ok := binding[ref]
+			if !ok {
+				// Its binding is unknown: never give the value.
+				return nil, fmt.Errorf("the server did not say which hosts %s is bound to", ref)
+			}
+			if vals[i], err = plan.placehold(ref, ref, vals[i], hosts); err != nil {
+				return nil, err
+			}
+		}
+		return vals, nil
 	})
 	var te *resolver.TemplateError
 	switch {
@@ -128,11 +282,17 @@ func mergeEnv(inherited []string, vars []api.Var, preserve bool) []string {
 // pipe's buffer per stream, is drained well within it.
 const redactWaitDelay = time.Second
 
-// runRedacted runs the command as a child whose stdout and stderr pass through redactors,
-// forwards signals to it, and returns its exit status.
-func (c *cli) runRedacted(name, path string, argv, env []string, reps []redact.Replacement) error {
-	stdout := redact.NewRedactor(c.stdout, reps)
-	stderr := redact.NewRedactor(c.stderr, reps)
+// runChild runs the command as a child, its stdout and stderr passed through
+// redactors for reps unless reps is nil, forwards signals to it, and returns its exit
+// status.
+func (c *cli) runChild(name, path string, argv, env []string, reps []redact.Replacement) error {
+	var stdout, stderr io.Writer = c.stdout, c.stderr
+	flush := func() error { return nil }
+	if reps != nil {
+		rout, rerr := redact.NewRedactor(c.stdout, reps), redact.NewRedactor(c.stderr, reps)
+		stdout, stderr = rout, rerr
+		flush = func() error { return errors.Join(rout.Close(), rerr.Close()) }
+	}
 	child := exec.Command(path, argv[1:]...)
 	child.Args[0] = argv[0]
 	child.Env = env
@@ -171,7 +331,7 @@ func (c *cli) runRedacted(name, path string, argv, env []string, reps []redact.R
 		// The command exited with status 0; a descendant still held its output.
 		err = nil
 	}
-	flushErr := errors.Join(stdout.Close(), stderr.Close())
+	flushErr := flush()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
