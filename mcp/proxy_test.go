@@ -15,8 +15,8 @@ import (
 	"github.com/kazzle/kazzle/api"
 )
 
-// boundVault answers the templates call with one secret's value, bound to hosts.
-func boundVault(t *testing.T, ref, val string, hosts ...string) *api.Client {
+// boundHostsVault answers the templates call with one secret's value, bound to hosts.
+func boundHostsVault(t *testing.T, ref, val string, hosts ...string) *api.Client {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req api.TemplatesRequest
@@ -68,7 +68,7 @@ func TestABoundLoopbackValueNeverGoesThroughAProxy(t *testing.T) {
 	// What HTTP_PROXY in kazzle mcp's environment makes of http.DefaultTransport.
 	pf := (&httpproxy.Config{HTTPProxy: proxy.URL}).ProxyFunc()
 	hc := &http.Client{Transport: &http.Transport{Proxy: func(r *http.Request) (*url.URL, error) { return pf(r.URL) }}}
-	tl := newTools(Options{Client: boundVault(t, ref, value, "http://localhost:"+port), HTTPClient: hc})
+	tl := newTools(Options{Client: boundHostsVault(t, ref, value, "http://localhost:"+port), HTTPClient: hc})
 	headers := map[string]string{"Authorization": "Bearer " + ref}
 	for _, u := range []string{
 		"http://LOCALHOST:" + port + "/",
