@@ -19,11 +19,11 @@ import (
 func (c *cli) mcpCmd(ctx context.Context, args []string) error {
 	var co common
 	fs := c.flags("mcp", &co)
-	strict := fs.Bool("strict", false, "refuse, in run_command and http_request, every secret not bound to hosts")
+	strict := fs.Bool("strict", false, "refuse, in run_command and http_request, every secret not bound to hosts, and never put a value in plain http")
 	fs.MarkHidden("json")
 	keyFile := fs.String("api-key-file", "", "read the API key from this file, yours and of mode 600, instead of KAZZLE_API_KEY (KAZZLE_API_KEY_FILE)")
 	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle mcp [--collection=NAME] [--env=ENV] [--api-key-file=FILE] [--strict]\n\nServes kazzle's tools to an AI assistant over the Model Context Protocol (stdio):\nlist_secrets, describe_secret, run_command and http_request. The assistant refers to\nsecrets as ${secret.<id>.<field>}; kazzle substitutes them when it runs a call and\nreplaces every value in the result by its reference. --collection and --env are the\ndefaults of the tools (else the project configuration's collection).\n\nFlags:")
+		fmt.Fprintln(c.stderr, "Usage: kazzle mcp [--collection=NAME] [--env=ENV] [--api-key-file=FILE] [--strict]\n\nServes kazzle's tools to an AI assistant over the Model Context Protocol (stdio):\nlist_secrets, describe_secret, run_command and http_request. The assistant refers to\nsecrets as ${secret.<id>.<field>}; kazzle substitutes them when it runs a call and\nreplaces every value in the result by its reference. A command run_command starts gets a\nplaceholder for a secret bound to hosts, and a proxy made for the call (HTTPS_PROXY and\nthe CA bundle variables) that puts the value in requests to those hosts only.\n--collection and --env are the defaults of the tools (else the project configuration's\ncollection).\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {

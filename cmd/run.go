@@ -42,9 +42,9 @@ func (c *cli) runCmd(ctx context.Context, args []string) error {
 			"refuses with 403 a request that carries it anywhere else. The proxy lives as long as the\n"+
 			"command; signals and the exit status pass through. Secrets not bound to hosts are given as\n"+
 			"values, and their names listed on stderr; --strict refuses them. Programs that ignore\n"+
-			"HTTPS_PROXY (Java, Node before 22.21 or without NODE_USE_ENV_PROXY) send the placeholder\n"+
-			"itself, which fails closed; values used to sign requests (AWS keys, webhook secrets)\n"+
-			"cannot be bound.\n\nFlags:")
+			"HTTPS_PROXY (Java, Node before 22.21) send the placeholder itself, which fails\n"+
+			"closed; values used to sign requests (AWS keys, webhook secrets) cannot be bound.\n\n"+
+			"Flags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
