@@ -100,6 +100,19 @@ type Secret struct {
 	CreatedBy string            `json:"created_by"`
 	UpdatedAt time.Time         `json:"updated_at"`
 	UpdatedBy string            `json:"updated_by"`
+	// Generated, in the answer to a write that asked for generated values, gives the
+	// length in characters of each: never the value, nor a preview of it.
+	Generated map[string]int `json:"generated,omitempty"`
+}
+
+// Generate asks the server to make a field's value with a CSPRNG: Length characters
+// (16 to 1024) of Alphabet (hex, base64url, alnum, or password: letters, digits and
+// !#%+-.:=@_~, at least one lower and upper case letter, digit and symbol), or, alone,
+// Format "uuid" (a random UUID).
+type Generate struct {
+	Length   int    `json:"length,omitempty"`
+	Alphabet string `json:"alphabet,omitempty"`
+	Format   string `json:"format,omitempty"`
 }
 
 // CreateSecretRequest creates a secret; Environment empty means untagged.
@@ -110,6 +123,9 @@ type CreateSecretRequest struct {
 	Type        string            `json:"type,omitempty"`
 	Note        string            `json:"note,omitempty"`
 	Fields      map[string]string `json:"fields"`
+	// Generate names fields whose values the server makes; a field is in Fields or in
+	// Generate, not both.
+	Generate map[string]Generate `json:"generate,omitempty"`
 	// Hosts binds the secret to the hosts its values may be sent to: entries host,
 	// host:port, *.suffix[:port], or http://loopback-host:port; absent or empty:
 	// unbound. Invalid entries are refused with 400.
@@ -121,7 +137,11 @@ type CreateSecretRequest struct {
 type UpdateSecretRequest struct {
 	Version int               `json:"version"`
 	Fields  map[string]string `json:"fields,omitempty"`
-	Note    *string           `json:"note,omitempty"`
+	// Generate names fields whose values the server makes: in place of those of
+	// Fields, or, when Fields is absent, of the current version, whose other fields
+	// stay (a rotation). A field is in Fields or in Generate, not both.
+	Generate map[string]Generate `json:"generate,omitempty"`
+	Note     *string             `json:"note,omitempty"`
 	// Hosts replaces the secret's hosts: absent keeps them, [] clears them. Binding an
 	// unbound secret or narrowing its hosts is a write; widening or clearing them needs
 	// an admin key (else 403).

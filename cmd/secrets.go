@@ -196,8 +196,9 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 	typ := fs.String("type", "string", "string, login, git or totp")
 	note := fs.String("note", "", "a note kept with the secret")
 	hostsText := fs.String("hosts", "", "the hosts the secret may be sent to, comma-separated: host, host:port, *.domain,\nhttp://localhost:port; \"\" unbinds it (needs an admin key), as does widening them")
+	generateFlags := fs.StringArray("generate", nil, "[FIELD=]ALPHABET:LENGTH or [FIELD=]uuid: the server makes the value (alphabets hex,\nbase64url, alnum, password; 16 to 1024 characters); FIELD defaults to value, or a\nlogin's or git secret's password; repeat for several fields")
 	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle secrets set NAME [--env=ENV] [--type=T] [--note=…] [--hosts=…] < value\n\nThe value comes from stdin (a JSON object of fields for login, git and totp),\nor from a prompt without echo on a terminal. With --hosts and nothing on stdin,\nan existing secret keeps its value and only its hosts change.\n\nFlags:")
+		fmt.Fprintln(c.stderr, "Usage: kazzle secrets set NAME [--env=ENV] [--type=T] [--note=…] [--hosts=…] [--generate=…] < value\n\nThe value comes from stdin (a JSON object of fields for login, git and totp),\nor from a prompt without echo on a terminal. With --hosts and nothing on stdin,\nan existing secret keeps its value and only its hosts change. With --generate,\nthe server makes the value and nothing is read: only its length is printed; an\nexisting secret keeps its other fields.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
@@ -224,6 +225,10 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 		}
 		hosts = &entries
 	}
+	gen, err := generateFlag(*generateFlags, secret.Type(*typ))
+	if err != nil {
+		return err
+	}
 	if err := c.needCollection(ctx, &co); err != nil {
 		return err
 	}
@@ -231,9 +236,11 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fields, err := c.readFields(name, secret.Type(*typ), hosts != nil)
-	if err != nil {
-		return err
+	var fields map[string]string
+	if gen == nil {
+		if fields, err = c.readFields(name, secret.Type(*typ), hosts != nil); err != nil {
+			return err
+		}
 	}
 	existing, err := client.Secrets(ctx, co.collection, co.env)
 	if err != nil {
@@ -244,7 +251,7 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 			if s.Type != *typ {
 				return usagef("%s is a %s secret; delete it first to make it a %s secret", name, s.Type, *typ)
 			}
-			req := api.UpdateSecretRequest{Version: s.Version, Fields: fields, Hosts: hosts}
+			req := api.UpdateSecretRequest{Version: s.Version, Fields: fields, Hosts: hosts, Generate: gen}
 			if fs.Changed("note") {
 				req.Note = note
 			}
@@ -252,15 +259,15 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stderr, "kazzle: updated %s (version %d)\n", name, updated.Version)
+			fmt.Fprintf(c.stderr, "kazzle: updated %s (version %d)%s\n", name, updated.Version, generatedLengths(updated.Generated))
 			fmt.Fprintln(c.stdout, updated.ID)
 			return nil
 		}
 	}
-	if fields == nil {
+	if fields == nil && gen == nil {
 		return usagef("no value on stdin for the new secret %s: pipe it in, or run on a terminal to be asked", name)
 	}
-	req := api.CreateSecretRequest{Collection: co.collection, Environment: co.env, Name: name, Type: *typ, Note: *note, Fields: fields}
+	req := api.CreateSecretRequest{Collection: co.collection, Environment: co.env, Name: name, Type: *typ, Note: *note, Fields: fields, Generate: gen}
 	if hosts != nil {
 		req.Hosts = *hosts
 	}
@@ -268,9 +275,52 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "kazzle: created %s\n", name)
+	fmt.Fprintf(c.stderr, "kazzle: created %s%s\n", name, generatedLengths(created.Generated))
 	fmt.Fprintln(c.stdout, created.ID)
 	return nil
+}
+
+// generateFlag reads the --generate flags: [FIELD=]SPEC each, FIELD defaulting to the
+// one secret field of typ (a string's value, a login's or git secret's password).
+func generateFlag(flags []string, typ secret.Type) (map[string]api.Generate, error) {
+	if len(flags) == 0 {
+		return nil, nil
+	}
+	out := map[string]api.Generate{}
+	for _, f := range flags {
+		field, spec, ok := strings.Cut(f, "=")
+		if !ok {
+			spec, field = f, secret.FieldValue
+			if typ == secret.TypeLogin || typ == secret.TypeGit {
+				field = secret.FieldPassword
+			}
+		}
+		g, err := secret.ParseGenerate(spec)
+		if err != nil {
+			return nil, usagef("--generate: %v", strings.TrimPrefix(err.Error(), "invalid "))
+		}
+		if !typ.HasField(field) || typ.Computed() == field {
+			req, opt := typ.StoredFields()
+			return nil, usagef("--generate: a %s secret has no field %q (fields: %s)", typ, field, strings.Join(append(req, opt...), ", "))
+		}
+		if _, dup := out[field]; dup {
+			return nil, usagef("--generate: field %s is named twice", field)
+		}
+		out[field] = api.Generate{Length: g.Length, Alphabet: g.Alphabet, Format: g.Format}
+	}
+	return out, nil
+}
+
+// generatedLengths says how long each generated value is: all a person learns of it.
+func generatedLengths(gen map[string]int) string {
+	if len(gen) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, len(gen))
+	for _, f := range slices.Sorted(maps.Keys(gen)) {
+		parts = append(parts, fmt.Sprintf("%s of %d characters", f, gen[f]))
+	}
+	return ", generated " + strings.Join(parts, ", ")
 }
 
 // readFields reads a secret's fields from stdin, or asks for them without echo on a

@@ -277,12 +277,48 @@ func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, p *princip
 	if err := s.mayReference(r, p, req.Fields); err != nil {
 		return err
 	}
-	meta, err := s.v.CreateSecret(r.Context(), p.actor, vault.SecretInput{SpaceID: p.key.SpaceID, Collection: collID, Environment: envID,
-		Name: req.Name, Type: secret.Type(req.Type), Note: req.Note, Fields: req.Fields, Hosts: req.Hosts})
+	gen, err := generateSpecs(req.Generate)
 	if err != nil {
 		return err
 	}
-	return s.writeMeta(w, r, http.StatusCreated, meta)
+	meta, err := s.v.CreateSecret(r.Context(), p.actor, vault.SecretInput{SpaceID: p.key.SpaceID, Collection: collID, Environment: envID,
+		Name: req.Name, Type: secret.Type(req.Type), Note: req.Note, Fields: req.Fields, Hosts: req.Hosts, Generate: gen})
+	if err != nil {
+		return err
+	}
+	return s.writeWrite(w, r, http.StatusCreated, meta, gen)
+}
+
+// generateSpecs checks the generate map of a write and makes it the vault's.
+func generateSpecs(in map[string]api.Generate) (map[string]secret.Generate, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]secret.Generate, len(in))
+	for f, g := range in {
+		sg := secret.Generate{Length: g.Length, Alphabet: g.Alphabet, Format: g.Format}
+		if err := sg.Validate(); err != nil {
+			return nil, fmt.Errorf("generate field %q: %w", secret.Excerpt(f), err)
+		}
+		out[f] = sg
+	}
+	return out, nil
+}
+
+// writeWrite answers a write with the secret's new metadata and the length of each
+// value it generated.
+func (s *Server) writeWrite(w http.ResponseWriter, r *http.Request, status int, meta vault.SecretMeta, gen map[string]secret.Generate) error {
+	out, err := s.toSecret(r, vault.Secret{SecretMeta: meta}, true)
+	if err != nil {
+		return err
+	}
+	if len(gen) > 0 {
+		out.Generated = make(map[string]int, len(gen))
+		for f, g := range gen {
+			out.Generated[f] = g.Len()
+		}
+	}
+	return writeJSON(w, status, out)
 }
 
 // referencesByName stores ${secret.NAME.field} in fields as ${secret.<id>.field}: NAME is
@@ -365,11 +401,15 @@ func (s *Server) updateSecret(w http.ResponseWriter, r *http.Request, p *princip
 	if err := s.mayReference(r, p, req.Fields); err != nil {
 		return err
 	}
-	meta, err := s.v.UpdateSecret(r.Context(), p.actor, vault.SecretUpdate{SpaceID: p.key.SpaceID, ID: sec.ID, Version: req.Version, Fields: req.Fields, Note: req.Note, Hosts: req.Hosts})
+	gen, err := generateSpecs(req.Generate)
 	if err != nil {
 		return err
 	}
-	return s.writeMeta(w, r, http.StatusOK, meta)
+	meta, err := s.v.UpdateSecret(r.Context(), p.actor, vault.SecretUpdate{SpaceID: p.key.SpaceID, ID: sec.ID, Version: req.Version, Fields: req.Fields, Note: req.Note, Hosts: req.Hosts, Generate: gen})
+	if err != nil {
+		return err
+	}
+	return s.writeWrite(w, r, http.StatusOK, meta, gen)
 }
 
 func (s *Server) deleteSecret(w http.ResponseWriter, r *http.Request, p *principal) error {

@@ -13,6 +13,10 @@ func (t AuditTarget) JSONSize() int {
 		n += len(s) + 3
 	}
 	n += len(t.Referenced) * 39
+	for _, s := range t.Generated {
+		n += len(s) + 3
+	}
+	n += len(t.Entry)
 	return n
 }
 
@@ -73,5 +77,7 @@ func (t AuditTarget) AppendJSON(b []byte) []byte {
 	str("reason", t.Reason)
 	num("vars", t.Vars)
 	num("count", t.Count)
+	strs("generated", t.Generated)
+	str("entry", t.Entry)
 	return append(b, '}')
 }

@@ -17,9 +17,10 @@ func FuzzAuditTargetJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, collectionID, collection, envID, env, secret string, version int, secrets, key, reason string, vars int) {
 		want := AuditTarget{CollectionID: collectionID, Collection: collection, EnvironmentID: envID, Environment: env,
 			Secret: secret, SecretID: secret + "-id", Version: version, KeyID: key, Key: key + "-name", WrappingKeyID: key,
-			SpaceName: collection, Reason: reason, Vars: vars, Count: vars + 1}
+			SpaceName: collection, Reason: reason, Vars: vars, Count: vars + 1, Entry: key}
 		if secrets != "" {
 			want.Secrets = strings.Split(secrets, ",")
+			want.Generated = strings.Split(secrets, ",")
 			want.Referenced = strings.Split(secrets+",x", ",")
 		}
 		var got, viaStd AuditTarget

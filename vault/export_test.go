@@ -11,5 +11,5 @@ func (v *Vault) WriteUncheckedVersion(ctx context.Context, actor Actor, spaceID,
 	}
 	meta := cur.SecretMeta
 	meta.Version++
-	return v.storeVersion(ctx, actor, meta, fields, "", "secret.update")
+	return v.storeVersion(ctx, actor, meta, fields, versionChange{}, "secret.update")
 }

@@ -181,6 +181,10 @@ type AuditTarget struct {
 	// Count is how many like events one row stands for, when they were counted rather
 	// than recorded one by one (refusals of requests without a valid key).
 	Count int `json:"count,omitempty"`
+	// Generated names the fields of a write whose values the server made.
+	Generated []string `json:"generated,omitempty"`
+	// Entry is the id of the one-time entry an event is about, or that a write filled.
+	Entry string `json:"entry,omitempty"`
 }
 
 // AuditQuery filters the audit trail. Zero fields do not filter.

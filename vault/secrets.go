@@ -29,6 +29,9 @@ type SecretInput struct {
 	// Hosts are the entries of the hosts the secret may be sent to (secret.ParseHosts);
 	// none leaves it unbound.
 	Hosts []string
+	// Generate names fields whose values the vault makes (secret.NewValue); a field is
+	// in Fields or in Generate, not both.
+	Generate map[string]secret.Generate
 }
 
 // SecretUpdate changes a secret and makes a new version of it.
@@ -45,6 +48,35 @@ type SecretUpdate struct {
 	// Hosts replaces the entries of the hosts the secret may be sent to; nil keeps them,
 	// an empty list clears them (unbound). Widening or clearing needs an admin actor.
 	Hosts *[]string
+	// Generate names fields whose values the vault makes, in place of those of Fields,
+	// or, when Fields is nil, of the current version, whose other fields stay: a
+	// rotation keeps a login's username. A field is in Fields or in Generate, not both.
+	Generate map[string]secret.Generate
+	// Merge, with Fields, sets those fields over the current version's instead of
+	// replacing them all.
+	Merge bool
+}
+
+// generate fills fields with a new value for each field of gen, after checking every
+// spec, so that a refused one makes nothing. It returns the fields generated, sorted.
+func generate(fields map[string]string, gen map[string]secret.Generate) ([]string, error) {
+	names := slices.Sorted(maps.Keys(gen))
+	for _, f := range names {
+		if _, ok := fields[f]; ok {
+			return nil, fmt.Errorf("%w field %q: it is given a value and asked to be generated; choose one", ErrInvalid, secret.Excerpt(f))
+		}
+		if err := gen[f].Validate(); err != nil {
+			return nil, fmt.Errorf("field %q: %w", secret.Excerpt(f), err)
+		}
+	}
+	for _, f := range names {
+		v, err := secret.NewValue(gen[f])
+		if err != nil {
+			return nil, err
+		}
+		fields[f] = v
+	}
+	return names, nil
 }
 
 // sealAll seals every field of s under the space's data key.
@@ -164,6 +196,18 @@ func (v *Vault) CreateSecret(ctx context.Context, actor Actor, in SecretInput) (
 	if err := secret.ValidateExports(in.Name, in.Type); err != nil {
 		return SecretMeta{}, err
 	}
+	var generated []string
+	if len(in.Generate) > 0 {
+		fields := maps.Clone(in.Fields)
+		if fields == nil {
+			fields = map[string]string{}
+		}
+		var err error
+		if generated, err = generate(fields, in.Generate); err != nil {
+			return SecretMeta{}, fmt.Errorf("secret %s: %w", in.Name, err)
+		}
+		in.Fields = fields
+	}
 	if err := secret.ValidateFields(in.Type, in.Fields); err != nil {
 		return SecretMeta{}, fmt.Errorf("secret %s: %w", in.Name, err)
 	}
@@ -198,6 +242,7 @@ func (v *Vault) CreateSecret(ctx context.Context, actor Actor, in SecretInput) (
 	}
 	target := secretTarget(c, e, meta)
 	target.Hosts = hostsChange(nil, hosts)
+	target.Generated = generated
 	ev := v.event(actor, in.SpaceID, "secret.create", target)
 	if err := v.store.CreateSecret(ctx, sealed, ev); err != nil {
 		return SecretMeta{}, fmt.Errorf("create secret %s: %w", in.Name, err)
@@ -254,11 +299,30 @@ func (v *Vault) UpdateSecret(ctx context.Context, actor Actor, u SecretUpdate) (
 		return SecretMeta{}, fmt.Errorf("update secret %s: version %d is not current (it is %d): %w", cur.Name, u.Version, cur.Version, ErrConflict)
 	}
 	fields := cur.Fields
-	if u.Fields != nil {
-		if err := secret.ValidateFields(cur.Type, u.Fields); err != nil {
+	next := u.Fields
+	if next != nil && u.Merge {
+		next = maps.Clone(cur.Fields)
+		maps.Copy(next, u.Fields)
+	}
+	var generated []string
+	if len(u.Generate) > 0 {
+		if next == nil {
+			next = maps.Clone(cur.Fields)
+			for f := range u.Generate {
+				delete(next, f)
+			}
+		} else {
+			next = maps.Clone(next)
+		}
+		if generated, err = generate(next, u.Generate); err != nil {
 			return SecretMeta{}, fmt.Errorf("secret %s: %w", cur.Name, err)
 		}
-		fields = dropEmpty(u.Fields)
+	}
+	if next != nil {
+		if err := secret.ValidateFields(cur.Type, next); err != nil {
+			return SecretMeta{}, fmt.Errorf("secret %s: %w", cur.Name, err)
+		}
+		fields = dropEmpty(next)
 	}
 	note := cur.Note
 	if u.Note != nil {
@@ -277,7 +341,14 @@ func (v *Vault) UpdateSecret(ctx context.Context, actor Actor, u SecretUpdate) (
 				cur.Name, actor.Name, cmp.Or(string(actor.Role), "no role"), ErrForbidden)
 		}
 	}
-	return v.writeVersion(ctx, actor, cur.SecretMeta, fields, note, hosts, hostsChange(cur.Hosts, hosts), "secret.update")
+	return v.writeVersion(ctx, actor, cur.SecretMeta, fields, note, hosts, versionChange{hosts: hostsChange(cur.Hosts, hosts), generated: generated}, "secret.update")
+}
+
+// versionChange is what the audit event of a new version says beyond the version: how
+// its hosts moved, and which fields the vault generated.
+type versionChange struct {
+	hosts     string
+	generated []string
 }
 
 // hostsChange names, for the audit trail, how hosts moved from cur to next: "" when
@@ -297,8 +368,8 @@ func hostsChange(cur, next secret.Hosts) string {
 	return "widened"
 }
 
-// writeVersion stores fields as the version after cur; change names how its hosts moved.
-func (v *Vault) writeVersion(ctx context.Context, actor Actor, cur SecretMeta, fields map[string]string, note string, hosts secret.Hosts, change, action string) (SecretMeta, error) {
+// writeVersion stores fields as the version after cur; change is what its audit event says.
+func (v *Vault) writeVersion(ctx context.Context, actor Actor, cur SecretMeta, fields map[string]string, note string, hosts secret.Hosts, change versionChange, action string) (SecretMeta, error) {
 	// A secret stored under a name refused since keeps it only until it is moved: a
 	// new version would keep it alive.
 	if err := secret.ValidateExports(cur.Name, cur.Type); err != nil {
@@ -315,7 +386,7 @@ func (v *Vault) writeVersion(ctx context.Context, actor Actor, cur SecretMeta, f
 }
 
 // storeVersion seals fields as version meta.Version and stores it with its audit event.
-func (v *Vault) storeVersion(ctx context.Context, actor Actor, meta SecretMeta, fields map[string]string, change, action string) (SecretMeta, error) {
+func (v *Vault) storeVersion(ctx context.Context, actor Actor, meta SecretMeta, fields map[string]string, change versionChange, action string) (SecretMeta, error) {
 	aead, err := v.aead(ctx, meta.SpaceID)
 	if err != nil {
 		return SecretMeta{}, err
@@ -329,7 +400,7 @@ func (v *Vault) storeVersion(ctx context.Context, actor Actor, meta SecretMeta, 
 		return SecretMeta{}, err
 	}
 	target := secretTarget(c, e, meta)
-	target.Hosts = change
+	target.Hosts, target.Generated = change.hosts, change.generated
 	if err := v.store.UpdateSecret(ctx, sealed, v.event(actor, meta.SpaceID, action, target)); err != nil {
 		return SecretMeta{}, fmt.Errorf("update secret %s: %w", meta.Name, err)
 	}
@@ -371,7 +442,7 @@ func (v *Vault) Rollback(ctx context.Context, actor Actor, spaceID, id string, t
 	if !old.Hosts.Within(cur.Hosts) {
 		hosts, change = cur.Hosts, "kept"
 	}
-	return v.writeVersion(ctx, actor, cur.SecretMeta, old.Fields, old.Note, hosts, change, "secret.rollback")
+	return v.writeVersion(ctx, actor, cur.SecretMeta, old.Fields, old.Note, hosts, versionChange{hosts: change}, "secret.rollback")
 }
 
 // DeleteSecret deletes a secret and all its versions, provided version is still current.
