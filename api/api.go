@@ -22,6 +22,7 @@ const (
 	CodeNotFound        = "not_found"         // 404
 	CodeConflict        = "conflict"          // 409
 	CodeTooLarge        = "request_too_large" // 413
+	CodeTooMany         = "too_many"          // 429: a cap on what a key may have at once
 	// CodeExpansionTooLarge: stored references expand past the size limit, so the read
 	// fails; a write that would do so is refused as CodeInvalid instead.
 	CodeExpansionTooLarge = "expansion_too_large" // 422
@@ -313,4 +314,68 @@ type AuditEvent struct {
 // AuditList lists audit events, newest first.
 type AuditList struct {
 	Events []AuditEvent `json:"events"`
+}
+
+// Entry states, as Entry.Status gives them.
+const (
+	EntryPending   = "pending"
+	EntryDone      = "done"
+	EntryExpired   = "expired"
+	EntryCancelled = "cancelled"
+)
+
+// Entry is a one-time entry: a request that a person type a secret's value into a page
+// of the server, so that whoever asked never sees it. The page is at Path on the
+// server; it asks for a sign-in with a key that may write the secret there.
+type Entry struct {
+	ID     string `json:"id"`
+	Path   string `json:"path"`
+	Status string `json:"status"`
+	// Name, Collection, Environment, Type, Note and Hosts are those of the secret the
+	// entry makes, or of which it makes a new version.
+	Name        string   `json:"name"`
+	Collection  string   `json:"collection"`
+	Environment string   `json:"environment,omitempty"`
+	Type        string   `json:"type"`
+	Note        string   `json:"note,omitempty"`
+	Hosts       []string `json:"hosts,omitempty"`
+	// Fields are the fields asked for.
+	Fields []string `json:"fields"`
+	// Message is the asker's text for the person: untrusted, shown as a quote.
+	Message   string    `json:"message,omitempty"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// SecretID, Version and References (${secret.<id>.<field>} of each field entered)
+	// say what a done entry stored; DoneBy names the key it was entered with.
+	SecretID   string     `json:"secret_id,omitempty"`
+	Version    int        `json:"version,omitempty"`
+	References []string   `json:"references,omitempty"`
+	DoneBy     string     `json:"done_by,omitempty"`
+	DoneAt     *time.Time `json:"done_at,omitempty"`
+}
+
+// CreateEntryRequest makes a one-time entry. Fields defaults to the type's required
+// fields; ExpiresIn, in seconds, to 900 (15 minutes), at most 604800 (7 days). Message
+// is at most 500 characters.
+type CreateEntryRequest struct {
+	Collection  string   `json:"collection"`
+	Environment string   `json:"environment,omitempty"`
+	Name        string   `json:"name"`
+	Type        string   `json:"type,omitempty"`
+	Fields      []string `json:"fields,omitempty"`
+	Message     string   `json:"message,omitempty"`
+	Note        string   `json:"note,omitempty"`
+	Hosts       []string `json:"hosts,omitempty"`
+	ExpiresIn   int      `json:"expires_in,omitempty"`
+}
+
+// FillEntryRequest gives the values of an entry's fields.
+type FillEntryRequest struct {
+	Fields map[string]string `json:"fields"`
+}
+
+// EntryList lists pending entries, oldest first.
+type EntryList struct {
+	Entries []Entry `json:"entries"`
 }

@@ -296,3 +296,53 @@ func (c *Client) Audit(ctx context.Context, q AuditQuery) ([]AuditEvent, error) 
 	var out AuditList
 	return out.Events, c.do(ctx, "GET", "/v1/audit?"+v.Encode(), nil, &out)
 }
+
+// CreateEntry makes a one-time entry; its page is at the server's URL + Entry.Path.
+func (c *Client) CreateEntry(ctx context.Context, req CreateEntryRequest) (Entry, error) {
+	var out Entry
+	return out, c.do(ctx, "POST", "/v1/entries", req, &out)
+}
+
+// Entry returns an entry as it is now.
+func (c *Client) Entry(ctx context.Context, id string) (Entry, error) {
+	var out Entry
+	return out, c.do(ctx, "GET", "/v1/entries/"+esc(id), nil, &out)
+}
+
+// maxWaitPerRequest keeps each request of WaitEntry within the client's timeout.
+const maxWaitPerRequest = 20 * time.Second
+
+// WaitEntry returns an entry once it is no longer pending, or as it is after wait. It
+// asks the server to wait in turns of at most 20 seconds, so that no request outlives
+// an HTTP client's timeout.
+func (c *Client) WaitEntry(ctx context.Context, id string, wait time.Duration) (Entry, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		turn := min(time.Until(deadline), maxWaitPerRequest)
+		var out Entry
+		path := "/v1/entries/" + esc(id)
+		if secs := int(turn.Round(time.Second) / time.Second); secs > 0 {
+			path += "?wait=" + strconv.Itoa(secs)
+		}
+		if err := c.do(ctx, "GET", path, nil, &out); err != nil || out.Status != EntryPending || !time.Now().Before(deadline.Add(-time.Second/2)) {
+			return out, err
+		}
+	}
+}
+
+// Entries lists the pending entries the key asked for or may fill.
+func (c *Client) Entries(ctx context.Context) ([]Entry, error) {
+	var out EntryList
+	return out.Entries, c.do(ctx, "GET", "/v1/entries", nil, &out)
+}
+
+// FillEntry stores the values of a pending entry's fields as the client's key.
+func (c *Client) FillEntry(ctx context.Context, id string, fields map[string]string) (Entry, error) {
+	var out Entry
+	return out, c.do(ctx, "POST", "/v1/entries/"+esc(id)+"/fill", FillEntryRequest{Fields: fields}, &out)
+}
+
+// CancelEntry cancels a pending entry.
+func (c *Client) CancelEntry(ctx context.Context, id string) error {
+	return c.do(ctx, "DELETE", "/v1/entries/"+esc(id), nil, nil)
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kazzle/kazzle/api"
 )
@@ -192,6 +193,35 @@ func TestTheClientGetsEveryFieldTheServerSends(t *testing.T) {
 		t.Fatalf("GitCredential: secret %s, want %s", cred.SecretID, gitSecret.ID)
 	}
 
+	call("CreateEntry")
+	entry, err := write.CreateEntry(ctx, api.CreateEntryRequest{Collection: "my-saas", Environment: "dev", Name: "ENTERED", Type: "login",
+		Message: "the bot's login", Note: "entered", Hosts: []string{"api.example.com"}, ExpiresIn: 3600})
+	must(err)
+	same(t, "CreateEntry", entry, strictly[api.Entry](t, rec, "CreateEntry"))
+	call("Entries")
+	entries, err := write.Entries(ctx)
+	must(err)
+	same(t, "Entries", entries, strictly[api.EntryList](t, rec, "Entries").Entries)
+	call("Entry")
+	pending, err := write.Entry(ctx, entry.ID)
+	must(err)
+	same(t, "Entry", pending, strictly[api.Entry](t, rec, "Entry"))
+	call("FillEntry")
+	filled, err := admin.FillEntry(ctx, entry.ID, map[string]string{"username": "bot", "password": "entered-password-1"})
+	must(err)
+	same(t, "FillEntry", filled, strictly[api.Entry](t, rec, "FillEntry"))
+	call("WaitEntry")
+	waited, err := write.WaitEntry(ctx, entry.ID, 5*time.Second)
+	must(err)
+	same(t, "WaitEntry", waited, strictly[api.Entry](t, rec, "WaitEntry"))
+	if waited.Status != api.EntryDone || len(waited.References) != 2 || waited.DoneAt == nil {
+		t.Fatalf("WaitEntry: %+v", waited)
+	}
+	call("CancelEntry")
+	other, err := write.CreateEntry(ctx, api.CreateEntryRequest{Collection: "my-saas", Name: "CANCELLED"})
+	must(err)
+	must(write.CancelEntry(ctx, other.ID))
+
 	call("CreateKey")
 	key, err := admin.CreateKey(ctx, api.CreateAPIKeyRequest{Name: "ci", Role: "read", Collection: "my-saas", Environment: "dev"})
 	must(err)
@@ -213,7 +243,7 @@ func TestTheClientGetsEveryFieldTheServerSends(t *testing.T) {
 
 	// Every answer above held something to lose.
 	for what, n := range map[string]int{"collections": len(colls), "environments": len(envs), "secrets": len(list), "versions": len(versions),
-		"vars": len(vars), "scan": len(scan), "used": len(expanded.Used), "keys": len(keys), "events": len(events)} {
+		"vars": len(vars), "scan": len(scan), "used": len(expanded.Used), "keys": len(keys), "events": len(events), "entries": len(entries)} {
 		if n == 0 {
 			t.Errorf("no %s came back: the round trip of an empty list proves little", what)
 		}

@@ -34,6 +34,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/keys", s.createKey)
 	s.handle("DELETE /v1/keys/{id}", s.revokeKey)
 	s.handle("GET /v1/audit", s.listAudit)
+	s.entryRoutes()
 	s.uiRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})

@@ -217,6 +217,8 @@ func toAPIError(err error) *api.Error {
 		return &api.Error{Status: http.StatusForbidden, Code: api.CodeForbidden, Message: err.Error()}
 	case errors.Is(err, vault.ErrNotFound):
 		return &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: err.Error()}
+	case errors.Is(err, vault.ErrLimit):
+		return &api.Error{Status: http.StatusTooManyRequests, Code: api.CodeTooMany, Message: err.Error()}
 	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrConflict):
 		return &api.Error{Status: http.StatusConflict, Code: api.CodeConflict, Message: err.Error()}
 	}

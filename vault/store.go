@@ -77,6 +77,30 @@ type Store interface {
 	// PruneSessions deletes the sessions that expire at or before before, and reports how many.
 	PruneSessions(ctx context.Context, before time.Time) (int64, error)
 
+	// CreateEntry stores a one-time entry with its audit event, unless the key that
+	// made it (CreatedByKeyID) has maxPending entries pending or claimed that expire
+	// after e.CreatedAt: then ErrLimit. Two creations at once cannot both pass the cap.
+	CreateEntry(ctx context.Context, e Entry, maxPending int, ev AuditEvent) error
+	// Entry returns an entry of a space.
+	Entry(ctx context.Context, spaceID, id string) (Entry, error)
+	// Entries lists the entries of a space, pending or claimed, that expire after at,
+	// oldest first.
+	Entries(ctx context.Context, spaceID string, at time.Time) ([]Entry, error)
+	// ClaimEntry marks an entry that is pending and expires after at as being filled,
+	// or takes over a claim made before staleBefore; else ErrConflict. Of fills at
+	// once, one claims it.
+	ClaimEntry(ctx context.Context, spaceID, id string, at, staleBefore time.Time) error
+	// ReleaseEntry makes a claimed entry pending again, after a fill that failed.
+	ReleaseEntry(ctx context.Context, spaceID, id string) error
+	// FinishEntry marks a claimed entry done with e's SecretID, Version, DoneBy and
+	// DoneAt, and records ev in the same transaction.
+	FinishEntry(ctx context.Context, e Entry, ev AuditEvent) error
+	// CancelEntry marks a pending or claimed entry cancelled and records ev; an entry
+	// that is done or cancelled already is ErrConflict.
+	CancelEntry(ctx context.Context, spaceID, id string, ev AuditEvent) error
+	// PruneEntries deletes the entries that expired before before, and reports how many.
+	PruneEntries(ctx context.Context, before time.Time) (int64, error)
+
 	// AppendAudit records an event that has no change of its own: a read of plaintext, a refusal.
 	AppendAudit(ctx context.Context, ev AuditEvent) error
 	// Audit returns events, newest first.

@@ -49,6 +49,9 @@ func New(store Store, w KeyWrapper, o Options) *Vault {
 	return &Vault{store: store, keys: newKeyring(w, o.KeyCache, now), sealed: newSealedCache(), auth: newAuthCache(utc), now: utc, log: log, checking: make(chan struct{}, 1)}
 }
 
+// Now is the vault's clock, in UTC: what entries and sessions expire by.
+func (v *Vault) Now() time.Time { return v.now() }
+
 // Store returns the underlying store, for reads that need no plaintext.
 func (v *Vault) Store() Store { return v.store }
 

@@ -115,4 +115,34 @@ CREATE INDEX ui_sessions_expires ON ui_sessions (expires_at);
 ALTER TABLE secrets ADD COLUMN hosts TEXT NOT NULL DEFAULT '';
 ALTER TABLE secret_versions ADD COLUMN hosts TEXT NOT NULL DEFAULT '';
 `,
+	// 5: one-time entries, by their random id (not a credential: their page needs a
+	// sign-in). fields is comma-separated field names; hosts as in secrets; the creating
+	// key and the secret filled are named without foreign keys, as they may go first.
+	`
+CREATE TABLE entries (
+	id             TEXT PRIMARY KEY,
+	space_id       TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+	collection_id  TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+	environment_id TEXT REFERENCES environments(id) ON DELETE CASCADE,
+	name           TEXT NOT NULL,
+	type           TEXT NOT NULL,
+	note           TEXT NOT NULL,
+	hosts          TEXT NOT NULL,
+	fields         TEXT NOT NULL,
+	message        TEXT NOT NULL,
+	created_by_key TEXT NOT NULL,
+	created_by     TEXT NOT NULL,
+	created_at     INTEGER NOT NULL,
+	expires_at     INTEGER NOT NULL,
+	state          TEXT NOT NULL,
+	claimed_at     INTEGER NOT NULL,
+	secret_id      TEXT NOT NULL,
+	version        INTEGER NOT NULL,
+	done_by        TEXT NOT NULL,
+	done_at        INTEGER NOT NULL
+);
+CREATE INDEX entries_key ON entries (created_by_key, state);
+CREATE INDEX entries_space ON entries (space_id, created_at);
+CREATE INDEX entries_expires ON entries (expires_at);
+`,
 }

@@ -107,6 +107,13 @@ func Run(t *testing.T, open Opener) {
 		{"HostsAreStoredPerVersion", testHostsAreStoredPerVersion},
 		{"WideningHostsNeedsAnAdmin", testWideningHostsNeedsAnAdmin},
 		{"BindingIsInheritedThroughReferences", testBindingIsInheritedThroughReferences},
+		{"EntryLifecycle", testEntryLifecycle},
+		{"EntryUpdatesTheSecret", testEntryUpdatesTheSecret},
+		{"EntriesExpireAndCancel", testEntriesExpireAndCancel},
+		{"EntryInputIsChecked", testEntryInputIsChecked},
+		{"PendingEntriesPerKeyAreCapped", testPendingEntriesPerKeyAreCapped},
+		{"OneFillWins", testOneFillWins},
+		{"WaitEndsWhenTheEntryIsFilled", testWaitEndsWhenTheEntryIsFilled},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

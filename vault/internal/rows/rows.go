@@ -220,3 +220,33 @@ func Collect[T any](next func() bool, sc Scanner, scan func(Scanner) (T, error))
 	}
 	return out, nil
 }
+
+// EntryCols are a one-time entry's columns as ScanEntry reads them.
+const EntryCols = `id, space_id, collection_id, coalesce(environment_id, ''), name, type, note, hosts, fields, message,
+	created_by_key, created_by, created_at, expires_at, state, claimed_at, secret_id, version, done_by, done_at`
+
+// EntryInsertCols are the columns EntryArgs gives values for.
+const EntryInsertCols = `id, space_id, collection_id, environment_id, name, type, note, hosts, fields, message,
+	created_by_key, created_by, created_at, expires_at, state, claimed_at, secret_id, version, done_by, done_at`
+
+// EntryArgs are the values of one entries row, in EntryInsertCols' order.
+func EntryArgs(e vault.Entry) []any {
+	return []any{e.ID, e.SpaceID, e.CollectionID, Nullable(e.EnvironmentID), e.Name, string(e.Type), e.Note, Hosts(e.Hosts),
+		strings.Join(e.Fields, ","), e.Message, e.CreatedByKeyID, e.CreatedBy, Nanos(e.CreatedAt), Nanos(e.ExpiresAt),
+		string(e.State), Nanos(e.ClaimedAt), e.SecretID, e.Version, e.DoneBy, Nanos(e.DoneAt)}
+}
+
+// ScanEntry reads EntryCols.
+func ScanEntry(sc Scanner) (vault.Entry, error) {
+	var e vault.Entry
+	var typ, hosts, fields, state string
+	var created, expires, claimed, done int64
+	err := sc.Scan(&e.ID, &e.SpaceID, &e.CollectionID, &e.EnvironmentID, &e.Name, &typ, &e.Note, &hosts, &fields, &e.Message,
+		&e.CreatedByKeyID, &e.CreatedBy, &created, &expires, &state, &claimed, &e.SecretID, &e.Version, &e.DoneBy, &done)
+	e.Type, e.Hosts, e.State = secret.Type(typ), ScanHosts(hosts), vault.EntryState(state)
+	if fields != "" {
+		e.Fields = strings.Split(fields, ",")
+	}
+	e.CreatedAt, e.ExpiresAt, e.ClaimedAt, e.DoneAt = Time(created), Time(expires), Time(claimed), Time(done)
+	return e, err
+}
