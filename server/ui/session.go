@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -41,9 +42,14 @@ func (u *UI) ui(h uiHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		u.uiHeaders(w, r)
 		r.Body = http.MaxBytesReader(w, r.Body, u.opts.MaxBody)
+		signin := "/ui/signin"
+		if r.Method == http.MethodGet && entryPath.MatchString(r.URL.Path) {
+			entryHeaders(w)
+			signin += "?next=" + url.QueryEscape(r.URL.Path)
+		}
 		c, err := r.Cookie(u.sessionCookieName(r))
 		if err != nil || c.Value == "" {
-			http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
+			http.Redirect(w, r, signin, http.StatusSeeOther)
 			return
 		}
 		key, err := u.v.SessionKey(r.Context(), c.Value)
@@ -53,7 +59,7 @@ func (u *UI) ui(h uiHandler) http.HandlerFunc {
 				return
 			}
 			u.clearSession(w, r)
-			http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
+			http.Redirect(w, r, signin, http.StatusSeeOther)
 			return
 		}
 		// The client's bearer token is a stand-in: inProcess makes the calls as key.
@@ -107,7 +113,11 @@ func (u *UI) checkForm(r *http.Request, sess *uiSession) error {
 
 func (u *UI) uiSignInForm(w http.ResponseWriter, r *http.Request) {
 	u.uiHeaders(w, r)
-	if err := u.render(w, http.StatusOK, "signin", uiPage{Title: "Sign in"}); err != nil {
+	next := signInNext(r.URL.Query().Get("next"))
+	if next != "/ui/" {
+		entryHeaders(w)
+	}
+	if err := u.render(w, http.StatusOK, "signin", uiPage{Title: "Sign in", Next: next}); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
 }
@@ -118,14 +128,15 @@ func (u *UI) uiSignInForm(w http.ResponseWriter, r *http.Request) {
 func (u *UI) uiSignIn(w http.ResponseWriter, r *http.Request) {
 	u.uiHeaders(w, r)
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	next := signInNext(r.PostFormValue("next"))
 	if u.origins.Check(r) != nil {
-		u.render(w, http.StatusForbidden, "signin", uiPage{Title: "Sign in", Error: errForgedForm.Message})
+		u.render(w, http.StatusForbidden, "signin", uiPage{Title: "Sign in", Error: errForgedForm.Message, Next: next})
 		return
 	}
 	token := strings.TrimSpace(r.PostFormValue("key"))
 	key, err := u.api.SignIn(r, token)
 	if err != nil {
-		u.render(w, http.StatusUnauthorized, "signin", uiPage{Title: "Sign in", Error: "that key is not valid (unknown, revoked or expired): kazzle keys create makes one"})
+		u.render(w, http.StatusUnauthorized, "signin", uiPage{Title: "Sign in", Error: "that key is not valid (unknown, revoked or expired): kazzle keys create makes one", Next: next})
 		return
 	}
 	actor := vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r), Role: key.Role}
@@ -136,7 +147,7 @@ func (u *UI) uiSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: u.sessionCookieName(r), Value: id, Path: "/", MaxAge: int(vault.SessionLifetime.Seconds()),
 		HttpOnly: true, Secure: u.secureContext(r), SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (u *UI) clearSession(w http.ResponseWriter, r *http.Request) {

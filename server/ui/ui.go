@@ -136,6 +136,8 @@ type uiPage struct {
 	CSRF     string
 	Error    string
 	Data     any
+	// Next is where the sign-in form sends the browser after it: an entry's page.
+	Next string
 }
 
 // uiSession is a signed-in request: its session id, its key and the actor it audits
@@ -163,6 +165,10 @@ func (u *UI) routes() {
 	u.mux.HandleFunc("POST /ui/secrets/{id}/delete", u.ui(u.uiDeleteSecret))
 	u.mux.HandleFunc("GET /ui/secrets/{id}/versions", u.ui(u.uiVersions))
 	u.mux.HandleFunc("GET /ui/audit", u.ui(u.uiAudit))
+	u.mux.HandleFunc("GET /ui/enter/{id}", u.ui(u.uiEnterForm))
+	u.mux.HandleFunc("POST /ui/enter/{id}", u.ui(u.uiEnter))
+	u.mux.HandleFunc("GET /ui/entries", u.ui(u.uiEntries))
+	u.mux.HandleFunc("POST /ui/entries/{id}/cancel", u.ui(u.uiCancelEntry))
 	u.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		u.uiHeaders(w, r)
 		http.NotFound(w, r)
