@@ -25,10 +25,10 @@ func (c *cli) secretsCmd(ctx context.Context, args []string) error {
 	subs := map[string]func(context.Context, []string) error{
 		"list": c.secretsList, "export": c.secretsExport, "set": c.secretsSet, "get": c.secretsGet,
 		"delete": c.secretsDelete, "history": c.secretsHistory, "rollback": c.secretsRollback,
-		"check": c.secretsCheck,
+		"check": c.secretsCheck, "request": c.secretsRequest, "enter": c.secretsEnter,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
-		return usagef("usage: kazzle secrets list|export|set|get|delete|history|rollback|check [flags]")
+		return usagef("usage: kazzle secrets list|export|set|get|delete|history|rollback|check|request|enter [flags]")
 	}
 	return subs[args[0]](ctx, args[1:])
 }
@@ -379,10 +379,16 @@ func checkValues(fields map[string]string) error {
 
 func (c *cli) promptFields(tty *os.File, name string, typ secret.Type) (map[string]string, error) {
 	req, opt := typ.StoredFields()
+	return c.promptFor(tty, name, append(req, opt...), len(req))
+}
+
+// promptFor asks for each of fields without echo; those past the first required are
+// optional.
+func (c *cli) promptFor(tty *os.File, name string, asked []string, required int) (map[string]string, error) {
 	fields := map[string]string{}
-	for _, f := range append(req, opt...) {
+	for _, f := range asked {
 		optional := ""
-		if len(fields) >= len(req) {
+		if len(fields) >= required {
 			optional = " (optional)"
 		}
 		fmt.Fprintf(c.stderr, "%s %s%s: ", name, f, optional)

@@ -1,0 +1,193 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/secret"
+	"github.com/kazzle/kazzle/vault"
+)
+
+// parseLifetime reads --expires: a Go duration (90m, 2h) or a number of days (7d).
+func parseLifetime(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 1 {
+			return 0, usagef("--expires %q: write a number of days (7d) or a duration (15m, 2h)", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, usagef("--expires %q: write a number of days (7d) or a duration (15m, 2h)", s)
+	}
+	return d, nil
+}
+
+// secretsRequest asks, through a one-time entry, for a secret's value that someone else
+// has: it prints the link to the entry's page and, with --wait, waits for it.
+func (c *cli) secretsRequest(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("secrets request", &co)
+	typ := fs.String("type", "string", "string, login, git or totp")
+	fieldsFlag := fs.StringSlice("field", nil, "the fields asked for (default: the type's required fields)")
+	message := fs.String("message", "", "a message shown on the page, at most 500 characters")
+	note := fs.String("note", "", "a note kept with the secret")
+	hostsText := fs.String("hosts", "", "the hosts the secret may be sent to, as secrets set --hosts takes them")
+	expires := fs.String("expires", "15m", "how long the entry waits: a duration (15m, 2h) or days (7d), at most 7d")
+	wait := fs.Bool("wait", false, "wait until the value is entered, the entry expires or is cancelled")
+	fs.Usage = func() {
+		fmt.Fprintln(c.stderr, "Usage: kazzle secrets request NAME [--env=ENV] [--type=T] [--message=…] [--expires=7d] [--wait]\n\nPrints the link to a one-time page where a person signed in with a key that may\nwrite the secret types its value; the value never passes through this command.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("usage: kazzle secrets request NAME [--env=ENV] [--type=T] [--expires=7d] [--wait]")
+	}
+	lifetime, err := parseLifetime(*expires)
+	if err != nil {
+		return err
+	}
+	if lifetime < vault.MinEntryLifetime || lifetime > vault.MaxEntryLifetime {
+		return usagef("--expires %s: an entry waits from 1 minute to 7 days", *expires)
+	}
+	req := api.CreateEntryRequest{Collection: co.collection, Environment: co.env, Name: fs.Arg(0), Type: *typ, Fields: *fieldsFlag,
+		Message: *message, Note: *note, ExpiresIn: int(lifetime / time.Second)}
+	if fs.Changed("hosts") {
+		if req.Hosts, err = hostsFlag(*hostsText); err != nil {
+			return err
+		}
+	}
+	if err := c.needCollection(ctx, &co); err != nil {
+		return err
+	}
+	req.Collection = co.collection
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	e, err := client.CreateEntry(ctx, req)
+	if err != nil {
+		return err
+	}
+	if co.json && !*wait {
+		return c.printJSON(e)
+	}
+	if !co.json {
+		fmt.Fprintln(c.stdout, strings.TrimSuffix(co.server, "/")+e.Path)
+	}
+	fmt.Fprintln(c.stderr, printablef("kazzle: the link above asks for %s (%s) until %s; who opens it signs in with a key that may write it", e.Name, strings.Join(e.Fields, ", "), e.ExpiresAt.Local().Format(time.DateTime)))
+	if !*wait {
+		return nil
+	}
+	fmt.Fprintln(c.stderr, "kazzle: waiting for the value (Ctrl-C stops waiting; the entry stays open)")
+	for e.Status == api.EntryPending {
+		if e, err = client.WaitEntry(ctx, e.ID, time.Until(e.ExpiresAt)+time.Second); err != nil {
+			return err
+		}
+	}
+	if co.json {
+		return c.printJSON(e)
+	}
+	if e.Status != api.EntryDone {
+		return fmt.Errorf("entry for %s %s: nothing was stored", e.Name, e.Status)
+	}
+	fmt.Fprintln(c.stderr, printablef("kazzle: %s was entered by %s (version %d)", e.Name, e.DoneBy, e.Version))
+	for _, ref := range e.References {
+		fmt.Fprintln(c.stdout, ref)
+	}
+	return nil
+}
+
+// entryID takes an entry's id, or the link to its page.
+func entryID(arg string) string {
+	if i := strings.LastIndex(arg, "/ui/enter/"); i >= 0 {
+		arg = arg[i+len("/ui/enter/"):]
+	}
+	return strings.TrimRight(arg, "/")
+}
+
+// secretsEnter fills an entry as the CLI's key: it shows what is asked and by whom, and
+// reads each value from a prompt without echo (or, without a terminal, from stdin as
+// secrets set reads it).
+func (c *cli) secretsEnter(ctx context.Context, args []string) error {
+	var co common
+	fs := c.flags("secrets enter", &co)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("usage: kazzle secrets enter ID|LINK")
+	}
+	client, err := c.client(&co)
+	if err != nil {
+		return err
+	}
+	e, err := client.Entry(ctx, entryID(fs.Arg(0)))
+	if err != nil {
+		return err
+	}
+	where := e.Collection + "/" + e.Environment
+	if e.Environment == "" {
+		where = e.Collection + " (untagged)"
+	}
+	fmt.Fprintln(c.stderr, printablef("kazzle: %s asks for %s in %s, a %s secret: %s", e.CreatedBy, e.Name, where, e.Type, strings.Join(e.Fields, ", ")))
+	if e.Message != "" {
+		fmt.Fprintln(c.stderr, "kazzle: their message, unchecked:")
+		for _, line := range strings.Split(e.Message, "\n") {
+			fmt.Fprintln(c.stderr, "  > "+printable(line))
+		}
+	}
+	if e.Status != api.EntryPending {
+		return fmt.Errorf("entry for %s is %s: it takes no value", e.Name, e.Status)
+	}
+	typ := secret.Type(e.Type)
+	required, _ := typ.StoredFields()
+	var fields map[string]string
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		asked := slices.Clone(e.Fields)
+		slices.SortStableFunc(asked, func(a, b string) int { return boolRank(!slices.Contains(required, a)) - boolRank(!slices.Contains(required, b)) })
+		n := 0
+		for _, f := range asked {
+			if slices.Contains(required, f) {
+				n++
+			}
+		}
+		if fields, err = c.promptFor(f, e.Name, asked, n); err != nil {
+			return err
+		}
+	} else if fields, err = c.readFields(e.Name, typ, false); err != nil {
+		return err
+	}
+	for f, v := range fields {
+		if v == "" {
+			delete(fields, f)
+		} else if vault.LooksLikeAPIKey(v) {
+			return usagef("the %s typed is a kazzle API key, which is never stored as a secret: nothing was sent", f)
+		}
+	}
+	done, err := client.FillEntry(ctx, e.ID, fields)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stderr, printablef("kazzle: stored %s (version %d) for %s", done.Name, done.Version, done.CreatedBy))
+	fmt.Fprintln(c.stdout, done.SecretID)
+	return nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
