@@ -156,7 +156,9 @@ func (c *cli) secretsEnter(ctx context.Context, args []string) error {
 	var fields map[string]string
 	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		asked := slices.Clone(e.Fields)
-		slices.SortStableFunc(asked, func(a, b string) int { return boolRank(!slices.Contains(required, a)) - boolRank(!slices.Contains(required, b)) })
+		slices.SortStableFunc(asked, func(a, b string) int {
+			return boolRank(!slices.Contains(required, a)) - boolRank(!slices.Contains(required, b))
+		})
 		n := 0
 		for _, f := range asked {
 			if slices.Contains(required, f) {

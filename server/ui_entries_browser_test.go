@@ -148,6 +148,18 @@ func TestEntryPageInABrowser(t *testing.T) {
 
 	// A cross-origin post, with the session's cookie and token, is refused.
 	crossed := ask("CROSSED")
+
+	// The list of pending entries shows who asked for what, and cancels one.
+	cancelled := ask("CANCELLED")
+	do("list the entries", chromedp.Navigate(srv.URL+"/ui/entries"), chromedp.WaitVisible(css(`tr[data-entry="`+cancelled.ID+`"]`)))
+	if row := eval(`document.querySelector('tr[data-entry="` + cancelled.ID + `"]').innerText`); !strings.Contains(row, "CANCELLED") ||
+		!strings.Contains(row, "my-saas/prod") || !strings.Contains(row, "assistant") || eval(`String(document.querySelectorAll('tr[data-entry="`+e.ID+`"]').length)`) != "0" {
+		t.Fatalf("the entries page shows %q, or lists a done entry", row)
+	}
+	do("cancel an entry", chromedp.Click(css(`tr[data-entry="`+cancelled.ID+`"] button.cancel`)), chromedp.WaitVisible(css(`table.entries`)))
+	if got, _ := asker.Entry(ctx, cancelled.ID); got.Status != api.EntryCancelled {
+		t.Fatalf("after cancelling in the UI the entry is %s", got.Status)
+	}
 	if status := postEntry(t, srv, crossed.ID, adminSess, "https://evil.example", "cross-origin-value-1"); status != http.StatusForbidden {
 		t.Fatalf("a cross-origin post: %d, want 403", status)
 	}
