@@ -200,7 +200,9 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, t target) {
 // body streams, so an answer of any length passes, a server-sent event as it comes.
 func (p *Proxy) answer(w http.ResponseWriter, r *http.Request, resp *http.Response, t target) {
 	var body io.Reader = resp.Body
-	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
+	// Every Content-Encoding header counts, as the process reads them: given twice
+	// (identity, then gzip), the first alone would pass compressed values on.
+	switch enc := strings.ToLower(strings.TrimSpace(strings.Join(resp.Header.Values("Content-Encoding"), ", "))); enc {
 	case "", "identity":
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(resp.Body)
