@@ -47,6 +47,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/netutil"
 
@@ -258,6 +259,10 @@ func (p *Proxy) compile() error {
 		switch {
 		case s.Value == "":
 			return fmt.Errorf("secret %s: empty value", label(s.Name, s.Ref))
+		case utf8.RuneCountInString(s.Value) < redact.MinScrubLen:
+			// Such a value turns up in answers by chance, so answers are not searched for
+			// it, and a host that echoes it would hand it to the process.
+			return fmt.Errorf("secret %s: a value bound to hosts has at least %d characters, or the proxy cannot keep it from the process", label(s.Name, s.Ref), redact.MinScrubLen)
 		case len(s.Placeholder) < minRandom:
 			return fmt.Errorf("secret %s: a placeholder has at least %d characters", label(s.Name, s.Ref), minRandom)
 		case !placeholderText(s.Placeholder):
@@ -271,10 +276,7 @@ func (p *Proxy) compile() error {
 		js = append(js, redact.Replacement{Value: s.Placeholder, With: jsonString(s.Value)})
 		query = append(query, redact.Replacement{Value: s.Placeholder, With: url.QueryEscape(s.Value)})
 		path = append(path, redact.Replacement{Value: s.Placeholder, With: url.PathEscape(s.Value)})
-		if len(s.Value) >= redact.MinScrubLen {
-			// A shorter value turns up in answers by chance: replacing it would corrupt them.
-			back = append(back, redact.EncodedReplacements(s.Value, s.Placeholder)...)
-		}
+		back = append(back, redact.EncodedReplacements(s.Value, s.Placeholder)...)
 	}
 	for _, s := range p.secrets {
 		for _, t := range p.secrets {

@@ -482,7 +482,9 @@ func TestStartRefusesBadSecretsWithoutValues(t *testing.T) {
 		"placeholder with /":    {Name: "A", Value: valueA, Placeholder: strings.Repeat("a/", 20)},
 		"empty value":           {Name: "A", Placeholder: good.Placeholder},
 		"placeholder twice":     {Name: "B", Value: valueB, Placeholder: good.Placeholder},
-		"placeholder has value": {Name: "B", Value: "abc", Placeholder: strings.Repeat("abc", 12)},
+		"placeholder has value": {Name: "B", Value: "abcdefgh", Placeholder: strings.Repeat("abcdefgh", 5)},
+		// An echo of it in an answer could not be told from chance, so it would pass.
+		"value under 8 characters": {Name: "B", Value: "s3cr3t!", Placeholder: strings.Repeat("x", 40)},
 	} {
 		_, err := Start(t.Context(), Options{Secrets: []Secret{good, s}, RootCAs: ca.pool, ExtraRootsPEM: ca.pem})
 		if err == nil {
