@@ -58,3 +58,14 @@ func TestContentEncodingGivenTwiceIsNotPassedOn(t *testing.T) {
 		noValue(t, "the decompressed answer", string(d))
 	}
 }
+
+func TestJSONOfPHPAndGsonInAnAnswerIsAPlaceholder(t *testing.T) {
+	const v = "AbCdEfGh/IjKlMnOp+QrStUvWx/YzAbCdEf=="
+	_, b := reflected(t, v, func(ph string) string { return ph }, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, `{"php":"%s","gson":"%s"}`, strings.ReplaceAll(string(body), "/", `\/`), strings.ReplaceAll(string(body), "=", `\u003d`))
+	})
+	if strings.Contains(b, `AbCdEfGh\/IjKlMnOp`) || strings.Contains(b, `YzAbCdEf\u003d`) {
+		t.Errorf("the answer holds the value: %q", b)
+	}
+}

@@ -64,7 +64,8 @@ func asciiEscape(s string) string {
 }
 
 // EncodedForms returns v as text that carries it is likely to spell it: as it is;
-// the LiteralForms, and JSON-escaped as Go's json.Marshal writes it (also with \u escapes);
+// the LiteralForms, and JSON-escaped as Go's json.Marshal writes it (also with \u escapes),
+// as PHP's json_encode writes it (\/) and as Gson writes it (\u003d, \u0027);
 // URL-encoded with %20 or + for a space, and as a path segment; base64 in the standard
 // and URL alphabets, whole (with and without padding) and as the characters that only
 // v's bytes determine at each of the three byte alignments it can have inside a longer
@@ -104,6 +105,12 @@ func encodedForms(v string) []form {
 	goJSON := jsonEscape(v, true)
 	add(goJSON, false)
 	add(asciiEscape(goJSON), false)
+	// PHP's json_encode writes / as \/ (and non-ASCII as \u escapes); Gson escapes = and '
+	// besides <, > and &: the padding of a base64 key comes back as \u003d.
+	escaped := jsonEscape(v, false)
+	add(strings.ReplaceAll(escaped, "/", `\/`), false)
+	add(strings.ReplaceAll(asciiEscape(escaped), "/", `\/`), false)
+	add(strings.NewReplacer("=", `\u003d`, "'", `\u0027`).Replace(goJSON), false)
 	query := url.QueryEscape(v)
 	add(query, false)
 	add(strings.ReplaceAll(query, "+", "%20"), false)

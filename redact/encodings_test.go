@@ -79,3 +79,22 @@ func leaks(text, v string) bool {
 	}
 	return false
 }
+
+// TestJSONOfOtherEncodersIsRedacted: PHP's json_encode escapes / (and non-ASCII), Gson
+// escapes = and ', so a base64 key comes back from such a server in neither Go's spelling
+// nor the raw one.
+func TestJSONOfOtherEncodersIsRedacted(t *testing.T) {
+	ref := "${secret.00000000-0000-4000-8000-000000000001.value}"
+	for _, v := range []string{"AbCdEfGh/IjKlMnOp+QrStUvWx/YzAbCdEf==", "it's/pässwörd=="} {
+		reps := EncodedReplacements(v, ref)
+		for name, form := range map[string]string{
+			"php":         strings.ReplaceAll(asciiEscape(jsonEscape(v, false)), "/", `\/`),
+			"php unicode": strings.ReplaceAll(jsonEscape(v, false), "/", `\/`),
+			"gson":        strings.NewReplacer("=", `\u003d`, "'", `\u0027`).Replace(jsonEscape(v, true)),
+		} {
+			if got := Redact(`{"key":"`+form+`"}`, reps); strings.Contains(got, form) {
+				t.Errorf("%q, %s: the redacted text %q still carries the value", v, name, got)
+			}
+		}
+	}
+}
