@@ -276,7 +276,10 @@ func (p *Proxy) compile() error {
 		js = append(js, redact.Replacement{Value: s.Placeholder, With: jsonString(s.Value)})
 		query = append(query, redact.Replacement{Value: s.Placeholder, With: url.QueryEscape(s.Value)})
 		path = append(path, redact.Replacement{Value: s.Placeholder, With: url.PathEscape(s.Value)})
-		back = append(back, redact.EncodedReplacements(s.Value, s.Placeholder)...)
+		// With the runs at either end of a value, so that a host echoing it cut short
+		// (an error quoting the first characters of a key) gives away no more than its
+		// middle.
+		back = append(back, redact.ScrubReplacements(s.Value, s.Placeholder)...)
 	}
 	for _, s := range p.secrets {
 		for _, t := range p.secrets {

@@ -69,3 +69,13 @@ func TestJSONOfPHPAndGsonInAnAnswerIsAPlaceholder(t *testing.T) {
 		t.Errorf("the answer holds the value: %q", b)
 	}
 }
+
+func TestAValueCutShortInAnAnswerIsAPlaceholder(t *testing.T) {
+	_, b := reflected(t, valueA, func(ph string) string { return ph }, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "invalid key %s..., or ...%s", body[:len(body)-4], body[6:])
+	})
+	if strings.Contains(b, valueA[:16]) || strings.Contains(b, valueA[len(valueA)-16:]) {
+		t.Errorf("the answer holds an end of the value: %q", b)
+	}
+}
