@@ -37,8 +37,6 @@ func reflected(t *testing.T, value string, body func(ph string) string, h http.H
 	return resp.StatusCode, string(b)
 }
 
-func echoBody(w http.ResponseWriter, r *http.Request) { io.Copy(w, r.Body) }
-
 func TestContentEncodingGivenTwiceIsNotPassedOn(t *testing.T) {
 	code, b := reflected(t, valueA, func(ph string) string { return ph }, func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
