@@ -2,7 +2,6 @@ package mcp
 
 import (
 	"context"
-	"encoding/json"
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
@@ -10,45 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/kazzle/kazzle/api"
 )
 
 // The time run_command adds to a curl call beside running the same curl directly:
 // the templates call, the call's proxy (a CA, its bundle, a listener) and, for a bound
 // value, the proxy's TLS on both sides.
-
-// boundVault answers the templates call with one secret's value, bound to hosts when
-// hosts is not nil.
-func boundVault(tb testing.TB, ref, val string, hosts []string) *api.Client {
-	tb.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req api.TemplatesRequest
-		if r.URL.Path != "/v1/templates" || json.NewDecoder(r.Body).Decode(&req) != nil {
-			http.Error(w, "unexpected", http.StatusBadRequest)
-			return
-		}
-		resp := api.TemplatesResponse{Values: make([]string, len(req.Templates))}
-		for i, tpl := range req.Templates {
-			resp.Values[i] = strings.ReplaceAll(tpl, ref, val)
-		}
-		u := api.UsedValue{Ref: ref, Value: val}
-		if hosts != nil {
-			u.Hosts = [][]string{hosts}
-		}
-		resp.Used = []api.UsedValue{u}
-		json.NewEncoder(w).Encode(resp)
-	}))
-	tb.Cleanup(srv.Close)
-	c, err := api.NewClient(srv.URL, "kzl_mcpTestKeyThatIsLongEnough000000000", nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return c
-}
 
 func BenchmarkRunCommandCurl(b *testing.B) {
 	if _, err := exec.LookPath("curl"); err != nil {

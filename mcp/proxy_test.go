@@ -2,7 +2,6 @@ package mcp
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,33 +10,7 @@ import (
 	"testing"
 
 	"golang.org/x/net/http/httpproxy"
-
-	"github.com/kazzle/kazzle/api"
 )
-
-// boundHostsVault answers the templates call with one secret's value, bound to hosts.
-func boundHostsVault(t *testing.T, ref, val string, hosts ...string) *api.Client {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req api.TemplatesRequest
-		if r.URL.Path != "/v1/templates" || json.NewDecoder(r.Body).Decode(&req) != nil {
-			http.Error(w, "unexpected", http.StatusBadRequest)
-			return
-		}
-		resp := api.TemplatesResponse{Values: make([]string, len(req.Templates))}
-		for i, tpl := range req.Templates {
-			resp.Values[i] = strings.ReplaceAll(tpl, ref, val)
-		}
-		resp.Used = []api.UsedValue{{Ref: ref, Value: val, Hosts: [][]string{hosts}}}
-		json.NewEncoder(w).Encode(resp)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := api.NewClient(srv.URL, "kzl_mcpTestKeyThatIsLongEnough000000000", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // TestABoundLoopbackValueNeverGoesThroughAProxy: with HTTP_PROXY set where kazzle mcp
 // runs, Go sends a request for localhost straight to it but one for LOCALHOST or

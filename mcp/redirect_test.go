@@ -2,39 +2,12 @@ package mcp
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/kazzle/kazzle/api"
 )
-
-// fakeVault answers the templates call with one secret's value, as the server does.
-func fakeVault(t *testing.T, ref, val string) *api.Client {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req api.TemplatesRequest
-		if r.URL.Path != "/v1/templates" || json.NewDecoder(r.Body).Decode(&req) != nil {
-			http.Error(w, "unexpected", http.StatusBadRequest)
-			return
-		}
-		resp := api.TemplatesResponse{Values: make([]string, len(req.Templates))}
-		for i, tpl := range req.Templates {
-			resp.Values[i] = strings.ReplaceAll(tpl, ref, val)
-		}
-		resp.Used = []api.UsedValue{{Ref: ref, Value: val}}
-		json.NewEncoder(w).Encode(resp)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := api.NewClient(srv.URL, "kzl_mcpTestKeyThatIsLongEnough000000000", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // TestHTTPRequestDoesNotFollowARedirectWithSubstitutedSecrets: an https URL that
 // redirects to plain http gets the 3xx back as it is, with its Location redacted, and

@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -361,16 +360,6 @@ func removeHopByHop(h http.Header) {
 	for _, k := range hopByHop {
 		h.Del(k)
 	}
-}
-
-// jsonString is v as the inside of a JSON string.
-func jsonString(v string) string {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
-	s := strings.TrimSuffix(buf.String(), "\n")
-	return s[1 : len(s)-1]
 }
 
 // The inner server reads the connections the proxy terminated TLS on from a connListener;

@@ -266,7 +266,7 @@ func (p *Proxy) compile() error {
 		seen[s.Placeholder] = true
 		pats[i] = s.Placeholder
 		raw = append(raw, redact.Replacement{Value: s.Placeholder, With: s.Value})
-		js = append(js, redact.Replacement{Value: s.Placeholder, With: jsonString(s.Value)})
+		js = append(js, redact.Replacement{Value: s.Placeholder, With: redact.JSONString(s.Value)})
 		query = append(query, redact.Replacement{Value: s.Placeholder, With: url.QueryEscape(s.Value)})
 		path = append(path, redact.Replacement{Value: s.Placeholder, With: url.PathEscape(s.Value)})
 		// With the runs at either end of a value, so that a host echoing it cut short

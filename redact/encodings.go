@@ -34,6 +34,10 @@ func LiteralForms(v string) []string {
 	return forms
 }
 
+// JSONString is v as the inside of a JSON string, as JavaScript and most encoders write
+// it (without HTML escapes).
+func JSONString(v string) string { return jsonEscape(v, false) }
+
 // jsonEscape is the body of v as a JSON string; escapeHTML adds Go's \u003c-style
 // escapes of <, > and &, which encoding/json.Marshal makes.
 func jsonEscape(v string, escapeHTML bool) string {
