@@ -105,7 +105,7 @@ func (c *cli) main(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	if args[0] == "version" || args[0] == "--version" {
-		fmt.Fprintln(c.stdout, "kazzle", version())
+		fmt.Fprintln(c.stdout, versionLine())
 		return exitOK
 	}
 	for _, cmd := range commands() {
