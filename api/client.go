@@ -262,6 +262,12 @@ func (c *Client) CreateKey(ctx context.Context, req CreateAPIKeyRequest) (Create
 	return out, c.do(ctx, "POST", "/v1/keys", req, &out)
 }
 
+// Whoami is the key the client uses: its name, role, limits and expiry.
+func (c *Client) Whoami(ctx context.Context) (APIKey, error) {
+	var out APIKey
+	return out, c.do(ctx, "GET", "/v1/whoami", nil, &out)
+}
+
 // RevokeKey revokes an API key.
 func (c *Client) RevokeKey(ctx context.Context, id string) error {
 	return c.do(ctx, "DELETE", "/v1/keys/"+esc(id), nil, nil)

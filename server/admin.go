@@ -79,6 +79,12 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *principal)
 	return writeJSON(w, http.StatusCreated, api.CreateAPIKeyResponse{APIKey: s.toAPIKey(r, k), Key: token})
 }
 
+// whoami is the calling key as GET /v1/keys lists it: any key may read its own name,
+// role, limits and expiry, and no other's.
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request, p *principal) error {
+	return writeJSON(w, http.StatusOK, s.toAPIKey(r, p.key))
+}
+
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, p *principal) error {
 	if err := needSpaceAdmin(p); err != nil {
 		return err

@@ -35,6 +35,7 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/keys/{id}", s.revokeKey)
 	s.handle("GET /v1/audit", s.listAudit)
 	s.entryRoutes()
+	s.handle("GET /v1/whoami", s.whoami)
 	s.uiRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
