@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/bundler"
 	"github.com/kazzle/kazzle/config"
@@ -16,18 +18,31 @@ import (
 // buildCmd is `kazzle build [component…] --env=Y`: each UI component of the project is
 // built with only its declared VITE_ values inlined, and its output scanned for every
 // other secret value of the environment.
-func (c *cli) buildCmd(ctx context.Context, args []string) error {
-	var co common
-	fs := c.flags("build", &co)
-	dir := fs.String("dir", ".", "the project folder")
-	gzipSizes := fs.Bool("gzip-sizes", false, "also report each file's gzipped size, as Vite's build report does (gzip takes about a tenth of a build)")
-	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle build [component…] --env=ENV [--dir=DIR] [--gzip-sizes] [--json]\n\nBuilds the UI components of kazzle.config.ts (all, or those named) with only their\ndeclared VITE_ secrets inlined, and checks the output for every other secret.\n\nFlags:")
-		fs.PrintDefaults()
+func (c *cli) buildCommand() *cobra.Command {
+	var o buildOptions
+	cmd := &cobra.Command{
+		Use:   "build [component…] --env=ENV [--dir=DIR] [--gzip-sizes] [--json]",
+		Short: "build the UI components, inlining only their VITE_ secrets",
+		Long: "Builds the UI components of kazzle.config.ts (all, or those named) with only their\n" +
+			"declared VITE_ secrets inlined, and checks the output for every other secret.",
+		Example: "  kazzle build --env prod\n  kazzle build web --env dev --gzip-sizes",
+		RunE:    func(cmd *cobra.Command, args []string) error { return c.buildCmd(cmd.Context(), &o, args) },
 	}
-	if err := parse(fs, args); err != nil {
-		return err
-	}
+	c.apiFlags(cmd, &o.common, true)
+	cmd.Flags().StringVar(&o.dir, "dir", ".", "the project folder")
+	cmd.Flags().BoolVar(&o.gzipSizes, "gzip-sizes", false, "also report each file's gzipped size, as Vite's build report does (gzip takes about a tenth of a build)")
+	cmd.ValidArgsFunction = c.completeComponents(&o.dir, &o.common)
+	return cmd
+}
+
+type buildOptions struct {
+	common
+	dir       string
+	gzipSizes bool
+}
+
+func (c *cli) buildCmd(ctx context.Context, o *buildOptions, args []string) error {
+	co, dir, gzipSizes := o.common, &o.dir, &o.gzipSizes
 	if co.env == "" {
 		return usagef("no environment: pass --env=NAME or set KAZZLE_ENV")
 	}
@@ -41,7 +56,7 @@ func (c *cli) buildCmd(ctx context.Context, args []string) error {
 	// the config has run: its memory limit is measured on the heap.)
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(1 << 30)
-	names, err := uiComponents(p, fs.Args())
+	names, err := uiComponents(p, args)
 	if err != nil {
 		return err
 	}

@@ -4,22 +4,32 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/kazzle/kazzle/api"
 )
 
 // secretsCheck lists the stored secrets that a write would refuse now: of one collection,
 // or, when none is named anywhere, of every collection the key can see. It exits 1 when
 // it finds any, so a CI job can run it.
-func (c *cli) secretsCheck(ctx context.Context, args []string) error {
+func (c *cli) secretsCheckCommand() *cobra.Command {
 	var co common
-	fs := c.flags("secrets check", &co)
-	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle secrets check [--collection=NAME] [--json]\n\nLists the stored secrets that break a rule writes enforce: reserved variable\nnames, values that are not UTF-8 text or hold NUL bytes, fields past their\nsize limits, and references that do not expand. Without a collection, every\ncollection the key can see is checked. Exits 1 when any secret breaks a rule.\n\nFlags:")
-		fs.PrintDefaults()
+	cmd := &cobra.Command{
+		Use:   "check [--collection=NAME] [--json]",
+		Short: "list the stored secrets that break a rule writes enforce",
+		Long: "Lists the stored secrets that break a rule writes enforce: reserved variable\n" +
+			"names, values that are not UTF-8 text or hold NUL bytes, fields past their\n" +
+			"size limits, and references that do not expand. Without a collection, every\n" +
+			"collection the key can see is checked. Exits 1 when any secret breaks a rule.",
+		Example: "  kazzle secrets check\n  kazzle secrets check --collection app --json",
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return c.secretsCheck(cmd.Context(), co) },
 	}
-	if err := parse(fs, args); err != nil {
-		return err
-	}
+	c.apiFlags(cmd, &co, true)
+	return cmd
+}
+
+func (c *cli) secretsCheck(ctx context.Context, co common) error {
 	client, err := c.client(&co)
 	if err != nil {
 		return err

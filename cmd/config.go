@@ -5,27 +5,47 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/kazzle/kazzle/config"
 )
 
 // configCmd is `kazzle config check|print`: it evaluates the project configuration
 // (kazzle.config.ts with esbuild and goja, or kazzle.hcl) without any server.
-func (c *cli) configCmd(ctx context.Context, args []string) error {
-	fs := c.flags("config", nil)
-	env := fs.String("env", c.getenv("KAZZLE_ENV"), "environment slug the config sees as { env } (KAZZLE_ENV)")
-	dir := fs.String("dir", ".", "the project folder")
-	asJSON := fs.Bool("json", false, "print JSON (print)")
-	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle config check|print [--env=ENV] [--dir=DIR] [--json]\n\ncheck evaluates kazzle.config.ts (or kazzle.hcl) and reports every problem; print shows\neach component's kind, secrets and targets.\n\nFlags:")
-		fs.PrintDefaults()
+func (c *cli) configCommand() *cobra.Command {
+	return c.group("config", "check or print the project's kazzle.config.ts (or kazzle.hcl)",
+		"Evaluates the project configuration, kazzle.config.ts (or kazzle.hcl), without any server.",
+		"  kazzle config check --env dev\n  kazzle config print --env prod --json",
+		c.configSubcommand("check", "evaluate the configuration and report every problem",
+			"Evaluates kazzle.config.ts (or kazzle.hcl) and reports every problem; exits 1 when there is one.",
+			"  kazzle config check --env dev\n  kazzle config check --dir services/api"),
+		c.configSubcommand("print", "show each component's kind, secrets and targets",
+			"Evaluates the configuration and shows each component's kind, the secrets it uses and where\n"+
+				"they go (a UI build, Lambda, ECS, SSM).",
+			"  kazzle config print --env prod\n  kazzle config print --json"))
+}
+
+func (c *cli) configSubcommand(sub, short, long, example string) *cobra.Command {
+	var env, dir string
+	var asJSON bool
+	use := sub + " [--env=ENV] [--dir=DIR]"
+	if sub == "print" {
+		use += " [--json]"
 	}
-	if err := parse(fs, args); err != nil {
-		return err
+	cmd := &cobra.Command{Use: use, Short: short, Long: long, Example: example, Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return c.configCmd(cmd.Context(), sub, env, dir, asJSON) }}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	fs.StringVar(&env, "env", c.getenv("KAZZLE_ENV"), "environment slug the config sees as { env } (KAZZLE_ENV)")
+	fs.StringVar(&dir, "dir", ".", "the project folder")
+	if sub == "print" {
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
 	}
-	sub := fs.Arg(0)
-	if fs.NArg() != 1 || (sub != "check" && sub != "print") {
-		return usagef("usage: kazzle config check|print [--env=ENV] [--dir=DIR] [--json]")
-	}
+	return cmd
+}
+
+func (c *cli) configCmd(ctx context.Context, sub, envName, dirName string, json bool) error {
+	env, dir, asJSON := &envName, &dirName, &json
 	p, err := config.Load(ctx, *dir, config.Options{Env: *env, Stderr: c.stderr})
 	if err != nil {
 		return err
@@ -78,21 +98,28 @@ func targets(comp config.Component) string {
 }
 
 // initCmd is `kazzle init`: a starter kazzle.config.ts and kazzle-env.d.ts.
-func (c *cli) initCmd(_ context.Context, args []string) error {
-	fs := c.flags("init", nil)
-	collection := fs.String("collection", "", "the project's collection (default: the folder's name as a slug)")
-	dir := fs.String("dir", ".", "the project folder")
-	typesOnly := fs.Bool("types", false, "only (re)write "+config.TypesFile)
-	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle init [--collection=SLUG] [--dir=DIR] [--types]\n\nWrites a starter kazzle.config.ts and "+config.TypesFile+", which lets editors and tsc\ncheck it.\n\nFlags:")
-		fs.PrintDefaults()
+func (c *cli) initCommand() *cobra.Command {
+	var collection, dir string
+	var typesOnly bool
+	cmd := &cobra.Command{
+		Use:     "init [--collection=SLUG] [--dir=DIR] [--types]",
+		Short:   "write a starter kazzle.config.ts and its type declarations",
+		Long:    "Writes a starter kazzle.config.ts and " + config.TypesFile + ", which lets editors and tsc\ncheck it.",
+		Example: "  kazzle init --collection shop\n  kazzle init --types",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return c.initCmd(cmd.Context(), &collection, &dir, &typesOnly)
+		},
 	}
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("usage: kazzle init [--collection=SLUG] [--dir=DIR] [--types]")
-	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	fs.StringVar(&collection, "collection", "", "the project's collection (default: the folder's name as a slug)")
+	fs.StringVar(&dir, "dir", ".", "the project folder")
+	fs.BoolVar(&typesOnly, "types", false, "only (re)write "+config.TypesFile)
+	return cmd
+}
+
+func (c *cli) initCmd(_ context.Context, collection, dir *string, typesOnly *bool) error {
 	wrote, err := config.Init(*dir, *collection, *typesOnly)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/kazzle/kazzle/api"
@@ -18,20 +19,36 @@ import (
 
 // deployCmd is `kazzle deploy [component…] --env=Y [--plan] [--yes]`: the secrets of
 // process components are pushed to their AWS targets, and UI components are built.
-func (c *cli) deployCmd(ctx context.Context, args []string) error {
-	var co common
-	fs := c.flags("deploy", &co)
-	dir := fs.String("dir", ".", "the project folder")
-	planOnly := fs.Bool("plan", false, "show what would change, and change nothing")
-	yes := fs.Bool("yes", false, "apply without asking (required without a terminal)")
-	parallel := fs.Int("parallel", deployer.DefaultParallel, "how many components to deploy at once")
-	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle deploy [component…] --env=ENV [--plan] [--yes] [--dir=DIR] [--json]\n\nPushes the declared secrets of the process components of kazzle.config.ts (all, or\nthose named) to their AWS targets, and builds the UI components. kazzle changes only\nthe keys it set on a target; it shows the plan and asks before it changes anything.\n\nFlags:")
-		fs.PrintDefaults()
+func (c *cli) deployCommand() *cobra.Command {
+	var o deployOptions
+	cmd := &cobra.Command{
+		Use:   "deploy [component…] --env=ENV [--plan] [--yes] [--dir=DIR] [--json]",
+		Short: "push secrets to the process components' AWS targets; build the UIs",
+		Long: "Pushes the declared secrets of the process components of kazzle.config.ts (all, or\n" +
+			"those named) to their AWS targets, and builds the UI components. kazzle changes only\n" +
+			"the keys it set on a target; it shows the plan and asks before it changes anything.",
+		Example: "  kazzle deploy --env prod --plan\n  kazzle deploy api --env prod --yes",
+		RunE:    func(cmd *cobra.Command, args []string) error { return c.deployCmd(cmd.Context(), &o, args) },
 	}
-	if err := parse(fs, args); err != nil {
-		return err
-	}
+	c.apiFlags(cmd, &o.common, true)
+	fs := cmd.Flags()
+	fs.StringVar(&o.dir, "dir", ".", "the project folder")
+	fs.BoolVar(&o.planOnly, "plan", false, "show what would change, and change nothing")
+	fs.BoolVar(&o.yes, "yes", false, "apply without asking (required without a terminal)")
+	fs.IntVar(&o.parallel, "parallel", deployer.DefaultParallel, "how many components to deploy at once")
+	cmd.ValidArgsFunction = c.completeComponents(&o.dir, &o.common)
+	return cmd
+}
+
+type deployOptions struct {
+	common
+	dir           string
+	planOnly, yes bool
+	parallel      int
+}
+
+func (c *cli) deployCmd(ctx context.Context, o *deployOptions, args []string) error {
+	co, dir, planOnly, yes, parallel := o.common, &o.dir, &o.planOnly, &o.yes, &o.parallel
 	switch {
 	case co.env == "":
 		return usagef("no environment: pass --env=NAME or set KAZZLE_ENV")
@@ -46,7 +63,7 @@ func (c *cli) deployCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	procs, uis, err := deployComponents(p, fs.Args())
+	procs, uis, err := deployComponents(p, args)
 	if err != nil {
 		return err
 	}

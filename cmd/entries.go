@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,65 +13,69 @@ import (
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/secret"
 	"github.com/kazzle/kazzle/vault"
+	"github.com/spf13/cobra"
 )
 
-// parseLifetime reads --expires: a Go duration (90m, 2h) or a number of days (7d).
-func parseLifetime(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n < 1 {
-			return 0, usagef("--expires %q: write a number of days (7d) or a duration (15m, 2h)", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
+// requestOptions are the flags of kazzle secrets request.
+type requestOptions struct {
+	common
+	typ, message, note, hosts, expires string
+	fields                             []string
+	wait, hostsSet                     bool
+}
+
+func (c *cli) secretsRequestCommand() *cobra.Command {
+	var o requestOptions
+	cmd := &cobra.Command{
+		Use:   "request NAME [--env=ENV] [--type=T] [--message=…] [--expires=7d] [--wait]",
+		Short: "ask someone who has a secret's value to enter it on a one-time page",
+		Long: "Prints the link to a one-time page where a person signed in with a key that may\n" +
+			"write the secret types its value; the value never passes through this command.\n" +
+			"With --wait, waits for it and prints the secret's references.",
+		Example: "  kazzle secrets request OPENAI_API_KEY --collection app --env dev --wait\n" +
+			"  kazzle secrets request DB --type login --message 'the staging database' --expires 7d",
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.hostsSet = cmd.Flags().Changed("hosts")
+			return c.secretsRequest(cmd.Context(), &o, args[0])
+		},
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, usagef("--expires %q: write a number of days (7d) or a duration (15m, 2h)", s)
-	}
-	return d, nil
+	c.apiFlags(cmd, &o.common, true)
+	fs := cmd.Flags()
+	fs.StringVar(&o.typ, "type", "string", "string, login, git or totp")
+	fs.StringSliceVar(&o.fields, "field", nil, "the fields asked for (default: the type's required fields)")
+	fs.StringVar(&o.message, "message", "", "a message shown on the page, at most 500 characters")
+	fs.StringVar(&o.note, "note", "", "a note kept with the secret")
+	fs.StringVar(&o.hosts, "hosts", "", "the hosts the secret may be sent to, as secrets set --hosts takes them")
+	fs.StringVar(&o.expires, "expires", "15m", "how long the entry waits: a duration (15m, 2h) or days (7d), at most 7d")
+	fs.BoolVar(&o.wait, "wait", false, "wait until the value is entered, the entry expires or is cancelled")
+	cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"string", "login", "git", "totp"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
 }
 
 // secretsRequest asks, through a one-time entry, for a secret's value that someone else
 // has: it prints the link to the entry's page and, with --wait, waits for it.
-func (c *cli) secretsRequest(ctx context.Context, args []string) error {
-	var co common
-	fs := c.flags("secrets request", &co)
-	typ := fs.String("type", "string", "string, login, git or totp")
-	fieldsFlag := fs.StringSlice("field", nil, "the fields asked for (default: the type's required fields)")
-	message := fs.String("message", "", "a message shown on the page, at most 500 characters")
-	note := fs.String("note", "", "a note kept with the secret")
-	hostsText := fs.String("hosts", "", "the hosts the secret may be sent to, as secrets set --hosts takes them")
-	expires := fs.String("expires", "15m", "how long the entry waits: a duration (15m, 2h) or days (7d), at most 7d")
-	wait := fs.Bool("wait", false, "wait until the value is entered, the entry expires or is cancelled")
-	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle secrets request NAME [--env=ENV] [--type=T] [--message=…] [--expires=7d] [--wait]\n\nPrints the link to a one-time page where a person signed in with a key that may\nwrite the secret types its value; the value never passes through this command.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("usage: kazzle secrets request NAME [--env=ENV] [--type=T] [--expires=7d] [--wait]")
-	}
-	lifetime, err := parseLifetime(*expires)
+func (c *cli) secretsRequest(ctx context.Context, o *requestOptions, name string) error {
+	co, typ, message, note, expires, wait := &o.common, &o.typ, &o.message, &o.note, &o.expires, &o.wait
+	lifetime, err := parseDuration(*expires)
 	if err != nil {
-		return err
+		return usagef("--expires: %v", err)
 	}
 	if lifetime < vault.MinEntryLifetime || lifetime > vault.MaxEntryLifetime {
 		return usagef("--expires %s: an entry waits from 1 minute to 7 days", *expires)
 	}
-	req := api.CreateEntryRequest{Collection: co.collection, Environment: co.env, Name: fs.Arg(0), Type: *typ, Fields: *fieldsFlag,
+	req := api.CreateEntryRequest{Collection: co.collection, Environment: co.env, Name: name, Type: *typ, Fields: o.fields,
 		Message: *message, Note: *note, ExpiresIn: int(lifetime / time.Second)}
-	if fs.Changed("hosts") {
-		if req.Hosts, err = hostsFlag(*hostsText); err != nil {
+	if o.hostsSet {
+		if req.Hosts, err = hostsFlag(o.hosts); err != nil {
 			return err
 		}
 	}
-	if err := c.needCollection(ctx, &co); err != nil {
+	if err := c.needCollection(ctx, co); err != nil {
 		return err
 	}
 	req.Collection = co.collection
-	client, err := c.client(&co)
+	client, err := c.client(co)
 	if err != nil {
 		return err
 	}
@@ -117,23 +120,31 @@ func entryID(arg string) string {
 	return strings.TrimRight(arg, "/")
 }
 
+func (c *cli) secretsEnterCommand() *cobra.Command {
+	var co common
+	cmd := &cobra.Command{
+		Use:   "enter ID|LINK",
+		Short: "fill a one-time entry from a prompt without echo",
+		Long: "Shows who asks for which secret, then reads each value from a prompt without\n" +
+			"echo (without a terminal, from stdin as secrets set reads it) and stores it as\n" +
+			"this key.",
+		Example: "  kazzle secrets enter https://vault.example.com/ui/enter/3kq…",
+		Args:    exactArgs(1),
+		RunE:    func(cmd *cobra.Command, args []string) error { return c.secretsEnter(cmd.Context(), &co, args[0]) },
+	}
+	c.apiFlags(cmd, &co, false)
+	return cmd
+}
+
 // secretsEnter fills an entry as the CLI's key: it shows what is asked and by whom, and
 // reads each value from a prompt without echo (or, without a terminal, from stdin as
 // secrets set reads it).
-func (c *cli) secretsEnter(ctx context.Context, args []string) error {
-	var co common
-	fs := c.flags("secrets enter", &co)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("usage: kazzle secrets enter ID|LINK")
-	}
-	client, err := c.client(&co)
+func (c *cli) secretsEnter(ctx context.Context, co *common, arg string) error {
+	client, err := c.client(co)
 	if err != nil {
 		return err
 	}
-	e, err := client.Entry(ctx, entryID(fs.Arg(0)))
+	e, err := client.Entry(ctx, entryID(arg))
 	if err != nil {
 		return err
 	}

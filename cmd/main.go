@@ -38,12 +38,13 @@ type cli struct {
 	environ func() []string
 }
 
-// usageError is a mistake in how kazzle was called: exit status 2.
-type usageError struct{ msg string }
+// usageError is a mistake in how kazzle was called: exit status 2, and a hint when
+// there is one.
+type usageError struct{ msg, hint string }
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
 
 // hinted is an error with advice on what to do about it.
 type hinted struct {
@@ -63,31 +64,6 @@ type exitStatus struct{ code int }
 
 func (e *exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-type command struct {
-	name    string
-	summary string
-	run     func(c *cli, ctx context.Context, args []string) error
-}
-
-func commands() []command {
-	return []command{
-		{"run", "run a command with the secrets of an environment as variables", (*cli).runCmd},
-		{"secrets", "list, export, set, get, delete secrets; history and rollback", (*cli).secretsCmd},
-		{"collections", "list, create and delete collections", (*cli).collectionsCmd},
-		{"envs", "list and create environments of a collection", (*cli).envsCmd},
-		{"keys", "create, list and revoke API keys", (*cli).keysCmd},
-		{"audit", "read the audit trail", (*cli).auditCmd},
-		{"totp", "the current code of a totp secret", (*cli).totpCmd},
-		{"git.credential", "a git credential helper: credential.helper '!kazzle git.credential'", (*cli).gitCredentialCmd},
-		{"build", "build the UI components, inlining only their VITE_ secrets", (*cli).buildCmd},
-		{"deploy", "push secrets to the process components' AWS targets; build the UIs", (*cli).deployCmd},
-		{"mcp", "serve the AI-safe tools over the Model Context Protocol (stdio)", (*cli).mcpCmd},
-		{"config", "check or print the project's kazzle.config.ts (or kazzle.hcl)", (*cli).configCmd},
-		{"init", "write a starter kazzle.config.ts and its type declarations", (*cli).initCmd},
-		{"server", "run the vault server (--dev for a local one)", (*cli).serverCmd},
-	}
-}
-
 // Main runs kazzle with args (without the program name) and returns the exit status.
 func Main(args []string) int {
 	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ}
@@ -97,33 +73,9 @@ func Main(args []string) int {
 }
 
 func (c *cli) main(ctx context.Context, args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		c.usage(c.stdout)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	if args[0] == "version" || args[0] == "--version" {
-		fmt.Fprintln(c.stdout, versionLine())
-		return exitOK
-	}
-	for _, cmd := range commands() {
-		if cmd.name == args[0] {
-			return c.report(cmd.run(c, ctx, args[1:]))
-		}
-	}
-	c.errorf("unknown command %q", args[0])
-	c.hintf("run kazzle help to see the commands")
-	return exitUsage
-}
-
-func (c *cli) usage(w io.Writer) {
-	fmt.Fprintln(w, "kazzle: secrets for developers and CI, injected where they belong.\n\nUsage: kazzle <command> [flags]\n\nCommands:")
-	for _, cmd := range commands() {
-		fmt.Fprintf(w, "  %-15s %s\n", cmd.name, cmd.summary)
-	}
-	fmt.Fprintln(w, "\nEnvironment: KAZZLE_SERVER (default "+DefaultServer+"), KAZZLE_API_KEY (or KAZZLE_API_KEY_FILE, a file holding it), KAZZLE_COLLECTION, KAZZLE_ENV.\nRun kazzle <command> --help for its flags.")
+	root := c.newRoot()
+	root.SetArgs(args)
+	return c.report(root.ExecuteContext(ctx))
 }
 
 // errorf and hintf print a message that may quote what a server or a file said: its
@@ -163,6 +115,9 @@ func (c *cli) report(err error) int {
 	var ue *usageError
 	if errors.As(err, &ue) {
 		c.errorf("%s", ue.msg)
+		if ue.hint != "" {
+			c.hintf("%s", ue.hint)
+		}
 		return exitUsage
 	}
 	c.errorf("%s", err)
@@ -193,6 +148,9 @@ func apiHint(err error) string {
 	case api.CodeForbidden:
 		return "this key's role or its collection/environment limits do not allow this; ask an admin for a key that does"
 	case api.CodeConflict:
+		if strings.Contains(ae.Message, "already exists") {
+			return "it is there already: use it, or pick another name"
+		}
 		return "someone changed it since you read it: read it again and retry"
 	case api.CodeReservedName:
 		return "kazzle secrets check lists every stored secret that breaks a rule"
@@ -208,35 +166,11 @@ type common struct {
 	json       bool
 }
 
-func (c *cli) flags(name string, co *common) *pflag.FlagSet {
-	fs := pflag.NewFlagSet("kazzle "+name, pflag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	fs.SortFlags = false
-	if co != nil {
-		fs.StringVar(&co.server, "server", envOr(c.getenv, "KAZZLE_SERVER", DefaultServer), "vault server URL (KAZZLE_SERVER)")
-		fs.StringVar(&co.collection, "collection", c.getenv("KAZZLE_COLLECTION"), "collection slug (KAZZLE_COLLECTION)")
-		fs.StringVar(&co.env, "env", c.getenv("KAZZLE_ENV"), "environment slug (KAZZLE_ENV)")
-		fs.BoolVar(&co.json, "json", false, "print JSON")
-	}
-	return fs
-}
-
 func envOr(getenv func(string) string, key, def string) string {
 	if v := getenv(key); v != "" {
 		return v
 	}
 	return def
-}
-
-// parse parses flags, turning pflag's errors into usage errors.
-func parse(fs *pflag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return err
-		}
-		return usagef("%v", err)
-	}
-	return nil
 }
 
 func (c *cli) client(co *common) (*api.Client, error) {

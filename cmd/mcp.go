@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
 	"github.com/kazzle/kazzle/api"
@@ -16,19 +17,38 @@ import (
 
 // mcpCmd is `kazzle mcp`: the AI-safe tools over the Model Context Protocol, on stdin and
 // stdout. Messages go to stderr only: stdout is the protocol's.
-func (c *cli) mcpCmd(ctx context.Context, args []string) error {
-	var co common
-	fs := c.flags("mcp", &co)
-	strict := fs.Bool("strict", false, "refuse, in run_command and http_request, every secret not bound to hosts, and never put a value in plain http")
-	fs.MarkHidden("json")
-	keyFile := fs.String("api-key-file", "", "read the API key from this file, yours and of mode 600, instead of KAZZLE_API_KEY (KAZZLE_API_KEY_FILE)")
-	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle mcp [--collection=NAME] [--env=ENV] [--api-key-file=FILE] [--strict]\n\nServes kazzle's tools to an AI assistant over the Model Context Protocol (stdio):\nlist_secrets, describe_secret, run_command and http_request. The assistant refers to\nsecrets as ${secret.<id>.<field>}; kazzle substitutes them when it runs a call and\nreplaces every value in the result by its reference. A command run_command starts gets a\nplaceholder for a secret bound to hosts, and a proxy made for the call (HTTPS_PROXY and\nthe CA bundle variables) that puts the value in requests to those hosts only.\n--collection and --env are the defaults of the tools (else the project configuration's\ncollection).\n\nFlags:")
-		fs.PrintDefaults()
+func (c *cli) mcpCommand() *cobra.Command {
+	var o mcpOptions
+	cmd := &cobra.Command{
+		Use:   "mcp [--collection=NAME] [--env=ENV] [--api-key-file=FILE] [--strict]",
+		Short: "serve the AI-safe tools over the Model Context Protocol (stdio)",
+		Long: "Serves kazzle's tools to an AI assistant over the Model Context Protocol (stdio):\n" +
+			"list_secrets, describe_secret, run_command and http_request. The assistant refers to\n" +
+			"secrets as ${secret.<id>.<field>}; kazzle substitutes them when it runs a call and\n" +
+			"replaces every value in the result by its reference. A command run_command starts gets a\n" +
+			"placeholder for a secret bound to hosts, and a proxy made for the call (HTTPS_PROXY and\n" +
+			"the CA bundle variables) that puts the value in requests to those hosts only.\n" +
+			"--collection and --env are the defaults of the tools (else the project configuration's\n" +
+			"collection).",
+		Example: "  kazzle mcp --collection app --env dev --api-key-file ~/.config/kazzle/mcp.key\n" +
+			"  claude mcp add kazzle -- kazzle mcp --env dev --api-key-file ~/.config/kazzle/mcp.key",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return c.mcpCmd(cmd.Context(), &o) },
 	}
-	if err := parse(fs, args); err != nil {
-		return err
-	}
+	c.apiFlags(cmd, &o.common, false) // stdout is the protocol's
+	cmd.Flags().BoolVar(&o.strict, "strict", false, "refuse, in run_command and http_request, every secret not bound to hosts, and never put a value in plain http")
+	cmd.Flags().StringVar(&o.keyFile, "api-key-file", "", "read the API key from this file, yours and of mode 600, instead of KAZZLE_API_KEY (KAZZLE_API_KEY_FILE)")
+	return cmd
+}
+
+type mcpOptions struct {
+	common
+	strict  bool
+	keyFile string
+}
+
+func (c *cli) mcpCmd(ctx context.Context, o *mcpOptions) error {
+	co, strict, keyFile := o.common, &o.strict, &o.keyFile
 	key, err := c.apiKey(*keyFile)
 	if err != nil {
 		return err

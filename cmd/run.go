@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/proxy"
 	"github.com/kazzle/kazzle/redact"
@@ -21,41 +23,59 @@ import (
 	"github.com/kazzle/kazzle/secret"
 )
 
-func (c *cli) runCmd(ctx context.Context, args []string) error {
-	var co common
-	fs := c.flags("run", &co)
-	preserve := fs.Bool("preserve-env", false, "keep inherited variables that a secret would override")
-	redactOutput := fs.Bool("redact", false, "stay the parent and replace secret values in the command's output with their references")
-	only := fs.StringSlice("only", nil, "inject only these secrets (names, comma-separated)")
-	useProxy := fs.Bool("proxy", false, "give secrets bound to hosts as placeholders, and stay the parent with a proxy that sends their values to those hosts only")
-	strict := fs.Bool("strict", false, "with --proxy, refuse secrets not bound to hosts")
-	fs.SetInterspersed(false) // everything after the command name belongs to the command
-	fs.MarkHidden("json")     // the command's output is its own
-	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle run --collection=NAME --env=ENV [flags] -- command [args...]\n\n"+
-			"Runs the command with the environment's secrets as variables, and ${secret.<id>.<field>}\n"+
-			"in its arguments replaced by values.\n\n"+
-			"--proxy keeps the values of secrets bound to hosts (kazzle secrets set NAME --hosts HOST)\n"+
-			"out of the command: it gets a placeholder instead, and HTTPS_PROXY (and the other proxy\n"+
-			"and CA bundle variables of curl, Python, Node, git and Go) pointing at a proxy on loopback\n"+
-			"that puts the value in place of the placeholder only in HTTPS requests to those hosts, and\n"+
-			"refuses with 403 a request that carries it anywhere else. The proxy lives as long as the\n"+
-			"command; signals and the exit status pass through. Secrets not bound to hosts are given as\n"+
-			"values, and their names listed on stderr; --strict refuses them. Programs that ignore\n"+
-			"HTTPS_PROXY (Java, Node before 22.21) send the placeholder itself, which fails\n"+
-			"closed; values used to sign requests (AWS keys, webhook secrets) cannot be bound.\n\n"+
-			"Flags:")
-		fs.PrintDefaults()
+func (c *cli) runCommand() *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run --collection=NAME --env=ENV [flags] -- command [args...]",
+		Short: "run a command with the secrets of an environment as variables",
+		Long: "Runs the command with the environment's secrets as variables, and ${secret.<id>.<field>}\n" +
+			"in its arguments replaced by values. kazzle's own flags come before the command: from the\n" +
+			"command's name on, every argument is the command's.\n\n" +
+			"--proxy keeps the values of secrets bound to hosts (kazzle secrets set NAME --hosts HOST)\n" +
+			"out of the command: it gets a placeholder instead, and HTTPS_PROXY (and the other proxy\n" +
+			"and CA bundle variables of curl, Python, Node, git and Go) pointing at a proxy on loopback\n" +
+			"that puts the value in place of the placeholder only in HTTPS requests to those hosts, and\n" +
+			"refuses with 403 a request that carries it anywhere else. The proxy lives as long as the\n" +
+			"command; signals and the exit status pass through. Secrets not bound to hosts are given as\n" +
+			"values, and their names listed on stderr; --strict refuses them. Programs that ignore\n" +
+			"HTTPS_PROXY (Java, Node before 22.21) send the placeholder itself, which fails\n" +
+			"closed; values used to sign requests (AWS keys, webhook secrets) cannot be bound.",
+		Example: "  kazzle run --collection app --env dev -- npm start\n" +
+			"  kazzle run --env prod --only DATABASE_URL -- psql '${secret.<id>.value}'\n" +
+			"  kazzle run --env dev --proxy --strict -- curl https://api.example.com",
+		RunE: func(cmd *cobra.Command, args []string) error { return c.runCmd(cmd.Context(), &o, args) },
 	}
-	if err := parse(fs, args); err != nil {
-		return err
+	c.apiFlags(cmd, &o.common, false) // the command's output is its own
+	fs := cmd.Flags()
+	fs.BoolVar(&o.preserve, "preserve-env", false, "keep inherited variables that a secret would override")
+	fs.BoolVar(&o.redact, "redact", false, "stay the parent and replace secret values in the command's output with their references")
+	fs.StringSliceVar(&o.only, "only", nil, "inject only these secrets (names, comma-separated)")
+	fs.BoolVar(&o.proxy, "proxy", false, "give secrets bound to hosts as placeholders, and stay the parent with a proxy that sends their values to those hosts only")
+	fs.BoolVar(&o.strict, "strict", false, "with --proxy, refuse secrets not bound to hosts")
+	fs.SetInterspersed(false) // everything from the command's name on belongs to the command
+	// After the command's name, the shell completes the command's own arguments.
+	cmd.ValidArgsFunction = func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveDefault
 	}
+	return cmd
+}
+
+type runOptions struct {
+	common
+	preserve, redact, proxy, strict bool
+	only                            []string
+}
+
+func (c *cli) runCmd(ctx context.Context, o *runOptions, argv []string) error {
+	co, preserve, redactOutput, only, useProxy, strict := o.common, &o.preserve, &o.redact, &o.only, &o.proxy, &o.strict
 	if *strict && !*useProxy {
 		return usagef("--strict goes with --proxy: kazzle run --proxy --strict -- command")
 	}
-	argv := fs.Args()
 	if len(argv) == 0 {
 		return usagef("no command to run: kazzle run --collection=NAME --env=ENV -- command [args...]")
+	}
+	if err := misplacedFlag(co, argv); err != nil {
+		return err
 	}
 	if err := c.needCollection(ctx, &co); err != nil {
 		return err
@@ -128,6 +148,29 @@ func (c *cli) runCmd(ctx context.Context, args []string) error {
 		reps = nil
 	}
 	return c.runChild(name, path, argv, env, reps)
+}
+
+// misplacedFlag refuses to run a command whose arguments hold --env or --collection
+// when kazzle has no environment: they were meant for kazzle, and written after the
+// command's name (kazzle run node app.js --env dev), so they went to the command.
+func misplacedFlag(co common, argv []string) error {
+	if co.env != "" {
+		return nil
+	}
+	for _, a := range argv[1:] {
+		if a == "--" {
+			break
+		}
+		for _, name := range []string{"env", "collection"} {
+			if a == "--"+name || strings.HasPrefix(a, "--"+name+"=") {
+				return &usageError{
+					msg:  fmt.Sprintf("--%s comes after the command %s, so it went to %s, not to kazzle, and kazzle has no environment", name, printable(argv[0]), printable(argv[0])),
+					hint: fmt.Sprintf("put kazzle's flags before the command: kazzle run --%s … -- %s …", name, printable(argv[0])),
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // proxyPlan is what `kazzle run --proxy` gives the command as placeholders, for its

@@ -14,23 +14,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/secret"
 )
 
-func (c *cli) secretsCmd(ctx context.Context, args []string) error {
-	subs := map[string]func(context.Context, []string) error{
-		"list": c.secretsList, "export": c.secretsExport, "set": c.secretsSet, "get": c.secretsGet,
-		"delete": c.secretsDelete, "history": c.secretsHistory, "rollback": c.secretsRollback,
-		"check": c.secretsCheck, "request": c.secretsRequest, "enter": c.secretsEnter,
-	}
-	if len(args) == 0 || subs[args[0]] == nil {
-		return usagef("usage: kazzle secrets list|export|set|get|delete|history|rollback|check|request|enter [flags]")
-	}
-	return subs[args[0]](ctx, args[1:])
+func (c *cli) secretsCommand() *cobra.Command {
+	return c.group("secrets", "list, export, set, get, delete secrets; history and rollback",
+		"Secrets live in a collection; each is untagged (part of every environment) or tagged to\n"+
+			"one environment, which then has it instead of the untagged one of the same name.",
+		"  kazzle secrets list --collection app --env dev\n  kazzle secrets set API_TOKEN --collection app < token.txt\n  kazzle secrets get API_TOKEN --reveal",
+		c.secretsListCommand(), c.secretsExportCommand(), c.secretsSetCommand(), c.secretsGetCommand(),
+		c.secretsDeleteCommand(), c.secretsHistoryCommand(), c.secretsRollbackCommand(), c.secretsCheckCommand(),
+		c.secretsRequestCommand(), c.secretsEnterCommand())
 }
 
 func (c *cli) printJSON(v any) error {
@@ -39,16 +37,26 @@ func (c *cli) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-func (c *cli) secretsList(ctx context.Context, args []string) error {
+func (c *cli) secretsListCommand() *cobra.Command {
 	var co common
-	fs := c.flags("secrets list", &co)
-	if err := parse(fs, args); err != nil {
+	cmd := &cobra.Command{
+		Use:   "list [--collection=NAME] [--env=ENV] [--json]",
+		Short: "list the secrets of a collection, their values masked",
+		Long: "Lists the secrets of a collection, with their masked previews, the hosts they may be sent to\n" +
+			"and their ids. With --env, the secrets that environment has: its own and the untagged ones.",
+		Example: "  kazzle secrets list --collection app\n  kazzle secrets list --collection app --env prod --json",
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return c.secretsList(cmd.Context(), &co) },
+	}
+	c.apiFlags(cmd, &co, true)
+	return cmd
+}
+
+func (c *cli) secretsList(ctx context.Context, co *common) error {
+	if err := c.needCollection(ctx, co); err != nil {
 		return err
 	}
-	if err := c.needCollection(ctx, &co); err != nil {
-		return err
-	}
-	client, err := c.client(&co)
+	client, err := c.client(co)
 	if err != nil {
 		return err
 	}
@@ -111,32 +119,45 @@ func preview(s api.Secret) string {
 	return strings.Join(parts, " ")
 }
 
-func (c *cli) secretsExport(ctx context.Context, args []string) error {
+func (c *cli) secretsExportCommand() *cobra.Command {
 	var co common
-	fs := c.flags("secrets export", &co)
-	format := fs.String("format", "dotenv", "dotenv, json, shell or yaml")
-	only := fs.StringSlice("only", nil, "export only these secrets (names)")
-	if err := parse(fs, args); err != nil {
-		return err
+	var format string
+	var only []string
+	cmd := &cobra.Command{
+		Use:   "export --env=ENV [--collection=NAME] [--format=dotenv|json|shell|yaml] [--only=NAME,…]",
+		Short: "print an environment's secrets as variables, in plaintext",
+		Long: "Prints the variables of an environment, references expanded, in a format that reads back\n" +
+			"exactly. The values are in plaintext, and the read is audited.",
+		Example: "  kazzle secrets export --collection app --env dev > .env\n  eval \"$(kazzle secrets export --env dev --format shell)\"",
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return c.secretsExport(cmd.Context(), &co, format, only) },
 	}
-	if err := c.needCollection(ctx, &co); err != nil {
+	c.apiFlags(cmd, &co, true)
+	cmd.Flags().StringVar(&format, "format", "dotenv", "dotenv, json, shell or yaml")
+	cmd.Flags().StringSliceVar(&only, "only", nil, "export only these secrets (names)")
+	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(exportFormats, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func (c *cli) secretsExport(ctx context.Context, co *common, format string, only []string) error {
+	if err := c.needCollection(ctx, co); err != nil {
 		return err
 	}
 	if co.env == "" {
 		return usagef("no environment: pass --env=NAME or set KAZZLE_ENV")
 	}
 	if co.json {
-		*format = "json"
+		format = "json"
 	}
-	client, err := c.client(&co)
+	client, err := c.client(co)
 	if err != nil {
 		return err
 	}
-	vars, err := client.Resolve(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env, Names: *only})
+	vars, err := client.Resolve(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env, Names: only})
 	if err != nil {
 		return err
 	}
-	return writeExport(c.stdout, *format, vars)
+	return writeExport(c.stdout, format, vars)
 }
 
 // findSecret finds a secret by id, or by name in the collection: the one tagged with the
@@ -153,6 +174,7 @@ func (c *cli) findSecret(ctx context.Context, client *api.Client, co *common, na
 		return api.Secret{}, err
 	}
 	var untagged *api.Secret
+	var tagged []string
 	for i, s := range secrets {
 		if s.Name != nameOrID {
 			continue
@@ -162,10 +184,19 @@ func (c *cli) findSecret(ctx context.Context, client *api.Client, co *common, na
 		}
 		if s.Environment == "" {
 			untagged = &secrets[i]
+		} else {
+			tagged = append(tagged, s.Environment)
 		}
 	}
 	if untagged != nil {
 		return *untagged, nil
+	}
+	if co.env == "" && len(tagged) > 0 {
+		sort.Strings(tagged)
+		return api.Secret{}, &usageError{
+			msg:  printablef("%s in %s is tagged to environments (%s) and none is given", secret.Excerpt(nameOrID), co.collection, strings.Join(tagged, ", ")),
+			hint: printablef("pass --env=%s, or set KAZZLE_ENV", tagged[0]),
+		}
 	}
 	where := co.collection
 	if co.env != "" {
@@ -174,40 +205,64 @@ func (c *cli) findSecret(ctx context.Context, client *api.Client, co *common, na
 	return api.Secret{}, withHint(fmt.Errorf("no secret named %s in %s", secret.Excerpt(nameOrID), where), "kazzle secrets list --collection=%s shows the names", co.collection)
 }
 
-// oneSecret finishes parsing a command that acts on one secret, NAME|ID, and finds it.
-func (c *cli) oneSecret(ctx context.Context, fs *pflag.FlagSet, co *common, args []string, usage string) (*api.Client, api.Secret, error) {
-	if err := parse(fs, args); err != nil {
-		return nil, api.Secret{}, err
-	}
-	if fs.NArg() != 1 {
-		return nil, api.Secret{}, usagef("usage: %s", usage)
-	}
+// oneSecret finds the secret of a command that acts on one, NAME|ID.
+func (c *cli) oneSecret(ctx context.Context, co *common, nameOrID string) (*api.Client, api.Secret, error) {
 	client, err := c.client(co)
 	if err != nil {
 		return nil, api.Secret{}, err
 	}
-	s, err := c.findSecret(ctx, client, co, fs.Arg(0))
+	s, err := c.findSecret(ctx, client, co, nameOrID)
 	return client, s, err
 }
 
-func (c *cli) secretsSet(ctx context.Context, args []string) error {
-	var co common
-	fs := c.flags("secrets set", &co)
-	typ := fs.String("type", "string", "string, login, git or totp")
-	note := fs.String("note", "", "a note kept with the secret")
-	hostsText := fs.String("hosts", "", "the hosts the secret may be sent to, comma-separated: host, host:port, *.domain,\nhttp://localhost:port; \"\" unbinds it (needs an admin key), as does widening them")
-	generateFlags := fs.StringArray("generate", nil, "[FIELD=]ALPHABET:LENGTH or [FIELD=]uuid: the server makes the value (alphabets hex,\nbase64url, alnum, password; 16 to 1024 characters); FIELD defaults to value, or a\nlogin's or git secret's password; repeat for several fields")
-	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "Usage: kazzle secrets set NAME [--env=ENV] [--type=T] [--note=…] [--hosts=…] [--generate=…] < value\n\nThe value comes from stdin (a JSON object of fields for login, git and totp),\nor from a prompt without echo on a terminal. With --hosts and nothing on stdin,\nan existing secret keeps its value and only its hosts change. With --generate,\nthe server makes the value and nothing is read: only its length is printed; an\nexisting secret keeps its other fields.\n\nFlags:")
-		fs.PrintDefaults()
+// secretCommand is a command that acts on one secret, NAME|ID: the API flags, and the
+// names of the collection's secrets to complete.
+func (c *cli) secretCommand(cmd *cobra.Command, co *common, json bool) *cobra.Command {
+	cmd.Args = exactArgs(1)
+	cmd.ValidArgsFunction = c.completeSecret(co)
+	c.apiFlags(cmd, co, json)
+	return cmd
+}
+
+// setOptions are the flags of kazzle secrets set.
+type setOptions struct {
+	common
+	typ, note, hosts  string
+	generate          []string
+	noteSet, hostsSet bool // given, even as ""
+}
+
+func (c *cli) secretsSetCommand() *cobra.Command {
+	var o setOptions
+	cmd := &cobra.Command{
+		Use:   "set NAME [--env=ENV] [--type=T] [--note=…] [--hosts=…] [--generate=…] < value",
+		Short: "create or update a secret; the value comes from stdin, a prompt or the server",
+		Long: "The value comes from stdin (a JSON object of fields for login, git and totp),\n" +
+			"or from a prompt without echo on a terminal. With --hosts and nothing on stdin,\n" +
+			"an existing secret keeps its value and only its hosts change. With --generate,\n" +
+			"the server makes the value and nothing is read: only its length is printed; an\n" +
+			"existing secret keeps its other fields.",
+		Example: "  kazzle secrets set DATABASE_URL --collection app --env dev < url.txt\n" +
+			"  kazzle secrets set WEBHOOK_SECRET --generate base64url:32\n" +
+			"  printf %s \"$TOKEN\" | kazzle secrets set API_TOKEN --hosts api.example.com\n" +
+			"  echo '{\"username\":\"bot\",\"password\":\"…\"}' | kazzle secrets set GIT_BOT --type git",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.noteSet, o.hostsSet = cmd.Flags().Changed("note"), cmd.Flags().Changed("hosts")
+			return c.secretsSet(cmd.Context(), &o, args[0])
+		},
 	}
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("usage: kazzle secrets set NAME [--env=ENV] [--type=T] < value")
-	}
-	name := fs.Arg(0)
+	c.secretCommand(cmd, &o.common, false)
+	fs := cmd.Flags()
+	fs.StringVar(&o.typ, "type", "string", "string, login, git or totp")
+	fs.StringVar(&o.note, "note", "", "a note kept with the secret")
+	fs.StringVar(&o.hosts, "hosts", "", "the hosts the secret may be sent to, comma-separated: host, host:port, *.domain,\nhttp://localhost:port; \"\" unbinds it (needs an admin key), as does widening them")
+	fs.StringArrayVar(&o.generate, "generate", nil, "[FIELD=]ALPHABET:LENGTH or [FIELD=]uuid: the server makes the value (alphabets hex,\nbase64url, alnum, password; 16 to 1024 characters); FIELD defaults to value, or a\nlogin's or git secret's password; repeat for several fields")
+	cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"string", "login", "git", "totp"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func (c *cli) secretsSet(ctx context.Context, o *setOptions, name string) error {
+	co, typ, note, hostsText := &o.common, &o.typ, &o.note, &o.hosts
 	if err := secret.ValidateName(name); err != nil {
 		return usagef("%v", err)
 	}
@@ -218,21 +273,21 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 		return usagef("%v", err)
 	}
 	var hosts *[]string
-	if fs.Changed("hosts") {
+	if o.hostsSet {
 		entries, err := hostsFlag(*hostsText)
 		if err != nil {
 			return err
 		}
 		hosts = &entries
 	}
-	gen, err := generateFlag(*generateFlags, secret.Type(*typ))
+	gen, err := generateFlag(o.generate, secret.Type(*typ))
 	if err != nil {
 		return err
 	}
-	if err := c.needCollection(ctx, &co); err != nil {
+	if err := c.needCollection(ctx, co); err != nil {
 		return err
 	}
-	client, err := c.client(&co)
+	client, err := c.client(co)
 	if err != nil {
 		return err
 	}
@@ -252,7 +307,7 @@ func (c *cli) secretsSet(ctx context.Context, args []string) error {
 				return usagef("%s is a %s secret; delete it first to make it a %s secret", name, s.Type, *typ)
 			}
 			req := api.UpdateSecretRequest{Version: s.Version, Fields: fields, Hosts: hosts, Generate: gen}
-			if fs.Changed("note") {
+			if o.noteSet {
 				req.Note = note
 			}
 			updated, err := client.UpdateSecret(ctx, s.ID, req)
@@ -402,26 +457,42 @@ func (c *cli) promptFor(tty *os.File, name string, asked []string, required int)
 	return fields, checkValues(fields)
 }
 
-func (c *cli) secretsGet(ctx context.Context, args []string) error {
+func (c *cli) secretsGetCommand() *cobra.Command {
 	var co common
-	fs := c.flags("secrets get", &co)
-	reveal := fs.Bool("reveal", false, "print the plaintext (audited); references expanded")
-	field := fs.String("field", "", "print only this field")
-	client, s, err := c.oneSecret(ctx, fs, &co, args, "kazzle secrets get NAME|ID [--reveal] [--field F]")
+	var reveal bool
+	var field string
+	cmd := &cobra.Command{
+		Use:   "get NAME|ID [--env=ENV] [--reveal] [--field=F]",
+		Short: "show a secret's fields, masked unless --reveal",
+		Long: "Shows a secret's fields, masked; --reveal prints the plaintext, byte for byte, and is\n" +
+			"audited. A name finds the secret tagged to --env, else the untagged one.",
+		Example: "  kazzle secrets get DATABASE_URL --env dev\n  kazzle secrets get GIT_BOT --reveal --field password",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.secretsGet(cmd.Context(), &co, reveal, field, args[0])
+		},
+	}
+	c.secretCommand(cmd, &co, true)
+	cmd.Flags().BoolVar(&reveal, "reveal", false, "print the plaintext (audited); references expanded")
+	cmd.Flags().StringVar(&field, "field", "", "print only this field")
+	return cmd
+}
+
+func (c *cli) secretsGet(ctx context.Context, co *common, reveal bool, field string, nameOrID string) error {
+	client, s, err := c.oneSecret(ctx, co, nameOrID)
 	if err != nil {
 		return err
 	}
-	if *reveal {
+	if reveal {
 		if s, err = client.Reveal(ctx, s.ID); err != nil {
 			return err
 		}
 	}
-	if *field != "" {
-		v, ok := s.Fields[*field]
+	if field != "" {
+		v, ok := s.Fields[field]
 		if !ok {
-			return usagef("%s has no field %q", s.Name, *field)
+			return usagef("%s has no field %q", s.Name, field)
 		}
-		s.Fields = map[string]string{*field: v}
+		s.Fields = map[string]string{field: v}
 	}
 	if co.json {
 		return c.printJSON(s)
@@ -429,7 +500,7 @@ func (c *cli) secretsGet(ctx context.Context, args []string) error {
 	// A revealed value is data, printed byte for byte to be piped; a masked one is a
 	// line for a person.
 	show := printable
-	if *reveal {
+	if reveal {
 		show = func(v string) string { return v }
 	}
 	if len(s.Fields) == 1 {
@@ -449,25 +520,34 @@ func (c *cli) secretsGet(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (c *cli) secretsDelete(ctx context.Context, args []string) error {
+func (c *cli) secretsDeleteCommand() *cobra.Command {
 	var co common
-	fs := c.flags("secrets delete", &co)
-	yes := fs.Bool("yes", false, "delete without asking (required without a terminal)")
-	if err := parse(fs, args); err != nil {
-		return err
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "delete NAME|ID [--env=ENV] [--yes]",
+		Short: "delete a secret with all its versions",
+		Long: "Deletes a secret with every version of it, for good. On a terminal kazzle asks you to type\n" +
+			"its name; without one, --yes is required.",
+		Example: "  kazzle secrets delete OLD_TOKEN --collection app\n  kazzle secrets delete OLD_TOKEN --env dev --yes",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.secretsDelete(cmd.Context(), &co, yes, args[0])
+		},
 	}
-	if fs.NArg() != 1 {
-		return usagef("usage: kazzle secrets delete NAME|ID [--env=ENV] [--yes]")
-	}
-	ask, err := c.mayDelete(*yes, "secrets delete", "a secret with all its versions")
+	c.secretCommand(cmd, &co, false)
+	cmd.Flags().BoolVar(&yes, "yes", false, "delete without asking (required without a terminal)")
+	return cmd
+}
+
+func (c *cli) secretsDelete(ctx context.Context, co *common, yes bool, nameOrID string) error {
+	ask, err := c.mayDelete(yes, "secrets delete", "a secret with all its versions")
 	if err != nil {
 		return err
 	}
-	client, err := c.client(&co)
+	client, err := c.client(co)
 	if err != nil {
 		return err
 	}
-	s, err := c.findSecret(ctx, client, &co, fs.Arg(0))
+	s, err := c.findSecret(ctx, client, co, nameOrID)
 	if err != nil {
 		return err
 	}
@@ -486,10 +566,22 @@ func (c *cli) secretsDelete(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (c *cli) secretsHistory(ctx context.Context, args []string) error {
+func (c *cli) secretsHistoryCommand() *cobra.Command {
 	var co common
-	fs := c.flags("secrets history", &co)
-	client, s, err := c.oneSecret(ctx, fs, &co, args, "kazzle secrets history NAME|ID")
+	cmd := &cobra.Command{
+		Use:     "history NAME|ID [--env=ENV] [--json]",
+		Short:   "list the versions of a secret",
+		Long:    "Lists the versions of a secret: when, by which key, its hosts and note. Values are not shown.",
+		Example: "  kazzle secrets history DATABASE_URL --env prod",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.secretsHistory(cmd.Context(), &co, args[0])
+		},
+	}
+	return c.secretCommand(cmd, &co, true)
+}
+
+func (c *cli) secretsHistory(ctx context.Context, co *common, nameOrID string) error {
+	client, s, err := c.oneSecret(ctx, co, nameOrID)
 	if err != nil {
 		return err
 	}
@@ -507,25 +599,44 @@ func (c *cli) secretsHistory(ctx context.Context, args []string) error {
 	return t.flush()
 }
 
-func (c *cli) secretsRollback(ctx context.Context, args []string) error {
+func (c *cli) secretsRollbackCommand() *cobra.Command {
 	var co common
-	fs := c.flags("secrets rollback", &co)
-	to := fs.Int("to", 0, "the version whose fields become the newest version")
-	client, s, err := c.oneSecret(ctx, fs, &co, args, "kazzle secrets rollback NAME|ID --to=VERSION")
+	var to int
+	cmd := &cobra.Command{
+		Use:   "rollback NAME|ID --to=VERSION [--env=ENV]",
+		Short: "make an older version's fields the newest version",
+		Long: "Makes the fields of an older version the newest version of the secret; the versions in\n" +
+			"between stay in its history.",
+		Example: "  kazzle secrets history DATABASE_URL --env prod\n  kazzle secrets rollback DATABASE_URL --env prod --to 3",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.secretsRollback(cmd.Context(), &co, to, args[0])
+		},
+	}
+	c.secretCommand(cmd, &co, false)
+	cmd.Flags().IntVar(&to, "to", 0, "the version whose fields become the newest version")
+	return cmd
+}
+
+func (c *cli) secretsRollback(ctx context.Context, co *common, to int, nameOrID string) error {
+	client, s, err := c.oneSecret(ctx, co, nameOrID)
 	if err != nil {
 		return err
 	}
-	if *to < 1 {
+	if to < 1 {
 		return usagef("usage: kazzle secrets rollback NAME|ID --to=VERSION")
 	}
-	out, err := client.Rollback(ctx, s.ID, api.RollbackRequest{To: *to, Version: s.Version})
+	out, err := client.Rollback(ctx, s.ID, api.RollbackRequest{To: to, Version: s.Version})
 	if err != nil {
 		var ae *api.Error
 		if errors.As(err, &ae) && ae.Code == api.CodeNotFound {
-			return withHint(err, "kazzle secrets history %s lists the versions", s.Name)
+			env := ""
+			if s.Environment != "" {
+				env = " --env " + s.Environment
+			}
+			return withHint(err, "kazzle secrets history %s --collection %s%s lists the versions", s.Name, s.Collection, env)
 		}
 		return err
 	}
-	fmt.Fprintln(c.stderr, printablef("kazzle: %s is back to the fields of version %d, as version %d", s.Name, *to, out.Version))
+	fmt.Fprintln(c.stderr, printablef("kazzle: %s is back to the fields of version %d, as version %d", s.Name, to, out.Version))
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/spf13/cobra"
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/config/serverconfig"
@@ -39,15 +40,34 @@ func defaultDataDir(getenv func(string) string) string {
 	return ".kazzle-dev"
 }
 
-func (c *cli) serverCmd(ctx context.Context, args []string) error {
-	fs := c.flags("server", nil)
-	configPath := fs.String("config", "", "server configuration (kazzle-server.hcl)")
-	dev := fs.Bool("dev", false, "run a local dev server: plain HTTP on loopback, SQLite and a local key in --data")
-	data := fs.String("data", defaultDataDir(c.getenv), "data folder of the dev server")
-	listen := fs.String("listen", "127.0.0.1:7878", "address of the dev server (loopback only)")
-	if err := parse(fs, args); err != nil {
-		return err
+func (c *cli) serverCommand() *cobra.Command {
+	var o serverOptions
+	cmd := &cobra.Command{
+		Use:   "server --dev [--data=DIR] [--listen=ADDR] | --config=FILE",
+		Short: "run the vault server (--dev for a local one)",
+		Long: "Runs the vault server. --dev runs a local one: plain HTTP on loopback, SQLite and a local\n" +
+			"root key in --data; its first start prints an admin API key. --config runs one as\n" +
+			"kazzle-server.hcl says: TLS, PostgreSQL or SQLite, a local key or AWS KMS.",
+		Example: "  kazzle server --dev\n  kazzle server --config /etc/kazzle/kazzle-server.hcl",
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return c.serverCmd(cmd.Context(), &o) },
 	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	fs.StringVar(&o.configPath, "config", "", "server configuration (kazzle-server.hcl)")
+	fs.BoolVar(&o.dev, "dev", false, "run a local dev server: plain HTTP on loopback, SQLite and a local key in --data")
+	fs.StringVar(&o.data, "data", defaultDataDir(c.getenv), "data folder of the dev server")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:7878", "address of the dev server (loopback only)")
+	return cmd
+}
+
+type serverOptions struct {
+	configPath, data, listen string
+	dev                      bool
+}
+
+func (c *cli) serverCmd(ctx context.Context, o *serverOptions) error {
+	configPath, dev, data, listen := &o.configPath, &o.dev, &o.data, &o.listen
 	var cfg serverconfig.Config
 	switch {
 	case *dev && *configPath == "":

@@ -7,14 +7,26 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/secret"
 )
 
-func (c *cli) totpCmd(ctx context.Context, args []string) error {
+func (c *cli) totpCommand() *cobra.Command {
 	var co common
-	fs := c.flags("totp", &co)
-	client, s, err := c.oneSecret(ctx, fs, &co, args, "kazzle totp NAME|ID")
+	cmd := &cobra.Command{
+		Use:     "totp NAME|ID [--env=ENV] [--json]",
+		Short:   "the current code of a totp secret",
+		Long:    "Prints the current code of a totp secret, and on stderr how long it stays valid.",
+		Example: "  kazzle totp GITHUB_2FA --collection ops",
+		RunE:    func(cmd *cobra.Command, args []string) error { return c.totpCmd(cmd.Context(), &co, args[0]) },
+	}
+	return c.secretCommand(cmd, &co, true)
+}
+
+func (c *cli) totpCmd(ctx context.Context, co *common, nameOrID string) error {
+	client, s, err := c.oneSecret(ctx, co, nameOrID)
 	if err != nil {
 		return err
 	}
@@ -34,21 +46,34 @@ func (c *cli) totpCmd(ctx context.Context, args []string) error {
 // to a blank line; for get, it prints username= and password= of the best matching git
 // secret, or nothing, so git asks the next helper. store and erase do nothing: the vault
 // is changed through kazzle, not by git.
-func (c *cli) gitCredentialCmd(ctx context.Context, args []string) error {
+func (c *cli) gitCredentialCommand() *cobra.Command {
 	var co common
-	fs := c.flags("git.credential", &co)
-	fs.MarkHidden("json") // git's protocol is the output format
-	if err := parse(fs, args); err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "git.credential get|store|erase",
+		Short: "a git credential helper: credential.helper '!kazzle git.credential'",
+		Long: "Speaks git's credential-helper protocol: for get, it answers with the username and password\n" +
+			"of the git secret whose host and path prefix best match the repository, or nothing, so\n" +
+			"that git asks the next helper. store and erase do nothing: secrets change through kazzle.",
+		Example:   "  git config --global credential.helper '!kazzle git.credential'\n  printf 'protocol=https\\nhost=github.com\\npath=acme/app.git\\n\\n' | kazzle git.credential get",
+		ValidArgs: []cobra.Completion{"get", "store", "erase"},
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("usage: git config --global credential.helper '!kazzle git.credential' (git then runs it with get, store or erase)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return c.gitCredentialCmd(cmd.Context(), &co, args[0]) },
 	}
-	if fs.NArg() != 1 {
-		return usagef("usage: git config --global credential.helper '!kazzle git.credential' (git then runs it with get, store or erase)")
-	}
+	c.apiFlags(cmd, &co, false) // git's protocol is the output format
+	return cmd
+}
+
+func (c *cli) gitCredentialCmd(ctx context.Context, co *common, op string) error {
 	attrs, err := readCredentialAttrs(c.stdin)
 	if err != nil {
 		return err
 	}
-	if fs.Arg(0) != "get" {
+	if op != "get" {
 		return nil
 	}
 	if _, ok := secret.GitRepoPath(attrs["path"]); !ok {
@@ -56,7 +81,7 @@ func (c *cli) gitCredentialCmd(ctx context.Context, args []string) error {
 		// so git asks the next helper; the server refuses it as well.
 		return nil
 	}
-	client, err := c.client(&co)
+	client, err := c.client(co)
 	if err != nil {
 		return err
 	}
