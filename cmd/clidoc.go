@@ -19,7 +19,7 @@ func cliDoc() []byte {
 		return ""
 	}
 	c := &cli{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: getenv, environ: func() []string { return nil }}
-	root := c.newRoot()
+	root := c.newRoot(nil)
 	var b bytes.Buffer
 	b.WriteString("<!-- Generated from the command tree by go test ./cmd -run TestCLIDoc -update; do not edit. -->\n\n")
 	b.WriteString("# The kazzle command line\n\n")

@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,5 +25,18 @@ func TestCLIDoc(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatalf("docs/cli.md is stale: regenerate it with go test ./cmd -run TestCLIDoc -update")
+	}
+}
+
+// BenchmarkCommandTree is what building the tree adds to every invocation, kazzle run's
+// included.
+func BenchmarkCommandTree(b *testing.B) {
+	c := &cli{stdin: bytes.NewReader(nil), stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv, environ: os.Environ}
+	for _, args := range [][]string{nil, {"run"}} {
+		b.Run(fmt.Sprintf("args=%v", args), func(b *testing.B) {
+			for b.Loop() {
+				c.newRoot(args)
+			}
+		})
 	}
 }

@@ -73,7 +73,7 @@ func Main(args []string) int {
 }
 
 func (c *cli) main(ctx context.Context, args []string) int {
-	root := c.newRoot()
+	root := c.newRoot(args)
 	root.SetArgs(args)
 	return c.report(root.ExecuteContext(ctx))
 }

@@ -23,8 +23,10 @@ const rootSummary = "kazzle: secrets for developers and CI, injected where they 
 
 const rootEnvironment = "Environment: KAZZLE_SERVER (default " + DefaultServer + "), KAZZLE_API_KEY (or KAZZLE_API_KEY_FILE, a file holding it), KAZZLE_COLLECTION, KAZZLE_ENV.\nRun kazzle <command> --help for its flags."
 
-// newRoot builds the whole command tree.
-func (c *cli) newRoot() *cobra.Command {
+// newRoot builds the command tree for args: when args[0] names a command, only that
+// command's branch, which is what runs (a fifth of the cost of the whole tree, on every
+// kazzle run); else, or for help and completion, the whole tree.
+func (c *cli) newRoot(args []string) *cobra.Command {
 	cobra.EnableCommandSorting = false // the commands in the order people need them
 	root := &cobra.Command{
 		Use:   "kazzle",
@@ -51,24 +53,37 @@ func (c *cli) newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(c.flagError)
 	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { c.help(cmd) })
 	root.SetHelpCommand(c.helpCommand())
-	root.AddCommand(
-		c.runCommand(),
-		c.secretsCommand(),
-		c.collectionsCommand(),
-		c.envsCommand(),
-		c.keysCommand(),
-		c.whoamiCommand(),
-		c.auditCommand(),
-		c.totpCommand(),
-		c.gitCredentialCommand(),
-		c.buildCommand(),
-		c.deployCommand(),
-		c.mcpCommand(),
-		c.configCommand(),
-		c.initCommand(),
-		c.serverCommand(),
-		c.versionCommand(),
-	)
+	branches := []struct {
+		name  string
+		build func() *cobra.Command
+	}{
+		{"run", c.runCommand},
+		{"secrets", c.secretsCommand},
+		{"collections", c.collectionsCommand},
+		{"envs", c.envsCommand},
+		{"keys", c.keysCommand},
+		{"whoami", c.whoamiCommand},
+		{"audit", c.auditCommand},
+		{"totp", c.totpCommand},
+		{"git.credential", c.gitCredentialCommand},
+		{"build", c.buildCommand},
+		{"deploy", c.deployCommand},
+		{"mcp", c.mcpCommand},
+		{"config", c.configCommand},
+		{"init", c.initCommand},
+		{"server", c.serverCommand},
+		{"version", c.versionCommand},
+	}
+	for _, b := range branches {
+		if len(args) > 0 && b.name == args[0] {
+			root.AddCommand(b.build())
+			root.CompletionOptions.DisableDefaultCmd = true // not what runs
+			return root
+		}
+	}
+	for _, b := range branches {
+		root.AddCommand(b.build())
+	}
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	for _, sub := range root.Commands() {
@@ -295,12 +310,12 @@ func (c *cli) flagError(cmd *cobra.Command, err error) error {
 		return ue
 	}
 	var owners []string
-	walk(cmd.Root(), func(o *cobra.Command) {
-		if f := o.LocalFlags().Lookup(name); f != nil && !f.Hidden && o != cmd {
+	walk(c.newRoot(nil), func(o *cobra.Command) { // the whole tree, where cmd's may be a branch
+		if f := o.LocalFlags().Lookup(name); f != nil && !f.Hidden && o.CommandPath() != cmd.CommandPath() {
 			owners = append(owners, o.CommandPath())
 		}
 	})
-	if len(owners) > 0 {
+	if len(owners) > 0 && len(owners) <= 3 { // more would hide the advice to read cmd's help
 		ue.hint = fmt.Sprintf("--%s is a flag of %s", name, strings.Join(owners, ", "))
 	}
 	return ue
