@@ -142,7 +142,9 @@ type UpdateSecretRequest struct {
 	// Fields, or, when Fields is absent, of the current version, whose other fields
 	// stay (a rotation). A field is in Fields or in Generate, not both.
 	Generate map[string]Generate `json:"generate,omitempty"`
-	Note     *string             `json:"note,omitempty"`
+	// Merge sets Fields over the current version's fields instead of replacing them all.
+	Merge bool    `json:"merge,omitempty"`
+	Note  *string `json:"note,omitempty"`
 	// Hosts replaces the secret's hosts: absent keeps them, [] clears them. Binding an
 	// unbound secret or narrowing its hosts is a write; widening or clearing them needs
 	// an admin key (else 403).

@@ -407,7 +407,7 @@ func (s *Server) updateSecret(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
-	meta, err := s.v.UpdateSecret(r.Context(), p.actor, vault.SecretUpdate{SpaceID: p.key.SpaceID, ID: sec.ID, Version: req.Version, Fields: req.Fields, Note: req.Note, Hosts: req.Hosts, Generate: gen})
+	meta, err := s.v.UpdateSecret(r.Context(), p.actor, vault.SecretUpdate{SpaceID: p.key.SpaceID, ID: sec.ID, Version: req.Version, Fields: req.Fields, Note: req.Note, Hosts: req.Hosts, Generate: gen, Merge: req.Merge})
 	if err != nil {
 		return err
 	}
