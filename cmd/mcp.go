@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
+	"os/exec"
+	"runtime"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -20,10 +24,11 @@ import (
 func (c *cli) mcpCommand() *cobra.Command {
 	var o mcpOptions
 	cmd := &cobra.Command{
-		Use:   "mcp [--collection=NAME] [--env=ENV] [--api-key-file=FILE] [--strict]",
+		Use:   "mcp [--collection=NAME] [--env=ENV] [--api-key-file=FILE] [--strict] [--no-browser]",
 		Short: "serve the AI-safe tools over the Model Context Protocol (stdio)",
 		Long: "Serves kazzle's tools to an AI assistant over the Model Context Protocol (stdio):\n" +
-			"list_secrets, describe_secret, run_command and http_request. The assistant refers to\n" +
+			"list_secrets, describe_secret, run_command, http_request, create_secret, update_secret\n" +
+			"and await_entry. The assistant refers to\n" +
 			"secrets as ${secret.<id>.<field>}; kazzle substitutes them when it runs a call and\n" +
 			"replaces every value in the result by its reference. A command run_command starts gets a\n" +
 			"placeholder for a secret bound to hosts, and a proxy made for the call (HTTPS_PROXY and\n" +
@@ -37,18 +42,19 @@ func (c *cli) mcpCommand() *cobra.Command {
 	}
 	c.apiFlags(cmd, &o.common, false) // stdout is the protocol's
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "refuse, in run_command and http_request, every secret not bound to hosts, and never put a value in plain http")
+	cmd.Flags().BoolVar(&o.noBrowser, "no-browser", false, "never open the page where a person enters a value in this machine's browser: the assistant gets the link")
 	cmd.Flags().StringVar(&o.keyFile, "api-key-file", "", "read the API key from this file, yours and of mode 600, instead of KAZZLE_API_KEY (KAZZLE_API_KEY_FILE)")
 	return cmd
 }
 
 type mcpOptions struct {
 	common
-	strict  bool
-	keyFile string
+	strict, noBrowser bool
+	keyFile           string
 }
 
 func (c *cli) mcpCmd(ctx context.Context, o *mcpOptions) error {
-	co, strict, keyFile := o.common, &o.strict, &o.keyFile
+	co, strict, keyFile, noBrowser := o.common, &o.strict, &o.keyFile, o.noBrowser
 	key, err := c.apiKey(*keyFile)
 	if err != nil {
 		return err
@@ -92,11 +98,60 @@ func (c *cli) mcpCmd(ctx context.Context, o *mcpOptions) error {
 	if err != nil {
 		return err
 	}
-	return mcp.Serve(ctx, mcp.Options{
+	opts := mcp.Options{
 		Client: client, APIKey: key.value,
 		Collection: co.collection, Environment: co.env, Strict: *strict,
 		Environ: c.environ(), Version: version(), Warnings: warnings,
-	}, c.stdin, c.stdout)
+		ServerURL: co.server,
+		Declaring: func(ctx context.Context, collection, name string) []string {
+			return declaring(ctx, co.env, collection, name)
+		},
+	}
+	if !noBrowser {
+		opts.OpenURL = openInBrowser
+	}
+	return mcp.Serve(ctx, opts, c.stdin, c.stdout)
+}
+
+// declaring lists the components of the project's config (for env), found from the
+// working directory as every command finds it, that declare the secret name of
+// collection; none when there is no config, or it is another collection's.
+func declaring(ctx context.Context, env, collection, name string) []string {
+	p, err := config.Load(ctx, ".", config.Options{Env: env, Stderr: io.Discard})
+	if err != nil || (p.Collection != "" && p.Collection != collection) {
+		return nil
+	}
+	var out []string
+	for _, comp := range p.ComponentNames() {
+		if slices.Contains(p.Components[comp].Secrets, name) {
+			out = append(out, comp)
+		}
+	}
+	return out
+}
+
+// openInBrowser opens url in the browser of the person at this machine, without waiting
+// for it: xdg-open on Linux and the BSDs where a desktop session runs, open on macOS.
+func openInBrowser(url string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", url)
+	case "windows":
+		return errors.New("opening a browser is not supported on windows")
+	default:
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return errors.New("no desktop session")
+		}
+		cmd = exec.Command("xdg-open", url)
+	}
+	// Its output would go to the protocol's stdout, or clutter stderr.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go cmd.Wait() //nolint:errcheck // reaped only
+	return nil
 }
 
 // localVaultDir is dataDir, the default data folder of a dev server, when server is on a

@@ -54,6 +54,7 @@ type mcpKey struct{}
 type mcpSlot struct {
 	session *sdk.ClientSession
 	last    string
+	result  *sdk.CallToolResult
 }
 
 // cmdStartMCP starts `kazzle mcp ARGS…` with the script's environment and connects the
@@ -127,7 +128,7 @@ func cmdMCPCall(ts *testscript.TestScript, neg bool, args []string) {
 	// The whole result as the client received it, structured content included.
 	whole, err := json.Marshal(res)
 	ts.Check(err)
-	slot.last = out.String() + "\n" + string(whole)
+	slot.last, slot.result = out.String()+"\n"+string(whole), res
 	fmt.Fprint(ts.Stdout(), out.String())
 	if res.IsError != neg {
 		ts.Fatalf("%s: tool error = %v, want %v", args[0], res.IsError, neg)
@@ -150,6 +151,31 @@ func cmdMCPNoLeak(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("the result carries the value of %s %s", f, where)
 		}
 	}
+}
+
+// cmdMCPVar sets NAME to the string at KEY (dot-separated) of the last result's
+// structured content.
+func cmdMCPVar(ts *testscript.TestScript, neg bool, args []string) {
+	slot := ts.Value(mcpKey{}).(*mcpSlot)
+	if neg || len(args) != 2 || slot.result == nil {
+		ts.Fatalf("usage: mcpcall …, then mcpvar NAME KEY")
+	}
+	raw, err := json.Marshal(slot.result.StructuredContent)
+	ts.Check(err)
+	var v any
+	ts.Check(json.Unmarshal(raw, &v))
+	for _, k := range strings.Split(args[1], ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			ts.Fatalf("the last result has no %s", args[1])
+		}
+		v = m[k]
+	}
+	str, ok := v.(string)
+	if !ok {
+		ts.Fatalf("the last result's %s is %v, not a string", args[1], v)
+	}
+	ts.Setenv(args[0], str)
 }
 
 var scriptVar = regexp.MustCompile(`\$\{[A-Z_][A-Z0-9_]*\}`)

@@ -63,6 +63,7 @@ func TestScripts(t *testing.T) {
 			"mcpcall":        cmdMCPCall,
 			"mcpinit":        cmdMCPInit,
 			"mcpnoleak":      cmdMCPNoLeak,
+			"mcpvar":         cmdMCPVar,
 			"startreflector": cmdStartReflector,
 			"starttls":       cmdStartTLS,
 			"tlshits":        cmdTLSHits,

@@ -51,6 +51,14 @@ type Options struct {
 	Strict bool
 	// Warnings about how kazzle mcp runs, each added to the instructions the assistant gets.
 	Warnings []string
+	// ServerURL is the kazzle server's address, of which an entry's link is a page.
+	ServerURL string
+	// OpenURL opens an entry's page in the browser of the person at this machine; nil
+	// never does.
+	OpenURL func(url string) error
+	// Declaring lists the components of the project's config that declare a secret of
+	// the collection; nil or none: no project here.
+	Declaring func(ctx context.Context, collection, name string) []string
 }
 
 // Serve runs the server over r and w (stdin and stdout for kazzle mcp) until the client
@@ -98,12 +106,14 @@ func New(o Options) *sdk.Server {
 			"(scheme, host and port); any other 3xx comes back with its Location header, to request again if that address " +
 			"should get the secrets.",
 	}, t.httpRequest)
+	addWriteTools(s, t)
 	return s
 }
 
 type tools struct {
-	o     Options
-	scrub *scrubber
+	o       Options
+	scrub   *scrubber
+	entries *entries
 }
 
 // newTools fills in o's defaults.
@@ -122,7 +132,7 @@ func newTools(o Options) *tools {
 	if o.APIKey != "" {
 		fixed = redact.ScrubReplacements(o.APIKey, "[kazzle API key]")
 	}
-	t := &tools{o: o, scrub: newScrubber(o.Client, o.Now, fixed)}
+	t := &tools{o: o, scrub: newScrubber(o.Client, o.Now, fixed), entries: newEntries()}
 	t.scrub.name(o.Collection, o.Environment) // the first scope: never past the limit
 	return t
 }
