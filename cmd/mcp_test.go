@@ -68,6 +68,29 @@ func cmdStartMCP(ts *testscript.TestScript, neg bool, args []string) {
 	if slot.session != nil {
 		slot.session.Close()
 	}
+	// Options of the client come first: -protocol=VERSION (default the SDK's latest),
+	// -elicit (it declares URL elicitation, handled as elicitfill arms it).
+	var clientOpts *sdk.ClientOptions
+	protocol := ""
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && !strings.HasPrefix(args[0], "--") {
+		switch opt := args[0]; {
+		case strings.HasPrefix(opt, "-protocol="):
+			protocol = strings.TrimPrefix(opt, "-protocol=")
+		case opt == "-elicit":
+			es := elicitOf(ts)
+			clientOpts = &sdk.ClientOptions{
+				ElicitationHandler: es.handle,
+				Capabilities:       &sdk.ClientCapabilities{Elicitation: &sdk.ElicitationCapabilities{URL: &sdk.URLElicitationCapabilities{}}},
+			}
+		default:
+			ts.Fatalf("startmcp: unknown client option %s", opt)
+		}
+		args = args[1:]
+	}
+	es := elicitOf(ts)
+	es.mu.Lock()
+	es.asked, es.fill, es.decline = nil, nil, false
+	es.mu.Unlock()
 	kazzle, err := lookPathIn("kazzle", ts.Getenv("PATH"))
 	ts.Check(err)
 	cmd := exec.Command(kazzle, append([]string{"mcp"}, args...)...)
@@ -79,10 +102,10 @@ func cmdStartMCP(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	defer stderr.Close() // the child has its own copy
 	cmd.Stderr = stderr
-	client := sdk.NewClient(&sdk.Implementation{Name: "kazzle-test", Version: "1"}, nil)
+	client := sdk.NewClient(&sdk.Implementation{Name: "kazzle-test", Version: "1"}, clientOpts)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	session, err := client.Connect(ctx, &sdk.CommandTransport{Command: cmd}, nil)
+	session, err := client.Connect(ctx, &sdk.CommandTransport{Command: cmd}, &sdk.ClientSessionOptions{ProtocolVersion: protocol})
 	ts.Check(err)
 	slot.session = session
 	ts.Defer(func() { session.Close() })

@@ -41,6 +41,7 @@ func TestScripts(t *testing.T) {
 			env.Values[writersKey{}] = &writersSlot{}
 			env.Values[awsfakeKey{}] = &awsfakeSlot{}
 			env.Values[mcpKey{}] = &mcpSlot{}
+			env.Values[elicitKey{}] = &elicitSlot{}
 			env.Values[upstreamsKey{}] = &upstreams{byName: map[string]*upstream{}}
 			return nil
 		},
@@ -64,6 +65,9 @@ func TestScripts(t *testing.T) {
 			"mcpinit":        cmdMCPInit,
 			"mcpnoleak":      cmdMCPNoLeak,
 			"mcpvar":         cmdMCPVar,
+			"elicitfill":     cmdElicitFill,
+			"browserfill":    cmdBrowserFill,
+			"elicited":       cmdElicited,
 			"startreflector": cmdStartReflector,
 			"starttls":       cmdStartTLS,
 			"tlshits":        cmdTLSHits,
