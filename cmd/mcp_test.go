@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -55,6 +56,10 @@ type mcpSlot struct {
 	session *sdk.ClientSession
 	last    string
 	result  *sdk.CallToolResult
+	// progress, when the client asks for it (startmcp -progress), gathers the progress
+	// notifications of the current call, which join last.
+	progress *strings.Builder
+	mu       sync.Mutex
 }
 
 // cmdStartMCP starts `kazzle mcp ARGS…` with the script's environment and connects the
@@ -68,20 +73,32 @@ func cmdStartMCP(ts *testscript.TestScript, neg bool, args []string) {
 	if slot.session != nil {
 		slot.session.Close()
 	}
+	slot.progress = nil
 	// Options of the client come first: -protocol=VERSION (default the SDK's latest),
-	// -elicit (it declares URL elicitation, handled as elicitfill arms it).
+	// -elicit (it declares URL elicitation, handled as elicitfill arms it), -progress (its calls carry a progress
+	// token, and the notifications they get are printed with the result).
 	var clientOpts *sdk.ClientOptions
 	protocol := ""
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") && !strings.HasPrefix(args[0], "--") {
 		switch opt := args[0]; {
 		case strings.HasPrefix(opt, "-protocol="):
 			protocol = strings.TrimPrefix(opt, "-protocol=")
-		case opt == "-elicit":
-			es := elicitOf(ts)
-			clientOpts = &sdk.ClientOptions{
-				ElicitationHandler: es.handle,
-				Capabilities:       &sdk.ClientCapabilities{Elicitation: &sdk.ElicitationCapabilities{URL: &sdk.URLElicitationCapabilities{}}},
+		case opt == "-progress":
+			slot.progress = &strings.Builder{}
+			if clientOpts == nil {
+				clientOpts = &sdk.ClientOptions{}
 			}
+			clientOpts.ProgressNotificationHandler = func(_ context.Context, req *sdk.ProgressNotificationClientRequest) {
+				slot.mu.Lock()
+				defer slot.mu.Unlock()
+				fmt.Fprintf(slot.progress, "progress: %.0f/%.0f %s\n", req.Params.Progress, req.Params.Total, req.Params.Message)
+			}
+		case opt == "-elicit":
+			if clientOpts == nil {
+				clientOpts = &sdk.ClientOptions{}
+			}
+			clientOpts.ElicitationHandler = elicitOf(ts).handle
+			clientOpts.Capabilities = &sdk.ClientCapabilities{Elicitation: &sdk.ElicitationCapabilities{URL: &sdk.URLElicitationCapabilities{}}}
 		default:
 			ts.Fatalf("startmcp: unknown client option %s", opt)
 		}
@@ -137,9 +154,21 @@ func cmdMCPCall(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(json.Unmarshal([]byte(expanded), &arguments))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := slot.session.CallTool(ctx, &sdk.CallToolParams{Name: args[0], Arguments: arguments})
+	params := &sdk.CallToolParams{Name: args[0], Arguments: arguments}
+	if slot.progress != nil {
+		slot.mu.Lock()
+		slot.progress.Reset()
+		slot.mu.Unlock()
+		params.SetProgressToken("call-" + args[0])
+	}
+	res, err := slot.session.CallTool(ctx, params)
 	ts.Check(err)
 	var out bytes.Buffer
+	if slot.progress != nil {
+		slot.mu.Lock()
+		out.WriteString(slot.progress.String())
+		slot.mu.Unlock()
+	}
 	if res.IsError {
 		out.WriteString("error: true\n")
 	}
