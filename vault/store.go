@@ -115,3 +115,8 @@ type Store interface {
 
 	Close() error
 }
+
+// Pinger is a Store that can say whether its database answers; both stores are.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}

@@ -57,6 +57,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return s, nil
 }
 
+// Ping checks that the database answers, for the server's health endpoint.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
 // Close closes the pool, after the audit events being committed.
 func (s *Store) Close() error {
 	s.audit.Close()
@@ -171,4 +174,28 @@ func notFound(format string, args ...any) error {
 		}
 	}
 	return fmt.Errorf(format+": %w", append(args, vault.ErrNotFound)...)
+}
+
+// Inspect connects to the database at url and reports its schema version, without
+// changing it (0: kazzle has not used it yet), and refuses one newer than this kazzle knows.
+func Inspect(ctx context.Context, url string) (version int, err error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, fmt.Errorf("connect to postgres: %w", err)
+	}
+	defer conn.Close(context.Background())
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('kazzle_schema') IS NOT NULL`).Scan(&exists); err != nil {
+		return 0, fmt.Errorf("read the schema version: %w", err)
+	}
+	if !exists {
+		return 0, nil
+	}
+	if err := conn.QueryRow(ctx, `SELECT version FROM kazzle_schema`).Scan(&version); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("read the schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return version, fmt.Errorf("database schema version %d is newer than this kazzle knows (%d): upgrade kazzle", version, len(migrations))
+	}
+	return version, nil
 }

@@ -140,6 +140,12 @@ func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Ro
 	return st.QueryRowContext(ctx, args...)
 }
 
+// Ping checks that the database answers a query, for the server's health endpoint.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
 // Close closes the database, after the audit events being committed.
 func (s *Store) Close() error {
 	s.audit.Close()
