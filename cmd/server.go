@@ -52,6 +52,7 @@ func (c *cli) serverCommand() *cobra.Command {
 		Args:    noArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return c.serverCmd(cmd.Context(), &o) },
 	}
+	cmd.AddCommand(c.serverCheckCommand(), c.serverBackupCommand())
 	fs := cmd.Flags()
 	fs.SortFlags = false
 	fs.StringVar(&o.configPath, "config", "", "server configuration (kazzle-server.hcl)")
@@ -81,11 +82,8 @@ func (c *cli) serverCmd(ctx context.Context, o *serverOptions) error {
 			KMS:      serverconfig.KMS{Type: "local", KeyFile: filepath.Join(*data, "root.key")},
 		}
 	case !*dev && *configPath != "":
-		src, err := os.ReadFile(*configPath)
-		if err != nil {
-			return err
-		}
-		if cfg, err = serverconfig.Parse(*configPath, src); err != nil {
+		var err error
+		if cfg, err = loadServerConfig(*configPath); err != nil {
 			return err
 		}
 	default:
@@ -94,16 +92,26 @@ func (c *cli) serverCmd(ctx context.Context, o *serverOptions) error {
 	return c.serve(ctx, cfg)
 }
 
+// loadServerConfig reads and parses kazzle-server.hcl.
+func loadServerConfig(path string) (serverconfig.Config, error) {
+	if path == "" {
+		return serverconfig.Config{}, usagef("--config is required: the server's kazzle-server.hcl")
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return serverconfig.Config{}, err
+	}
+	return serverconfig.Parse(path, src)
+}
+
 // openStore opens the configured database.
 func (c *cli) openStore(ctx context.Context, st serverconfig.Storage) (vault.Store, error) {
 	if st.Type == "sqlite" {
 		return sqlite.Open(ctx, st.Path)
 	}
-	dsn := st.URL
-	if st.URLEnv != "" {
-		if dsn = c.getenv(st.URLEnv); dsn == "" {
-			return nil, fmt.Errorf("storage \"postgres\": url_env names %s, which is not set", st.URLEnv)
-		}
+	dsn, err := c.postgresURL(st)
+	if err != nil {
+		return nil, err
 	}
 	store, err := postgres.Open(ctx, dsn)
 	if err != nil {
@@ -111,6 +119,18 @@ func (c *cli) openStore(ctx context.Context, st serverconfig.Storage) (vault.Sto
 		return nil, fmt.Errorf("storage \"postgres\": %w", redactURLPassword(err, dsn))
 	}
 	return store, nil
+}
+
+// postgresURL is the storage's URL, from url or from the variable url_env names.
+func (c *cli) postgresURL(st serverconfig.Storage) (string, error) {
+	if st.URLEnv == "" {
+		return st.URL, nil
+	}
+	dsn := c.getenv(st.URLEnv)
+	if dsn == "" {
+		return "", fmt.Errorf("storage \"postgres\": url_env names %s, which is not set", st.URLEnv)
+	}
+	return dsn, nil
 }
 
 func openKeyWrapper(ctx context.Context, k serverconfig.KMS) (vault.KeyWrapper, error) {
