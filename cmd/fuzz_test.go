@@ -11,7 +11,7 @@ import (
 )
 
 // FuzzExportQuoting: whatever a value holds (valid UTF-8 without NUL, as an environment
-// variable can), sh reads the exported line back as exactly that value.
+// variable can), sh reads the line of the shell format back as exactly that value.
 func FuzzExportQuoting(f *testing.F) {
 	for _, v := range []string{"plain", "it's", `say "hi"`, "$HOME ${x} $(id) `id`", "a\nb\n", `back\slash \n`, "#not a comment", "  spaces  ", "ключ 🔑", `it's "all" $of \them` + "\n", "'", "''", `'\''`, "\r\n"} {
 		f.Add(v)
@@ -25,7 +25,7 @@ func FuzzExportQuoting(f *testing.F) {
 			return
 		}
 		var file bytes.Buffer
-		if err := writeExport(&file, "dotenv", []api.Var{{Name: "V", Value: value}}); err != nil {
+		if err := writeExport(&file, "shell", []api.Var{{Name: "V", Value: value}}); err != nil {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(sh, "-c", `set -a; eval "$KAZZLE_EXPORT"; printf '%s' "$V"`)

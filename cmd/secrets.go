@@ -22,11 +22,11 @@ import (
 )
 
 func (c *cli) secretsCommand() *cobra.Command {
-	return c.group("secrets", "list, export, set, get, delete secrets; history and rollback",
+	return c.group("secrets", "list, export, import, set, get, delete secrets; history and rollback",
 		"Secrets live in a collection; each is untagged (part of every environment) or tagged to\n"+
 			"one environment, which then has it instead of the untagged one of the same name.",
 		"  kazzle secrets list --collection app --env dev\n  kazzle secrets set API_TOKEN --collection app < token.txt\n  kazzle secrets get API_TOKEN --reveal",
-		c.secretsListCommand(), c.secretsExportCommand(), c.secretsSetCommand(), c.secretsGetCommand(),
+		c.secretsListCommand(), c.secretsExportCommand(), c.secretsImportCommand(), c.secretsSetCommand(), c.secretsGetCommand(),
 		c.secretsDeleteCommand(), c.secretsHistoryCommand(), c.secretsRollbackCommand(), c.secretsCheckCommand(),
 		c.secretsRequestCommand(), c.secretsEnterCommand())
 }
@@ -124,16 +124,28 @@ func (c *cli) secretsExportCommand() *cobra.Command {
 	var format string
 	var only []string
 	cmd := &cobra.Command{
-		Use:   "export --env=ENV [--collection=NAME] [--format=dotenv|json|shell|yaml] [--only=NAME,…]",
+		Use:   "export --env=ENV [--collection=NAME] [--format=dotenv|shell|docker|github|json|yaml] [--only=NAME,…]",
 		Short: "print an environment's secrets as variables, in plaintext",
-		Long: "Prints the variables of an environment, references expanded, in a format that reads back\n" +
-			"exactly. The values are in plaintext, and the read is audited.",
-		Example: "  kazzle secrets export --collection app --env dev > .env\n  eval \"$(kazzle secrets export --env dev --format shell)\"",
-		Args:    noArgs,
-		RunE:    func(cmd *cobra.Command, _ []string) error { return c.secretsExport(cmd.Context(), &co, format, only) },
+		Long: "Prints the variables of an environment, references expanded, in a format that its readers\n" +
+			"read back exactly; a value that one of them would not is refused, by name, and nothing is\n" +
+			"printed. The values are in plaintext, and the read is audited.\n\n" +
+			"  dotenv  python-dotenv 1.x, node's dotenv and node --env-file alike; a value holding both\n" +
+			"          kinds of quote, ${NAME}, two backslashes in a row or a carriage return is refused\n" +
+			"  shell   set -a; . FILE (or eval) in sh, bash and zsh; every value\n" +
+			"  docker  docker run --env-file: one line each, no quote processing; a multi-line value,\n" +
+			"          or one in quotes, is refused\n" +
+			"  github  lines for $GITHUB_ENV; a multi-line value between random delimiters\n" +
+			"  json    an object of names and values; every value\n" +
+			"  yaml    a mapping of names and double-quoted values; every value",
+		Example: "  kazzle secrets export --collection app --env dev > .env\n" +
+			"  eval \"$(kazzle secrets export --env dev --format shell)\"\n" +
+			"  kazzle secrets export --env prod --format docker > prod.env && docker run --env-file prod.env app\n" +
+			"  kazzle secrets export --env ci --format github >> \"$GITHUB_ENV\"",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return c.secretsExport(cmd.Context(), &co, format, only) },
 	}
 	c.apiFlags(cmd, &co, true)
-	cmd.Flags().StringVar(&format, "format", "dotenv", "dotenv, json, shell or yaml")
+	cmd.Flags().StringVar(&format, "format", "dotenv", exportFormatHelp)
 	cmd.Flags().StringSliceVar(&only, "only", nil, "export only these secrets (names)")
 	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(exportFormats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
