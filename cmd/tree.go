@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agext/levenshtein"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -278,7 +279,7 @@ func unknownCommand(parent *cobra.Command, name string) error {
 	ue := &usageError{msg: what, hint: "run " + strings.Replace(parent.CommandPath(), "kazzle", "kazzle help", 1) + " to see the commands"}
 	var near []string
 	for _, sub := range availableSubs(parent) {
-		if levenshtein(name, sub.Name()) <= 2 || strings.HasPrefix(sub.Name(), name) {
+		if levenshtein.Distance(name, sub.Name(), nil) <= 2 || strings.HasPrefix(sub.Name(), name) {
 			near = append(near, parent.CommandPath()+" "+sub.Name())
 		}
 	}
@@ -301,7 +302,7 @@ func (c *cli) flagError(cmd *cobra.Command, err error) error {
 	}
 	var near []string
 	ownFlags(cmd).VisitAll(func(f *pflag.Flag) {
-		if !f.Hidden && (levenshtein(name, f.Name) <= 2 || strings.HasPrefix(f.Name, name)) {
+		if !f.Hidden && (levenshtein.Distance(name, f.Name, nil) <= 2 || strings.HasPrefix(f.Name, name)) {
 			near = append(near, "--"+f.Name)
 		}
 	})
@@ -327,27 +328,6 @@ func walk(cmd *cobra.Command, fn func(*cobra.Command)) {
 	for _, sub := range cmd.Commands() {
 		walk(sub, fn)
 	}
-}
-
-// levenshtein is the edit distance between a and b, for suggestions.
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // group is a command that only holds subcommands: on its own it shows them and exits 2.

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/agext/levenshtein"
 )
 
 // decodeTree reads a config's value (as the evaluator exported it) into a Project,
@@ -180,7 +182,7 @@ func describe(v any) string {
 func suggest[V any](key string, known map[string]V) string {
 	best, bestDist := "", 3
 	for k := range known {
-		if dist := editDistance(strings.ToLower(key), strings.ToLower(k)); dist < bestDist || (dist == bestDist && k < best) {
+		if dist := levenshtein.Distance(strings.ToLower(key), strings.ToLower(k), nil); dist < bestDist || (dist == bestDist && k < best) {
 			best, bestDist = k, dist
 		}
 	}
@@ -188,24 +190,4 @@ func suggest[V any](key string, known map[string]V) string {
 		return "; known keys: " + strings.Join(slices.Sorted(maps.Keys(known)), ", ")
 	}
 	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
