@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // TestCLIDoc fails when docs/cli.md is not what the command tree says.
@@ -38,5 +40,29 @@ func BenchmarkCommandTree(b *testing.B) {
 				c.newRoot(args)
 			}
 		})
+	}
+}
+
+// TestEveryCommandIsDocumented keeps each command's help whole: a synopsis, a description
+// and examples, so a new command cannot land with a bare flag list.
+func TestEveryCommandIsDocumented(t *testing.T) {
+	c := &cli{stdin: bytes.NewReader(nil), stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }, environ: func() []string { return nil }}
+	seen := 0
+	var walk func(cmd *cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		for _, sub := range cmd.Commands() {
+			if sub.Hidden || !sub.IsAvailableCommand() && sub.Name() != "help" {
+				continue
+			}
+			seen++
+			if sub.Short == "" || sub.Example == "" || sub.Use == "" {
+				t.Errorf("%s: a synopsis (Use), a description (Short) and examples are all needed", sub.CommandPath())
+			}
+			walk(sub)
+		}
+	}
+	walk(c.newRoot(nil))
+	if seen < 40 {
+		t.Fatalf("walked %d commands: the tree is not the whole one", seen)
 	}
 }
