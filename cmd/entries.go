@@ -162,6 +162,18 @@ func (c *cli) secretsEnter(ctx context.Context, co *common, arg string) error {
 	if e.Status != api.EntryPending {
 		return fmt.Errorf("entry for %s is %s: it takes no value", e.Name, e.Status)
 	}
+	if len(e.Hosts) > 0 {
+		// The fill sets these hosts as this key's write: with an admin key it may widen
+		// those the secret has now, which the person must see before typing.
+		fmt.Fprintln(c.stderr, printablef("kazzle: it binds %s to the hosts %s", e.Name, strings.Join(e.Hosts, ", ")))
+		if cur, ok := entrySecret(ctx, client, e); ok {
+			now := "none: it may be sent anywhere"
+			if len(cur.Hosts) > 0 {
+				now = strings.Join(cur.Hosts, ", ")
+			}
+			fmt.Fprintln(c.stderr, printablef("kazzle: %s exists; its hosts now: %s", e.Name, now))
+		}
+	}
 	typ := secret.Type(e.Type)
 	required, _ := typ.StoredFields()
 	var fields map[string]string
@@ -203,4 +215,19 @@ func boolRank(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// entrySecret is the secret an entry's fill would update, if it exists and this key
+// may see it.
+func entrySecret(ctx context.Context, client *api.Client, e api.Entry) (api.Secret, bool) {
+	secrets, err := client.Secrets(ctx, e.Collection, e.Environment)
+	if err != nil {
+		return api.Secret{}, false
+	}
+	for _, s := range secrets {
+		if s.Name == e.Name && s.Environment == e.Environment {
+			return s, true
+		}
+	}
+	return api.Secret{}, false
 }
