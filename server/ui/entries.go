@@ -20,6 +20,9 @@ type uiEnterData struct {
 	Entry  api.Entry
 	Done   bool
 	Closed string // why an entry that is not pending takes no value
+	// Current is the secret the fill updates, when the entry sets hosts and it exists:
+	// an admin's fill may widen its hosts, and the page shows them.
+	Current *api.Secret
 }
 
 // entryHeaders: the page's URL names the entry, so no request from it says where it
@@ -64,7 +67,25 @@ func (u *UI) uiEnterForm(w http.ResponseWriter, r *http.Request, sess *uiSession
 	if err != nil {
 		return err
 	}
-	return u.renderEnter(w, sess, http.StatusOK, uiEnterData{Entry: e}, "")
+	return u.renderEnter(w, sess, http.StatusOK, uiEnterData{Entry: e, Current: currentSecret(r, sess, e)}, "")
+}
+
+// currentSecret is the secret an entry that sets hosts would update, nil when there is
+// none (or this key cannot list it).
+func currentSecret(r *http.Request, sess *uiSession, e api.Entry) *api.Secret {
+	if len(e.Hosts) == 0 || e.Status != api.EntryPending {
+		return nil
+	}
+	secrets, err := sess.client.Secrets(r.Context(), e.Collection, e.Environment)
+	if err != nil {
+		return nil
+	}
+	for _, s := range secrets {
+		if s.Name == e.Name && s.Environment == e.Environment {
+			return &s
+		}
+	}
+	return nil
 }
 
 // uiEnter stores the values typed into an entry. A value refused (an API key, a field
@@ -93,7 +114,7 @@ func (u *UI) uiEnter(w http.ResponseWriter, r *http.Request, sess *uiSession) er
 		if again, gerr := sess.client.Entry(r.Context(), e.ID); gerr == nil {
 			e = again
 		}
-		return u.renderEnter(w, sess, http.StatusBadRequest, uiEnterData{Entry: e}, problem)
+		return u.renderEnter(w, sess, http.StatusBadRequest, uiEnterData{Entry: e, Current: currentSecret(r, sess, e)}, problem)
 	}
 	return u.renderEnter(w, sess, http.StatusOK, uiEnterData{Entry: done, Done: true}, "")
 }
