@@ -280,7 +280,13 @@ func (v *Vault) CancelEntry(ctx context.Context, actor Actor, spaceID, id string
 	if err != nil {
 		return err
 	}
-	return v.store.CancelEntry(ctx, spaceID, id, v.event(actor, spaceID, "entry.cancel", entryTarget(c, env, e)))
+	// A fill under way holds the entry: cancelling it then would leave its value stored
+	// under an entry that says it stored nothing.
+	err = v.store.CancelEntry(ctx, spaceID, id, v.now().Add(-entryClaimHold), v.event(actor, spaceID, "entry.cancel", entryTarget(c, env, e)))
+	if errors.Is(err, ErrConflict) {
+		return fmt.Errorf("entry for %s is being filled, or was just filled: %w", e.Name, ErrConflict)
+	}
+	return err
 }
 
 // stillPending refuses an entry that is done, cancelled or expired, with ErrConflict.

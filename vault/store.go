@@ -95,9 +95,10 @@ type Store interface {
 	// FinishEntry marks a claimed entry done with e's SecretID, Version, DoneBy and
 	// DoneAt, and records ev in the same transaction.
 	FinishEntry(ctx context.Context, e Entry, ev AuditEvent) error
-	// CancelEntry marks a pending or claimed entry cancelled and records ev; an entry
-	// that is done or cancelled already is ErrConflict.
-	CancelEntry(ctx context.Context, spaceID, id string, ev AuditEvent) error
+	// CancelEntry marks a pending entry, or one whose claim is older than staleBefore,
+	// cancelled and records ev; an entry that is done, cancelled already or being
+	// filled is ErrConflict.
+	CancelEntry(ctx context.Context, spaceID, id string, staleBefore time.Time, ev AuditEvent) error
 	// PruneEntries deletes the entries that expired before before, and reports how many.
 	PruneEntries(ctx context.Context, before time.Time) (int64, error)
 

@@ -66,9 +66,10 @@ func (s *Store) FinishEntry(ctx context.Context, e vault.Entry, ev vault.AuditEv
 	})
 }
 
-func (s *Store) CancelEntry(ctx context.Context, spaceID, id string, ev vault.AuditEvent) error {
+func (s *Store) CancelEntry(ctx context.Context, spaceID, id string, staleBefore time.Time, ev vault.AuditEvent) error {
 	return s.change(ctx, ev, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE entries SET state = 'cancelled' WHERE space_id = $1 AND id = $2 AND state IN ('pending', 'claimed')`, spaceID, id)
+		tag, err := tx.Exec(ctx, `UPDATE entries SET state = 'cancelled'
+			WHERE space_id = $1 AND id = $2 AND (state = 'pending' OR (state = 'claimed' AND claimed_at < $3))`, spaceID, id, rows.Nanos(staleBefore))
 		return expectOne(tag, err, fmt.Errorf("entry %s is not pending: %w", secret.Excerpt(id), vault.ErrConflict))
 	})
 }

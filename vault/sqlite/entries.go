@@ -66,9 +66,10 @@ func (s *Store) FinishEntry(ctx context.Context, e vault.Entry, ev vault.AuditEv
 	})
 }
 
-func (s *Store) CancelEntry(ctx context.Context, spaceID, id string, ev vault.AuditEvent) error {
+func (s *Store) CancelEntry(ctx context.Context, spaceID, id string, staleBefore time.Time, ev vault.AuditEvent) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE entries SET state = 'cancelled' WHERE space_id = ? AND id = ? AND state IN ('pending', 'claimed')`, spaceID, id)
+		res, err := tx.ExecContext(ctx, `UPDATE entries SET state = 'cancelled'
+			WHERE space_id = ? AND id = ? AND (state = 'pending' OR (state = 'claimed' AND claimed_at < ?))`, spaceID, id, rows.Nanos(staleBefore))
 		if err := expectOne(res, err, fmt.Errorf("entry %s is not pending: %w", secret.Excerpt(id), vault.ErrConflict)); err != nil {
 			return err
 		}

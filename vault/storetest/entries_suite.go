@@ -173,6 +173,29 @@ func testEntriesExpireAndCancel(t *testing.T, f *Fixture) {
 	wantErr(t, err, vault.ErrNotFound, "an entry a day past its expiry")
 }
 
+// testACancelWaitsForAFillUnderWay: an entry being filled cannot be cancelled, else
+// the value would be stored while the entry says it stored nothing; a claim left by a
+// server that stopped mid-fill no longer holds it.
+func testACancelWaitsForAFillUnderWay(t *testing.T, f *Fixture) {
+	ctx := context.Background()
+	e, err := f.Vault.CreateEntry(ctx, asker, vault.EntryInput{SpaceID: f.Space.ID, Collection: f.Coll.Slug, Name: "RACED"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Store.ClaimEntry(ctx, f.Space.ID, e.ID, f.Clock.Now(), f.Clock.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	err = f.Vault.CancelEntry(ctx, asker, f.Space.ID, e.ID)
+	wantErr(t, err, vault.ErrConflict, "cancelling an entry being filled")
+	f.Clock.Advance(2 * time.Minute)
+	if err := f.Vault.CancelEntry(ctx, asker, f.Space.ID, e.ID); err != nil {
+		t.Fatalf("cancelling an entry whose fill stopped: %v", err)
+	}
+	if got := mustEntry(t, f, e.ID); got.Status(f.Clock.Now()) != vault.EntryCancelled {
+		t.Fatalf("the entry is %s", got.Status(f.Clock.Now()))
+	}
+}
+
 // testEntryInputIsChecked: what an entry asks for and what is typed into it follow
 // the rules, and a refused value leaves the entry pending and stores nothing.
 func testEntryInputIsChecked(t *testing.T, f *Fixture) {

@@ -110,6 +110,7 @@ func Run(t *testing.T, open Opener) {
 		{"EntryLifecycle", testEntryLifecycle},
 		{"EntryUpdatesTheSecret", testEntryUpdatesTheSecret},
 		{"EntriesExpireAndCancel", testEntriesExpireAndCancel},
+		{"ACancelWaitsForAFillUnderWay", testACancelWaitsForAFillUnderWay},
 		{"EntryInputIsChecked", testEntryInputIsChecked},
 		{"PendingEntriesPerKeyAreCapped", testPendingEntriesPerKeyAreCapped},
 		{"OneFillWins", testOneFillWins},
