@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/kazzle/kazzle/secret"
@@ -216,11 +217,17 @@ func validateMessage(m string) error {
 		return fmt.Errorf("%w message: %d characters, the limit is %d", ErrInvalid, n, MaxEntryMessage)
 	}
 	for i, r := range m {
-		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' || bidiControl(r) {
 			return fmt.Errorf("%w message: a control character at byte %d; a message is text", ErrInvalid, i)
 		}
 	}
 	return nil
+}
+
+// bidiControl says whether r reorders the text around it: a message could make the
+// page or a terminal show a host or an instruction other than the one it holds.
+func bidiControl(r rune) bool {
+	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
 // validEntryID says whether id has the shape of an entry id, so that no lookup is made

@@ -203,6 +203,9 @@ func testEntryInputIsChecked(t *testing.T, f *Fixture) {
 	for what, in := range map[string]vault.EntryInput{
 		"a long message":     {Name: "A", Message: strings.Repeat("é", vault.MaxEntryMessage+1)},
 		"a control in it":    {Name: "A", Message: "look\x1b[2Jhere"},
+		"a C1 control in it": {Name: "A", Message: "look\u009b2Jhere"},
+		"a bidi override":    {Name: "A", Message: "paste it at \u202emoc.elpmaxe"},
+		"a bidi isolate":     {Name: "A", Message: "paste it at \u2067moc.elpmaxe"},
 		"an unknown field":   {Name: "A", Fields: []string{"token"}},
 		"a field twice":      {Name: "A", Type: "login", Fields: []string{"password", "password"}},
 		"an unknown type":    {Name: "A", Type: "card"},
