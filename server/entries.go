@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/kazzle/kazzle/api"
@@ -137,6 +138,10 @@ func (s *Server) getEntry(w http.ResponseWriter, r *http.Request, p *principal) 
 		if err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Duration(wait)*time.Second + 10*time.Second)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 			return err
 		}
+		if !s.waits.take(p.key.ID) {
+			return &api.Error{Status: http.StatusTooManyRequests, Code: api.CodeTooMany, Message: fmt.Sprintf("this key already waits on %d entries: wait on one at a time, or ask again without wait", maxWaitsPerKey)}
+		}
+		defer s.waits.give(p.key.ID)
 		if e, err = s.v.WaitEntry(r.Context(), p.key.SpaceID, e.ID, time.Duration(wait)*time.Second); err != nil {
 			return err
 		}
@@ -193,4 +198,36 @@ func (s *Server) cancelEntry(w http.ResponseWriter, r *http.Request, p *principa
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// maxWaitsPerKey bounds the waits one key may hold open at once: each polls the store, so
+// a key's waits are a load it must not be able to grow without end. An assistant waits on
+// one entry at a time; a person's terminal on one more.
+const maxWaitsPerKey = 4
+
+// entryWaits counts the waits each key holds open.
+type entryWaits struct {
+	mu    sync.Mutex
+	byKey map[string]int
+}
+
+func (w *entryWaits) take(keyID string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.byKey[keyID] >= maxWaitsPerKey {
+		return false
+	}
+	if w.byKey == nil {
+		w.byKey = make(map[string]int)
+	}
+	w.byKey[keyID]++
+	return true
+}
+
+func (w *entryWaits) give(keyID string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.byKey[keyID]--; w.byKey[keyID] <= 0 {
+		delete(w.byKey, keyID)
+	}
 }

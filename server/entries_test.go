@@ -120,3 +120,44 @@ func TestEntriesOverTheAPI(t *testing.T) {
 		t.Fatalf("past the cap: %d %s", status, body)
 	}
 }
+
+// TestAKeyHoldsAFewWaitsAtOnce: each wait polls the store, so one key may hold only a
+// few open; the one past them is refused at once, and a slot frees when a wait ends.
+func TestAKeyHoldsAFewWaitsAtOnce(t *testing.T) {
+	w := newWorld(t)
+	status, body := w.do(t, w.tokens["write"], "POST", "/v1/entries", api.CreateEntryRequest{Collection: "my-saas", Environment: "dev", Name: "WAITED"})
+	var e api.Entry
+	if err := json.Unmarshal(body, &e); err != nil || status != http.StatusCreated {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	const held = 4
+	results := make(chan int, held)
+	for range held {
+		go func() {
+			status, _ := w.do(t, w.tokens["write"], "GET", "/v1/entries/"+e.ID+"?wait=20", nil)
+			results <- status
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond) // the held waits are under way
+	status, body = w.do(t, w.tokens["write"], "GET", "/v1/entries/"+e.ID+"?wait=1", nil)
+	if status != http.StatusTooManyRequests || !strings.Contains(string(body), "one at a time") {
+		t.Fatalf("a wait past %d held by one key: %d %s", held, status, body)
+	}
+	if status, _ := w.do(t, w.tokens["admin"], "GET", "/v1/entries/"+e.ID+"?wait=1", nil); status != http.StatusOK {
+		t.Fatalf("another key's wait: %d", status)
+	}
+	if status, _ := w.do(t, w.tokens["write"], "GET", "/v1/entries/"+e.ID, nil); status != http.StatusOK {
+		t.Fatalf("a look without wait: %d", status)
+	}
+	if status, body := w.do(t, w.tokens["write"], "POST", "/v1/entries/"+e.ID+"/fill", api.FillEntryRequest{Fields: map[string]string{"value": enteredValue}}); status != http.StatusOK {
+		t.Fatalf("fill: %d %s", status, body)
+	}
+	for range held {
+		if status := <-results; status != http.StatusOK {
+			t.Fatalf("a held wait ended %d", status)
+		}
+	}
+	if status, _ := w.do(t, w.tokens["write"], "GET", "/v1/entries/"+e.ID+"?wait=1", nil); status != http.StatusOK {
+		t.Fatalf("a wait after the others ended: %d", status)
+	}
+}

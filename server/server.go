@@ -62,6 +62,7 @@ type Server struct {
 	now      func() time.Time
 	origins  *http.CrossOriginProtection
 	refusals refusals
+	waits    entryWaits
 }
 
 // New returns a Server over v.
