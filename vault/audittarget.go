@@ -16,7 +16,8 @@ func (t AuditTarget) JSONSize() int {
 	for _, s := range t.Generated {
 		n += len(s) + 3
 	}
-	n += len(t.Entry)
+	n += len(t.Entry) + len(t.From)
+	n += len(t.RevokedKeys) * 39
 	return n
 }
 
@@ -79,5 +80,7 @@ func (t AuditTarget) AppendJSON(b []byte) []byte {
 	num("count", t.Count)
 	strs("generated", t.Generated)
 	str("entry", t.Entry)
+	str("from", t.From)
+	strs("revoked_keys", t.RevokedKeys)
 	return append(b, '}')
 }

@@ -16,6 +16,7 @@ package vault
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/kazzle/kazzle/secret"
@@ -34,6 +35,24 @@ var (
 	// ErrUnauthenticated means an API key is unknown, revoked or expired.
 	ErrUnauthenticated = errors.New("API key is unknown, revoked or expired")
 )
+
+// LimitedKeysError refuses to delete an environment that active API keys are limited to:
+// whatever uses them would lose its environment without a word. Revoking them is a
+// decision of its own.
+type LimitedKeysError struct {
+	// Environment and Collection are slugs; the store leaves them for the vault to fill.
+	Environment, Collection string
+	// Keys counts the active keys limited to the environment that were not to be revoked.
+	Keys int
+}
+
+func (e *LimitedKeysError) Error() string {
+	keys := "API keys are"
+	if e.Keys == 1 {
+		keys = "API key is"
+	}
+	return fmt.Sprintf("environment %s of %s: %d active %s limited to it; revoke them first, or delete it with its keys revoked", e.Environment, e.Collection, e.Keys, keys)
+}
 
 // Space is a tenant with its own data key. Nothing crosses spaces.
 type Space struct {
@@ -185,6 +204,11 @@ type AuditTarget struct {
 	Generated []string `json:"generated,omitempty"`
 	// Entry is the id of the one-time entry an event is about, or that a write filled.
 	Entry string `json:"entry,omitempty"`
+	// From is the slug a rename replaced.
+	From string `json:"from,omitempty"`
+	// RevokedKeys are the ids of the API keys a change revoked with it (an environment
+	// deleted with the keys limited to it).
+	RevokedKeys []string `json:"revoked_keys,omitempty"`
 }
 
 // AuditQuery filters the audit trail. Zero fields do not filter.

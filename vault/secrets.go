@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -552,22 +553,44 @@ func (v *Vault) ResolveForScan(ctx context.Context, actor Actor, req ResolveRequ
 const maxOpened = 4 * resolver.MaxExpandedTotal
 
 func (v *Vault) resolve(ctx context.Context, actor Actor, req ResolveRequest, forScan bool) (vars, scan []resolver.Var, err error) {
-	c, e, err := v.collectionAndEnv(ctx, req.SpaceID, req.Collection, req.Environment)
+	r, err := v.resolveEnv(ctx, req, forScan, v.now())
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := v.store.AppendAudit(ctx, v.event(actor, req.SpaceID, "secrets.resolve", r.target)); err != nil {
+		return nil, nil, err
+	}
+	return r.vars, r.scan, nil
+}
+
+// resolvedEnv is an environment resolved, with the audit target that records the read.
+type resolvedEnv struct {
+	vars, scan []resolver.Var
+	// view is the secrets resolved, as stored (references unexpanded).
+	view   []secret.Secret
+	target AuditTarget
+}
+
+// resolveEnv resolves an environment at now, recording nothing: the caller audits the
+// read with the target it returns.
+func (v *Vault) resolveEnv(ctx context.Context, req ResolveRequest, forScan bool, now time.Time) (resolvedEnv, error) {
+	var r resolvedEnv
+	c, e, err := v.collectionAndEnv(ctx, req.SpaceID, req.Collection, req.Environment)
+	if err != nil {
+		return r, err
+	}
 	if req.Allow != nil {
 		if err := req.Allow(c, e); err != nil {
-			return nil, nil, err
+			return r, err
 		}
 	}
 	env, err := v.environment(ctx, c, e.ID)
 	if err != nil {
-		return nil, nil, err
+		return r, err
 	}
 	aead, err := v.aead(ctx, req.SpaceID)
 	if err != nil {
-		return nil, nil, err
+		return r, err
 	}
 	// Only the secrets asked for are opened, within maxOpened bytes; one that a
 	// reference names outside them is looked up by the source.
@@ -575,35 +598,30 @@ func (v *Vault) resolve(ctx context.Context, actor Actor, req ResolveRequest, fo
 	if len(req.Names) > 0 {
 		only, err := env.only(req.Names)
 		if err != nil {
-			return nil, nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
+			return r, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
 		}
 		plan = &only
 	}
 	if plan.plainSize > maxOpened {
-		return nil, nil, fmt.Errorf("resolve %s/%s: its secrets hold %d bytes, more than the %d one resolve opens; ask for fewer by name, or split the environment: %w",
+		return r, fmt.Errorf("resolve %s/%s: its secrets hold %d bytes, more than the %d one resolve opens; ask for fewer by name, or split the environment: %w",
 			c.Slug, e.Slug, plan.plainSize, maxOpened, resolver.ErrExpansionTooLarge)
 	}
-	view, err := plan.open(aead)
-	if err != nil {
-		return nil, nil, err
+	if r.view, err = plan.open(aead); err != nil {
+		return r, err
 	}
-	ex := resolver.NewExpander(v.viewSource(ctx, req.SpaceID, plan, view), v.now())
-	vars, err = ex.Resolve(view)
-	if err != nil {
-		return nil, nil, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
+	ex := resolver.NewExpander(v.viewSource(ctx, req.SpaceID, plan, r.view), now)
+	if r.vars, err = ex.Resolve(r.view); err != nil {
+		return r, fmt.Errorf("resolve %s/%s: %w", c.Slug, e.Slug, err)
 	}
 	if forScan {
-		if scan, err = ex.ScanValues(view); err != nil {
-			return nil, nil, fmt.Errorf("resolve %s/%s for a leak scan: %w", c.Slug, e.Slug, err)
+		if r.scan, err = ex.ScanValues(r.view); err != nil {
+			return r, fmt.Errorf("resolve %s/%s for a leak scan: %w", c.Slug, e.Slug, err)
 		}
 	}
-	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, Vars: len(vars), Secrets: plan.names}
+	r.target = AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug, Vars: len(r.vars), Secrets: plan.names}
 	asked := func(id string) bool { _, ok := plan.byID[id]; return ok }
-	addReferenced(&target, ex, asked)
-	if err := v.store.AppendAudit(ctx, v.event(actor, req.SpaceID, "secrets.resolve", target)); err != nil {
-		return nil, nil, err
-	}
-	return vars, scan, nil
+	addReferenced(&r.target, ex, asked)
+	return r, nil
 }
 
 // List returns the current versions of a collection's secrets with masked previews of

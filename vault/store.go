@@ -37,8 +37,15 @@ type Store interface {
 	// Environment finds an environment of a collection by id or slug.
 	Environment(ctx context.Context, spaceID, collectionID, idOrSlug string) (Environment, error)
 	Environments(ctx context.Context, spaceID, collectionID string) ([]Environment, error)
-	// DeleteEnvironment deletes an environment and the secrets tagged with it.
-	DeleteEnvironment(ctx context.Context, spaceID, id string, ev AuditEvent) error
+	// DeleteEnvironment deletes an environment with the secrets tagged with it (every
+	// version) and the API keys and one-time entries limited to it. It first revokes, at
+	// at, the active keys limited to it whose ids are in revoke; an active key (neither
+	// revoked nor expired at at) limited to it and not in revoke makes it refuse with a
+	// *LimitedKeysError and change nothing.
+	DeleteEnvironment(ctx context.Context, spaceID, id string, revoke []string, at time.Time, ev AuditEvent) error
+	// RenameEnvironment gives an environment a new slug; keys and secrets refer to it by
+	// id, so they keep it. A slug taken in its collection is ErrExists.
+	RenameEnvironment(ctx context.Context, spaceID, id, slug string, ev AuditEvent) error
 
 	// CreateSecret stores version 1 of a new secret.
 	CreateSecret(ctx context.Context, s SealedSecret, ev AuditEvent) error

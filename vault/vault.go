@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -138,8 +139,11 @@ func (v *Vault) CreateEnvironment(ctx context.Context, actor Actor, spaceID, col
 	return e, nil
 }
 
-// DeleteEnvironment deletes an environment and the secrets tagged with it.
-func (v *Vault) DeleteEnvironment(ctx context.Context, actor Actor, spaceID, collection, env string) error {
+// DeleteEnvironment deletes an environment with the secrets tagged with it, every version
+// of them, and its one-time entries. Active API keys limited to it make it refuse with a
+// *LimitedKeysError, unless revokeKeys: then they are revoked and deleted with it, in
+// the same transaction, and the audit event names them.
+func (v *Vault) DeleteEnvironment(ctx context.Context, actor Actor, spaceID, collection, env string, revokeKeys bool) error {
 	c, err := v.store.Collection(ctx, spaceID, collection)
 	if err != nil {
 		return err
@@ -148,8 +152,63 @@ func (v *Vault) DeleteEnvironment(ctx context.Context, actor Actor, spaceID, col
 	if err != nil {
 		return err
 	}
-	ev := v.event(actor, spaceID, "environment.delete", AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug})
-	return v.store.DeleteEnvironment(ctx, spaceID, e.ID, ev)
+	at := v.now()
+	target := AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: e.Slug}
+	if revokeKeys {
+		keys, err := v.store.APIKeys(ctx, spaceID)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if k.EnvironmentID == e.ID && k.RevokedAt.IsZero() && (k.ExpiresAt.IsZero() || k.ExpiresAt.After(at)) {
+				target.RevokedKeys = append(target.RevokedKeys, k.ID)
+			}
+		}
+	}
+	err = v.store.DeleteEnvironment(ctx, spaceID, e.ID, target.RevokedKeys, at, v.event(actor, spaceID, "environment.delete", target))
+	for _, id := range target.RevokedKeys {
+		v.auth.forget(id)
+	}
+	var limited *LimitedKeysError
+	if errors.As(err, &limited) {
+		limited.Environment, limited.Collection = e.Slug, c.Slug
+	}
+	return err
+}
+
+// UnlistedKeys counts the keys not in listed: for stores, the active keys limited to an
+// environment that its deletion was not told to revoke.
+func UnlistedKeys(keys, listed []string) int {
+	n := 0
+	for _, k := range keys {
+		if !slices.Contains(listed, k) {
+			n++
+		}
+	}
+	return n
+}
+
+// RenameEnvironment gives an environment a new slug. API keys limited to it, and its
+// secrets, hold its id, so they keep working; what names it by slug (a --env flag, a
+// project config) must say the new one.
+func (v *Vault) RenameEnvironment(ctx context.Context, actor Actor, spaceID, collection, env, slug string) (Environment, error) {
+	if err := secret.ValidateSlug("environment", slug); err != nil {
+		return Environment{}, err
+	}
+	c, err := v.store.Collection(ctx, spaceID, collection)
+	if err != nil {
+		return Environment{}, err
+	}
+	e, err := v.store.Environment(ctx, spaceID, c.ID, env)
+	if err != nil {
+		return Environment{}, err
+	}
+	ev := v.event(actor, spaceID, "environment.rename", AuditTarget{CollectionID: c.ID, Collection: c.Slug, EnvironmentID: e.ID, Environment: slug, From: e.Slug})
+	if err := v.store.RenameEnvironment(ctx, spaceID, e.ID, slug, ev); err != nil {
+		return Environment{}, fmt.Errorf("rename environment %s of %s: %w", e.Slug, c.Slug, err)
+	}
+	e.Slug = slug
+	return e, nil
 }
 
 // Rewrap wraps every space's data key under the key wrapper to, without touching a sealed

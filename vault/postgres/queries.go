@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"time"
 
@@ -149,16 +150,45 @@ func (s *Store) Environments(ctx context.Context, spaceID, collectionID string) 
 	return queryAll(ctx, s, rows.ScanEnvironment, `SELECT `+rows.EnvironmentCols+` FROM environments WHERE space_id = $1 AND collection_id = $2 ORDER BY slug`, spaceID, collectionID)
 }
 
-func (s *Store) DeleteEnvironment(ctx context.Context, spaceID, id string, ev vault.AuditEvent) error {
+func (s *Store) DeleteEnvironment(ctx context.Context, spaceID, id string, revoke []string, at time.Time, ev vault.AuditEvent) error {
 	return s.change(ctx, ev, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE collections SET generation = generation + 1
-			WHERE id = (SELECT collection_id FROM environments WHERE space_id = $1 AND id = $2)`, spaceID, id)
+		// Locking the environment's row first holds off a key being limited to it (its
+		// foreign key check shares that lock) between this count and the delete.
+		var collID string
+		err := tx.QueryRow(ctx, `SELECT collection_id FROM environments WHERE space_id = $1 AND id = $2 FOR UPDATE`, spaceID, id).Scan(&collID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("environment %s", id)
+		}
 		if err != nil {
 			return err
 		}
+		rs, err := tx.Query(ctx, `SELECT id FROM api_keys WHERE space_id = $1 AND environment_id = $2
+			AND revoked_at = 0 AND (expires_at = 0 OR expires_at > $3)`, spaceID, id, rows.Nanos(at))
+		if err != nil {
+			return err
+		}
+		keys, err := pgx.CollectRows(rs, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		if n := vault.UnlistedKeys(keys, revoke); n > 0 {
+			return &vault.LimitedKeysError{Keys: n}
+		}
+		if err := bumpGeneration(ctx, tx, collID); err != nil {
+			return err
+		}
+		// The keys limited to it, their sessions, its secrets with their versions and
+		// its one-time entries go with it (ON DELETE CASCADE).
 		tag, err := tx.Exec(ctx, `DELETE FROM environments WHERE space_id = $1 AND id = $2`, spaceID, id)
 		return expectOne(tag, err, notFound("environment %s", id))
 	})
+}
+
+func (s *Store) RenameEnvironment(ctx context.Context, spaceID, id, slug string, ev vault.AuditEvent) error {
+	return mapErr(s.change(ctx, ev, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE environments SET slug = $1 WHERE space_id = $2 AND id = $3`, slug, spaceID, id)
+		return expectOne(tag, err, notFound("environment %s", id))
+	}), "environment "+slug)
 }
 
 func queryAll[T any](ctx context.Context, s *Store, scan func(rows.Scanner) (T, error), query string, args ...any) ([]T, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -176,16 +177,46 @@ func (s *Store) Environments(ctx context.Context, spaceID, collectionID string) 
 	return queryAll(ctx, s, rows.ScanEnvironment, `SELECT `+rows.EnvironmentCols+` FROM environments WHERE space_id = ? AND collection_id = ? ORDER BY slug`, spaceID, collectionID)
 }
 
-func (s *Store) DeleteEnvironment(ctx context.Context, spaceID, id string, ev vault.AuditEvent) error {
+func (s *Store) DeleteEnvironment(ctx context.Context, spaceID, id string, revoke []string, at time.Time, ev vault.AuditEvent) error {
 	return s.change(ctx, ev, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE collections SET generation = generation + 1
-			WHERE id = (SELECT collection_id FROM environments WHERE space_id = ? AND id = ?)`, spaceID, id)
+		// One writer at a time: no key can be limited to the environment between this
+		// count and the delete.
+		rs, err := tx.QueryContext(ctx, `SELECT id FROM api_keys WHERE space_id = ? AND environment_id = ?
+			AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?)`, spaceID, id, rows.Nanos(at))
 		if err != nil {
 			return err
 		}
+		var keys []string
+		for rs.Next() {
+			var k string
+			if err := rs.Scan(&k); err != nil {
+				rs.Close()
+				return err
+			}
+			keys = append(keys, k)
+		}
+		if err := errors.Join(rs.Err(), rs.Close()); err != nil {
+			return err
+		}
+		if n := vault.UnlistedKeys(keys, revoke); n > 0 {
+			return &vault.LimitedKeysError{Keys: n}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE collections SET generation = generation + 1
+			WHERE id = (SELECT collection_id FROM environments WHERE space_id = ? AND id = ?)`, spaceID, id); err != nil {
+			return err
+		}
+		// The keys limited to it, their sessions, its secrets with their versions and
+		// its one-time entries go with it (ON DELETE CASCADE).
 		res, err := tx.ExecContext(ctx, `DELETE FROM environments WHERE space_id = ? AND id = ?`, spaceID, id)
 		return expectOne(res, err, notFound("environment %s", id))
 	})
+}
+
+func (s *Store) RenameEnvironment(ctx context.Context, spaceID, id, slug string, ev vault.AuditEvent) error {
+	return mapErr(s.change(ctx, ev, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE environments SET slug = ? WHERE space_id = ? AND id = ?`, slug, spaceID, id)
+		return expectOne(res, err, notFound("environment %s", id))
+	}), "environment "+slug)
 }
 
 func queryAll[T any](ctx context.Context, s *Store, scan func(rows.Scanner) (T, error), query string, args ...any) ([]T, error) {

@@ -313,7 +313,7 @@ func testCachedReadsAreNeverStale(t *testing.T, f *Fixture) {
 	f.Put(t, "dev", "DEV_ONLY", "y")
 	resolve(f.Vault)
 	before := gen()
-	if err := other.DeleteEnvironment(ctx, f.Actor, f.Space.ID, "my-saas", "dev"); err != nil {
+	if err := other.DeleteEnvironment(ctx, f.Actor, f.Space.ID, "my-saas", "dev", false); err != nil {
 		t.Fatal(err)
 	}
 	if gen() == before {

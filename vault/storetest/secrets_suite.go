@@ -52,7 +52,7 @@ func testCollectionsAndEnvironments(t *testing.T, f *Fixture) {
 	// Deleting an environment deletes the secrets tagged with it, not the untagged ones.
 	f.Put(t, "dev", "DEV_ONLY", "x")
 	f.Put(t, "", "SHARED", "y")
-	if err := f.Vault.DeleteEnvironment(ctx, f.Actor, f.Space.ID, "my-saas", "dev"); err != nil {
+	if err := f.Vault.DeleteEnvironment(ctx, f.Actor, f.Space.ID, "my-saas", "dev", false); err != nil {
 		t.Fatal(err)
 	}
 	left, err := f.Store.Secrets(ctx, vault.SecretQuery{SpaceID: f.Space.ID, CollectionID: f.Coll.ID})

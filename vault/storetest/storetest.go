@@ -115,6 +115,9 @@ func Run(t *testing.T, open Opener) {
 		{"PendingEntriesPerKeyAreCapped", testPendingEntriesPerKeyAreCapped},
 		{"OneFillWins", testOneFillWins},
 		{"WaitEndsWhenTheEntryIsFilled", testWaitEndsWhenTheEntryIsFilled},
+		{"DeletingAnEnvironmentWithLimitedKeys", testDeletingAnEnvironmentWithLimitedKeys},
+		{"RenamingAnEnvironment", testRenamingAnEnvironment},
+		{"DiffComparesInsideTheVault", testDiffComparesInsideTheVault},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
