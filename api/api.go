@@ -83,6 +83,35 @@ type CreateEnvironmentRequest struct {
 	Slug string `json:"slug"`
 }
 
+// RenameEnvironmentRequest gives the environment of the URL a new slug.
+type RenameEnvironmentRequest struct {
+	Slug string `json:"slug"`
+}
+
+// DiffRequest asks how two environments of the collection of the URL differ.
+type DiffRequest struct {
+	Environments []string `json:"environments"`
+}
+
+// DiffName is a secret name as two environments see it.
+type DiffName struct {
+	Name string `json:"name"`
+	// In lists the environments that see a secret of this name: both, or one.
+	In []string `json:"in"`
+	// Equal, for a name both see, says whether it resolves to the same values in both.
+	Equal *bool `json:"equal,omitempty"`
+	// Shared says that both see the same untagged secret.
+	Shared bool `json:"shared,omitempty"`
+}
+
+// DiffResponse compares two environments name by name. It holds names and booleans
+// only: never a value, nor a hash of one.
+type DiffResponse struct {
+	Collection   string     `json:"collection"`
+	Environments []string   `json:"environments"`
+	Names        []DiffName `json:"names"`
+}
+
 // Secret is a secret's metadata with its fields: masked previews, unless revealed.
 type Secret struct {
 	ID          string `json:"id"`

@@ -159,6 +159,29 @@ func (c *Client) CreateEnvironment(ctx context.Context, collection, slug string)
 	return out, c.do(ctx, "POST", "/v1/collections/"+esc(collection)+"/environments", CreateEnvironmentRequest{Slug: slug}, &out)
 }
 
+// DeleteEnvironment deletes an environment of a collection with the secrets tagged with
+// it. Active API keys limited to it make the server refuse (409), unless revokeKeys:
+// then they are revoked with it.
+func (c *Client) DeleteEnvironment(ctx context.Context, collection, env string, revokeKeys bool) error {
+	path := "/v1/collections/" + esc(collection) + "/environments/" + esc(env)
+	if revokeKeys {
+		path += "?revoke_keys=true"
+	}
+	return c.do(ctx, "DELETE", path, nil, nil)
+}
+
+// RenameEnvironment gives an environment of a collection a new slug.
+func (c *Client) RenameEnvironment(ctx context.Context, collection, env, slug string) (Environment, error) {
+	var out Environment
+	return out, c.do(ctx, "PATCH", "/v1/collections/"+esc(collection)+"/environments/"+esc(env), RenameEnvironmentRequest{Slug: slug}, &out)
+}
+
+// Diff compares two environments of a collection on the server: names and booleans only.
+func (c *Client) Diff(ctx context.Context, collection string, envs []string) (DiffResponse, error) {
+	var out DiffResponse
+	return out, c.do(ctx, "POST", "/v1/collections/"+esc(collection)+"/diff", DiffRequest{Environments: envs}, &out)
+}
+
 // Secrets lists a collection's secrets, masked; env narrows to its untagged and tagged ones.
 func (c *Client) Secrets(ctx context.Context, collection, env string) ([]Secret, error) {
 	var out SecretList

@@ -236,6 +236,16 @@ func TestTheClientGetsEveryFieldTheServerSends(t *testing.T) {
 	same(t, "Whoami", me, strictly[api.APIKey](t, rec, "Whoami"))
 	call("RevokeKey")
 	must(admin.RevokeKey(ctx, key.ID))
+	call("Diff")
+	diff, err := admin.Diff(ctx, "my-saas", []string{"dev", "prod"})
+	must(err)
+	same(t, "Diff", diff, strictly[api.DiffResponse](t, rec, "Diff"))
+	call("RenameEnvironment")
+	renamed, err := admin.RenameEnvironment(ctx, "billing", "staging", "stage")
+	must(err)
+	same(t, "RenameEnvironment", renamed, strictly[api.Environment](t, rec, "RenameEnvironment"))
+	call("DeleteEnvironment")
+	must(admin.DeleteEnvironment(ctx, "billing", "stage", false))
 	call("DeleteSecret")
 	must(write.DeleteSecret(ctx, created.ID, rolled.Version))
 	call("DeleteCollection")
@@ -247,7 +257,7 @@ func TestTheClientGetsEveryFieldTheServerSends(t *testing.T) {
 
 	// Every answer above held something to lose.
 	for what, n := range map[string]int{"collections": len(colls), "environments": len(envs), "secrets": len(list), "versions": len(versions),
-		"vars": len(vars), "scan": len(scan), "used": len(expanded.Used), "keys": len(keys), "events": len(events), "entries": len(entries)} {
+		"vars": len(vars), "scan": len(scan), "used": len(expanded.Used), "keys": len(keys), "events": len(events), "entries": len(entries), "names": len(diff.Names)} {
 		if n == 0 {
 			t.Errorf("no %s came back: the round trip of an empty list proves little", what)
 		}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/secret"
@@ -17,6 +19,9 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/collections/{collection}", s.deleteCollection)
 	s.handle("GET /v1/collections/{collection}/environments", s.listEnvironments)
 	s.handle("POST /v1/collections/{collection}/environments", s.createEnvironment)
+	s.handle("DELETE /v1/collections/{collection}/environments/{environment}", s.deleteEnvironment)
+	s.handle("PATCH /v1/collections/{collection}/environments/{environment}", s.renameEnvironment)
+	s.handle("POST /v1/collections/{collection}/diff", s.diff)
 	s.handle("GET /v1/collections/{collection}/secrets", s.listSecrets)
 	s.handle("POST /v1/collections/{collection}/check", s.checkCollection)
 	s.handle("POST /v1/secrets", s.createSecret)
@@ -344,8 +349,7 @@ func (s *Server) referencesByName(r *http.Request, p *principal, collID, envID s
 			}
 		}
 		if found == "" {
-			return "", &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid,
-				Message: fmt.Sprintf("a reference to %s: no secret of that name in this collection and environment (or untagged); refer to a secret elsewhere by id, ${secret.<uuid>.<field>}", name)}
+			return "", s.noSuchReference(r, p, collID, name)
 		}
 		return found, nil
 	}
@@ -366,6 +370,39 @@ func (s *Server) referencesByName(r *http.Request, p *principal, collID, envID s
 		return fields, nil
 	}
 	return out, nil
+}
+
+// noSuchReference refuses a reference to name that the written secret does not see,
+// listing where in the collection a secret of that name is: the environments, or
+// "untagged", that the key may read, so that it learns no name it could not list.
+func (s *Server) noSuchReference(r *http.Request, p *principal, collID, name string) error {
+	msg := fmt.Sprintf("a reference to %s: no secret of that name in this collection and environment (or untagged)", name)
+	all, err := s.v.Store().Secrets(r.Context(), vault.SecretQuery{SpaceID: p.key.SpaceID, CollectionID: collID})
+	if err != nil {
+		return err
+	}
+	slugs, err := s.envSlugs(r, p, collID)
+	if err != nil {
+		return err
+	}
+	var where []string
+	for _, sec := range all {
+		if sec.Name != name || p.reach(collID, sec.EnvironmentID, false) != nil {
+			continue
+		}
+		if sec.EnvironmentID == "" {
+			where = append(where, "untagged")
+		} else {
+			where = append(where, slugs[sec.EnvironmentID])
+		}
+	}
+	if len(where) == 0 {
+		msg += "; refer to a secret elsewhere by id, ${secret.<uuid>.<field>}"
+	} else {
+		slices.Sort(where)
+		msg += fmt.Sprintf("; there is one in %s: refer to it by id, ${secret.<uuid>.<field>}", strings.Join(where, ", "))
+	}
+	return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: msg}
 }
 
 // mayReference requires that the writer may read every secret its fields refer to:

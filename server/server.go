@@ -193,6 +193,7 @@ func toAPIError(err error) *api.Error {
 	var mbe *http.MaxBytesError
 	var cycle *resolver.CycleError
 	var hidden *outOfReach
+	var limited *vault.LimitedKeysError
 	switch {
 	case errors.As(err, &hidden):
 		if hidden.answer == nil {
@@ -201,6 +202,8 @@ func toAPIError(err error) *api.Error {
 		return toAPIError(hidden.answer)
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &limited):
+		return &api.Error{Status: http.StatusConflict, Code: api.CodeConflict, Message: limited.Error() + " (kazzle keys revoke, or kazzle envs delete --revoke-keys)"}
 	case errors.As(err, &mbe):
 		return &api.Error{Status: http.StatusRequestEntityTooLarge, Code: api.CodeTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}
 	case errors.Is(err, vault.ErrUnauthenticated):
