@@ -120,10 +120,10 @@ func (c *cli) collectionsDelete(ctx context.Context, co *common, yes bool, slug 
 }
 
 func (c *cli) envsCommand() *cobra.Command {
-	return listByDefault(c.group("envs", "list and create environments of a collection",
+	return listByDefault(c.group("envs", "list, create, rename and delete environments of a collection",
 		"Each collection has its environments (dev, staging, prod…). kazzle envs alone lists them.",
-		"  kazzle envs list --collection shop\n  kazzle envs create staging --collection shop",
-		c.envsListCommand(), c.envsCreateCommand()))
+		"  kazzle envs list --collection shop\n  kazzle envs create staging --collection shop\n  kazzle envs rename stage staging --collection shop",
+		c.envsListCommand(), c.envsCreateCommand(), c.envsRenameCommand(), c.envsDeleteCommand()))
 }
 
 func (c *cli) envsListCommand() *cobra.Command {

@@ -68,6 +68,7 @@ func TestDeletingAsksForTheNameOnATerminal(t *testing.T) {
 	}{
 		{[]string{"secrets", "delete", "API_URL", "--collection", "app"}, "the secret API_URL of app (untagged: part of every environment) with all its versions (1 to 3)", "API_URL", "/v1/secrets/" + fakeSecretID},
 		{[]string{"collections", "delete", "app"}, "the collection app with all its environments and secrets, every version of them", "app", "/v1/collections/app"},
+		{[]string{"envs", "delete", "dev", "--collection", "app"}, "the environment dev of app with the secrets tagged with it, every version of them", "dev", "/v1/collections/app/environments/dev"},
 		{[]string{"keys", "revoke", fakeKeyID}, "the write key ci-deploy (" + fakeKeyID + ", app)", "ci-deploy", "/v1/keys/" + fakeKeyID},
 	}
 	for _, tc := range cases {

@@ -22,13 +22,13 @@ import (
 )
 
 func (c *cli) secretsCommand() *cobra.Command {
-	return c.group("secrets", "list, export, import, set, get, delete secrets; history and rollback",
+	return c.group("secrets", "list, export, import, set, get, delete, diff secrets; history and rollback",
 		"Secrets live in a collection; each is untagged (part of every environment) or tagged to\n"+
 			"one environment, which then has it instead of the untagged one of the same name.",
 		"  kazzle secrets list --collection app --env dev\n  kazzle secrets set API_TOKEN --collection app < token.txt\n  kazzle secrets get API_TOKEN --reveal",
 		c.secretsListCommand(), c.secretsExportCommand(), c.secretsImportCommand(), c.secretsSetCommand(), c.secretsGetCommand(),
 		c.secretsDeleteCommand(), c.secretsHistoryCommand(), c.secretsRollbackCommand(), c.secretsCheckCommand(),
-		c.secretsRequestCommand(), c.secretsEnterCommand())
+		c.secretsRequestCommand(), c.secretsEnterCommand(), c.secretsDiffCommand())
 }
 
 func (c *cli) printJSON(v any) error {
