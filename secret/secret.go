@@ -216,8 +216,8 @@ func ValidateSlug(kind, slug string) error {
 	return nil
 }
 
-// ValidateFields checks that fields fit type t: every required field present and non-empty,
-// no unknown field, each value valid UTF-8 without NUL bytes (see ValidateValue) of at
+// ValidateFields checks that fields fit type t: every required field present and non-empty
+// (but a string's value, which may be empty, as FOO= in a .env file is), no unknown field, each value valid UTF-8 without NUL bytes (see ValidateValue) of at
 // most 64 KiB, references well formed, and a
 // totp seed that parses. Errors name fields, never their values.
 func ValidateFields(t Type, fields map[string]string) error {
@@ -226,7 +226,7 @@ func ValidateFields(t Type, fields map[string]string) error {
 		return fmt.Errorf("%w secret type %q: use one of string, login, git, totp", ErrInvalid, Excerpt(string(t)))
 	}
 	for _, f := range fs.required {
-		if fields[f] == "" {
+		if v, ok := fields[f]; !ok || (v == "" && t != TypeString) {
 			return fmt.Errorf("%w %s secret: field %q is required", ErrInvalid, t, f)
 		}
 	}
@@ -244,6 +244,11 @@ func ValidateFields(t Type, fields map[string]string) error {
 		}
 		if _, err := ParseTemplate(v); err != nil {
 			return fmt.Errorf("%w field %q: %w", ErrInvalid, f, err)
+		}
+	}
+	if t == TypeGit && !HasReferences(fields[FieldHost]) {
+		if err := ValidateGitHost(fields[FieldHost]); err != nil {
+			return fmt.Errorf("%w field %q: %w", ErrInvalid, FieldHost, err)
 		}
 	}
 	if t == TypeTOTP && !HasReferences(fields[FieldSeed]) {

@@ -77,6 +77,7 @@ func TestValidateFields(t *testing.T) {
 		{"totp uri", TypeTOTP, map[string]string{"seed": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=8&algorithm=SHA256"}, ""},
 		{"unknown type", Type("ssh"), map[string]string{"value": secretish}, `secret type "ssh"`},
 		{"missing value", TypeString, map[string]string{}, `field "value" is required`},
+		{"empty git host", TypeGit, map[string]string{"username": "u", "password": secretish}, `field "host" is required`},
 		{"empty password", TypeLogin, map[string]string{"username": "u", "password": ""}, `field "password" is required`},
 		{"unknown field", TypeString, map[string]string{"value": secretish, "extra": "x"}, `unknown field "extra"`},
 		{"computed field stored", TypeTOTP, map[string]string{"seed": "JBSWY3DPEHPK3PXP", "code": "123456"}, `unknown field "code"`},
