@@ -27,8 +27,8 @@ func (c *cli) secretsImportCommand() *cobra.Command {
 			"writes as dotenv reads back exactly), or a JSON object of names and string values, and\n" +
 			"creates or updates one string secret per name, untagged or tagged to --env. Every name\n" +
 			"and value is checked before anything is written; errors give line numbers, never a\n" +
-			"line's text. Empty values are skipped: a secret's value cannot be empty. --dry-run\n" +
-			"shows, masked, what would be created or updated, and writes nothing.",
+			"line's text. An empty value (FOO=) makes an empty secret. --dry-run shows, masked,\n" +
+			"what would be created or updated, and writes nothing.",
 		Example: "  kazzle secrets import .env --collection app --env dev --dry-run\n" +
 			"  kazzle secrets export --env dev --format json | kazzle secrets import - --env staging",
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -182,15 +182,10 @@ func (c *cli) secretsImport(ctx context.Context, co *common, file string, dryRun
 	if dryRun {
 		t = newTable(c.stdout, "ACTION", "NAME", "VALUE")
 	}
-	created, updated, skipped := 0, 0, 0
+	created, updated := 0, 0
 	for _, e := range entries {
 		s, exists := current[e.name]
-		switch {
-		case e.value == "":
-			c.warnf("%s is empty: not imported (a secret's value cannot be empty)", e.name)
-			skipped++
-			continue
-		case exists && s.Type != string(secret.TypeString):
+		if exists && s.Type != string(secret.TypeString) {
 			return usagef("%s is a %s secret in %s: import writes string secrets; delete it first, or leave it out of the file", e.name, s.Type, where)
 		}
 		fields := map[string]string{secret.FieldValue: e.value}
@@ -221,6 +216,6 @@ func (c *cli) secretsImport(ctx context.Context, co *common, file string, dryRun
 		fmt.Fprintf(c.stderr, "kazzle: dry run: nothing written to %s\n", where)
 		return nil
 	}
-	fmt.Fprintf(c.stderr, "kazzle: imported into %s: %d created, %d updated, %d skipped\n", where, created, updated, skipped)
+	fmt.Fprintf(c.stderr, "kazzle: imported into %s: %d created, %d updated\n", where, created, updated)
 	return nil
 }

@@ -249,15 +249,17 @@ func (c *cli) secretsSetCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "set NAME [--env=ENV] [--type=T] [--note=…] [--hosts=…] [--generate=…] < value",
 		Short: "create or update a secret; the value comes from stdin, a prompt or the server",
-		Long: "The value comes from stdin (a JSON object of fields for login, git and totp),\n" +
-			"or from a prompt without echo on a terminal. With --hosts and nothing on stdin,\n" +
+		Long: "The value comes from stdin (a JSON object of fields for login and git; for totp,\n" +
+			"the base32 seed, an otpauth:// URI, or a JSON object), or from a prompt without echo\n" +
+			"on a terminal. A string's value may be empty. With --hosts and nothing on stdin,\n" +
 			"an existing secret keeps its value and only its hosts change. With --generate,\n" +
 			"the server makes the value and nothing is read: only its length is printed; an\n" +
 			"existing secret keeps its other fields.",
 		Example: "  kazzle secrets set DATABASE_URL --collection app --env dev < url.txt\n" +
 			"  kazzle secrets set WEBHOOK_SECRET --generate base64url:32\n" +
 			"  printf %s \"$TOKEN\" | kazzle secrets set API_TOKEN --hosts api.example.com\n" +
-			"  echo '{\"username\":\"bot\",\"password\":\"…\"}' | kazzle secrets set GIT_BOT --type git",
+			"  echo '{\"host\":\"github.com\",\"username\":\"bot\",\"password\":\"…\"}' | kazzle secrets set GIT_BOT --type git\n" +
+			"  printf %s \"$SEED\" | kazzle secrets set GITHUB_2FA --type totp",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.noteSet, o.hostsSet = cmd.Flags().Changed("note"), cmd.Flags().Changed("hosts")
 			return c.secretsSet(cmd.Context(), &o, args[0])
@@ -420,17 +422,37 @@ func (c *cli) readFields(name string, typ secret.Type, keep bool) (map[string]st
 			v = t
 		}
 		if v == "" {
-			return nil, usagef("no value on stdin: pipe it in (printf %%s \"$VALUE\" | kazzle secrets set %s) or run on a terminal to be asked", name)
+			c.warnf("the value of %s is empty", name)
 		}
 		return map[string]string{secret.FieldValue: v}, nil
+	}
+	text := strings.TrimSpace(string(data))
+	if typ == secret.TypeTOTP && !strings.HasPrefix(text, "{") {
+		// The seed as authenticator apps show it, or the otpauth:// URI of its QR code.
+		if _, err := secret.ParseSeed(text); err != nil {
+			return nil, usagef("the seed on stdin: %v", err)
+		}
+		return map[string]string{secret.FieldSeed: text}, nil
 	}
 	var fields map[string]string
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	if err := dec.Decode(&fields); err != nil {
-		req, opt := typ.StoredFields()
-		return nil, usagef("a %s secret reads a JSON object of fields from stdin (fields: %s; optional: %s)", typ, strings.Join(req, ", "), strings.Join(opt, ", "))
+		return nil, usagef("%s", fieldsOnStdin(typ))
 	}
 	return fields, checkValues(fields)
+}
+
+// fieldsOnStdin says what a secret of type typ (not a string) reads from stdin.
+func fieldsOnStdin(typ secret.Type) string {
+	req, opt := typ.StoredFields()
+	fields := "fields: " + strings.Join(req, ", ")
+	if len(opt) > 0 {
+		fields += "; optional: " + strings.Join(opt, ", ")
+	}
+	if typ == secret.TypeTOTP {
+		return "a totp secret reads its seed from stdin: base32 (as authenticator apps show it), an otpauth://totp/ URI, or a JSON object of fields (" + fields + ")"
+	}
+	return fmt.Sprintf("a %s secret reads a JSON object of fields from stdin (%s)", typ, fields)
 }
 
 // checkValues refuses, before they are sent, fields an environment variable cannot

@@ -331,8 +331,9 @@ type Var struct {
 
 // Resolve turns the view of an environment (see View: each name once) into environment
 // variables, with references expanded through src and TOTP codes computed at now. Empty
-// optional fields export nothing. Two secrets that would export the same variable are an
-// error, and so is a secret that would export a reserved one (ErrReservedName).
+// optional fields export nothing; a string's empty value exports an empty variable. Two
+// secrets that would export the same variable are an error, and so is a secret that
+// would export a reserved one (ErrReservedName).
 func Resolve(view []secret.Secret, src Source, now time.Time) ([]Var, error) {
 	return NewExpander(src, now).Resolve(view)
 }
@@ -357,7 +358,8 @@ func (e *Expander) Resolve(view []secret.Secret) ([]Var, error) {
 			if secret.IsReservedVar(vf.Var) {
 				return nil, secret.ReservedError(s.Name, vf.Var)
 			}
-			if s.Fields.Value(vf.Field) == "" && s.Type.Computed() != vf.Field {
+			// A string's empty value is set, as FOO= is; an empty optional field is not.
+			if s.Fields.Value(vf.Field) == "" && s.Type.Computed() != vf.Field && s.Type != secret.TypeString {
 				continue
 			}
 			if seen != nil {

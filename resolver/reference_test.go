@@ -151,7 +151,8 @@ func TestResolve(t *testing.T) {
 	db := secret.Secret{ID: id(1), Name: "DB", Type: secret.TypeLogin, Fields: secret.FieldsOf(map[string]string{"username": "app", "password": "pw"})}
 	api := str(2, "API_KEY", "k-"+ref(1, "username"))
 	otp := secret.Secret{ID: id(3), Name: "OTP", Type: secret.TypeTOTP, Fields: secret.FieldsOf(map[string]string{"seed": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})}
-	vars, err := Resolve(View([]secret.Secret{db, api, otp}, "dev"), sourceOf(db, api, otp), time.Unix(1111111109, 0))
+	empty := str(4, "FLAG", "")
+	vars, err := Resolve(View([]secret.Secret{db, api, otp, empty}, "dev"), sourceOf(db, api, otp, empty), time.Unix(1111111109, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestResolve(t *testing.T) {
 	for _, v := range vars {
 		got[v.Name] = v.Value
 	}
-	want := map[string]string{"API_KEY": "k-app", "DB_USERNAME": "app", "DB_PASSWORD": "pw", "OTP_CODE": "081804"}
+	want := map[string]string{"API_KEY": "k-app", "DB_USERNAME": "app", "DB_PASSWORD": "pw", "OTP_CODE": "081804", "FLAG": ""}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("vars (-want +got):\n%s", diff)
 	}

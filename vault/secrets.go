@@ -279,11 +279,12 @@ func addReferenced(t *AuditTarget, e *resolver.Expander, asked func(id string) b
 	t.Referenced = ids
 }
 
-// dropEmpty leaves out empty optional fields, so "not set" has one representation.
+// dropEmpty leaves out empty optional fields, so "not set" has one representation. A
+// string's value is kept even empty: it is set, to "".
 func dropEmpty(fields map[string]string) map[string]string {
 	out := make(map[string]string, len(fields))
 	for f, val := range fields {
-		if val != "" {
+		if val != "" || f == secret.FieldValue {
 			out[f] = val
 		}
 	}
