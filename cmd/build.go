@@ -29,7 +29,7 @@ func (c *cli) buildCommand() *cobra.Command {
 		RunE:    func(cmd *cobra.Command, args []string) error { return c.buildCmd(cmd.Context(), &o, args) },
 	}
 	c.apiFlags(cmd, &o.common, true)
-	cmd.Flags().StringVar(&o.dir, "dir", ".", "the project folder")
+	cmd.Flags().StringVar(&o.dir, "dir", ".", "the folder to find the project configuration from: it or its nearest parent")
 	cmd.Flags().BoolVar(&o.gzipSizes, "gzip-sizes", false, "also report each file's gzipped size, as Vite's build report does (gzip takes about a tenth of a build)")
 	cmd.ValidArgsFunction = c.completeComponents(&o.dir, &o.common)
 	return cmd
@@ -70,7 +70,7 @@ func (c *cli) buildCmd(ctx context.Context, o *buildOptions, args []string) erro
 	if err != nil {
 		return fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
 	}
-	built, err := c.buildUI(ctx, p, *dir, names, vars, scan, co, *gzipSizes)
+	built, err := c.buildUI(ctx, p, p.Dir, names, vars, scan, co, *gzipSizes)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (c *cli) buildCmd(ctx context.Context, o *buildOptions, args []string) erro
 		return c.printJSON(api.BuildReport{Components: built})
 	}
 	for _, b := range built {
-		c.printSizes(*dir, b)
+		c.printSizes(p.Dir, b)
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func (c *cli) configSubcommand(sub, short, long, example string) *cobra.Command 
 	fs := cmd.Flags()
 	fs.SortFlags = false
 	fs.StringVar(&env, "env", c.getenv("KAZZLE_ENV"), "environment slug the config sees as { env } (KAZZLE_ENV)")
-	fs.StringVar(&dir, "dir", ".", "the project folder")
+	fs.StringVar(&dir, "dir", ".", "the folder to find the project configuration from: it or its nearest parent")
 	if sub == "print" {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 	}

@@ -32,7 +32,7 @@ func (c *cli) deployCommand() *cobra.Command {
 	}
 	c.apiFlags(cmd, &o.common, true)
 	fs := cmd.Flags()
-	fs.StringVar(&o.dir, "dir", ".", "the project folder")
+	fs.StringVar(&o.dir, "dir", ".", "the folder to find the project configuration from: it or its nearest parent")
 	fs.BoolVar(&o.planOnly, "plan", false, "show what would change, and change nothing")
 	fs.BoolVar(&o.yes, "yes", false, "apply without asking (required without a terminal)")
 	fs.IntVar(&o.parallel, "parallel", deployer.DefaultParallel, "how many components to deploy at once")
@@ -104,7 +104,7 @@ func (c *cli) deployCmd(ctx context.Context, o *deployOptions, args []string) er
 		if err != nil {
 			buildErr = fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
 		} else {
-			built, buildErr = c.buildUI(ctx, p, *dir, uis, vars, scan, co, false)
+			built, buildErr = c.buildUI(ctx, p, p.Dir, uis, vars, scan, co, false)
 		}
 	}
 	if co.json {

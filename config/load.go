@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -46,36 +45,27 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Find returns the configuration file of the project in dir, relative to dir.
-func Find(dir string) (string, error) {
-	var found []string
-	for _, name := range ConfigFiles {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			found = append(found, name)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return "", fmt.Errorf("%s in %s: %w (kazzle init writes a starter)", strings.Join(ConfigFiles[:1], ""), dir, ErrNoConfig)
-	case 1:
-		return found[0], nil
-	}
-	return "", fmt.Errorf("the project has both %s: keep one configuration file", strings.Join(found, " and "))
-}
+// Find returns the configuration file of the project in dir, relative to dir; it looks
+// in dir only.
+func Find(dir string) (string, error) { return systemLocator().find(dir) }
 
-// Load reads the project configuration in dir: kazzle.config.ts (or .mts, .js, .mjs),
+// Load reads the project configuration found from dir (see Locate): kazzle.config.ts (or .mts, .js, .mjs),
 // bundled with esbuild and evaluated in goja with no file system, network, process or
 // timers, under Options' time and memory limits; or kazzle.hcl. The result is decoded
 // strictly and validated. A problem with the configuration is an *Error listing every
 // problem found, located by file, line and column where that can be known.
 func Load(ctx context.Context, dir string, o Options) (Project, error) {
 	o = o.withDefaults()
-	dir, err := filepath.Abs(dir)
+	projectDir, file, err := Locate(dir)
 	if err != nil {
 		return Project{}, err
 	}
-	file, err := Find(dir)
-	if err != nil {
+	// Messages name files as seen from where the command runs.
+	shown := func(name string) string { return filepath.Join(projectDir, name) }
+	if filepath.Clean(projectDir) == filepath.Clean(dir) {
+		shown = func(name string) string { return name }
+	}
+	if dir, err = filepath.Abs(projectDir); err != nil {
 		return Project{}, err
 	}
 	var p Project
@@ -109,7 +99,7 @@ func Load(ctx context.Context, dir string, o Options) (Project, error) {
 			msgs = p.validate()
 		}
 	}
-	p.File = file
+	p.File, p.Dir = shown(file), projectDir
 	if len(msgs) > 0 {
 		var sources map[string][]byte
 		if inputs != nil {
@@ -122,6 +112,7 @@ func Load(ctx context.Context, dir string, o Options) (Project, error) {
 			if msgs[i].Line == 0 && sources != nil {
 				locateInSources(&msgs[i], sources)
 			}
+			msgs[i].File = shown(msgs[i].File)
 		}
 		return Project{}, errorOf(msgs...)
 	}

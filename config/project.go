@@ -14,8 +14,13 @@ import (
 // Project is a project's configuration, from kazzle.config.ts or kazzle.hcl: the
 // collection its secrets live in and the components that use them.
 type Project struct {
-	// File is the configuration file it was read from, relative to the project folder.
+	// File is the configuration file it was read from, as the caller of Load names it
+	// (relative to the folder given to Load).
 	File string `json:"-"`
+	// Dir is the project folder, the one that holds File, as the caller of Load names it:
+	// the folder given, or that folder joined with "..", "../..". Entry and OutDir are
+	// relative to it.
+	Dir string `json:"-"`
 	// Collection is the default collection for commands run in the project; may be empty.
 	Collection string               `json:"collection,omitempty"`
 	Components map[string]Component `json:"components"`
@@ -36,7 +41,7 @@ type Component struct {
 	Kind    Kind     `json:"kind"`
 	Secrets []string `json:"secrets"`
 	// Entry and OutDir are a UI component's entry module (or index.html) and output
-	// folder, relative to the project folder. OutDir defaults to "dist".
+	// folder, relative to the project folder (Project.Dir). OutDir defaults to "dist".
 	Entry  string `json:"entry,omitempty"`
 	OutDir string `json:"outDir,omitempty"`
 	// Base is the public path the UI is served from, as Vite's base: import.meta.env.BASE_URL

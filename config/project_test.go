@@ -31,7 +31,7 @@ func TestHCLFixtureMatchesTypeScript(t *testing.T) {
 		if ts.File != "kazzle.config.ts" || hcl.File != "kazzle.hcl" {
 			t.Errorf("files: %s, %s", ts.File, hcl.File)
 		}
-		ts.File, hcl.File = "", ""
+		ts.File, hcl.File, ts.Dir, hcl.Dir = "", "", "", ""
 		if diff := cmp.Diff(ts, hcl); diff != "" {
 			t.Errorf("env %s: kazzle.hcl differs from kazzle.config.ts (-ts +hcl):\n%s", env, diff)
 		}
