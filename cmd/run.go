@@ -39,8 +39,14 @@ func (c *cli) runCommand() *cobra.Command {
 			"command; signals and the exit status pass through. Secrets not bound to hosts are given as\n" +
 			"values, and their names listed on stderr; --strict refuses them. Programs that ignore\n" +
 			"HTTPS_PROXY (Java, Node before 22.21) send the placeholder itself, which fails\n" +
-			"closed; values used to sign requests (AWS keys, webhook secrets) cannot be bound.",
+			"closed; values used to sign requests (AWS keys, webhook secrets) cannot be bound.\n\n" +
+			"--component NAME gives the command only the secrets that component of the project\n" +
+			"configuration declares. For a UI component those are its VITE_ ones, and once the\n" +
+			"command exits its outDir is scanned as kazzle build scans it: a file that holds the\n" +
+			"value of any other secret is removed and named, with the secret, and kazzle exits 1;\n" +
+			"an outDir the command did not write to is an error too.",
 		Example: "  kazzle run --collection app --env dev -- npm start\n" +
+			"  kazzle run --env prod --component web -- vite build\n" +
 			"  kazzle run --env prod --only DATABASE_URL -- psql '${secret.<id>.value}'\n" +
 			"  kazzle run --env dev --proxy --strict -- curl https://api.example.com",
 		RunE: func(cmd *cobra.Command, args []string) error { return c.runCmd(cmd.Context(), &o, args) },
@@ -52,6 +58,7 @@ func (c *cli) runCommand() *cobra.Command {
 	fs.StringSliceVar(&o.only, "only", nil, "inject only these secrets (names, comma-separated)")
 	fs.BoolVar(&o.proxy, "proxy", false, "give secrets bound to hosts as placeholders, and stay the parent with a proxy that sends their values to those hosts only")
 	fs.BoolVar(&o.strict, "strict", false, "with --proxy, refuse secrets not bound to hosts")
+	fs.StringVar(&o.component, "component", "", "inject only the secrets this component of the project configuration declares; for a UI\ncomponent, its VITE_ ones, and its outDir is scanned for the others' values after the command")
 	fs.SetInterspersed(false) // everything from the command's name on belongs to the command
 	// After the command's name, the shell completes the command's own arguments.
 	cmd.ValidArgsFunction = func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -64,6 +71,7 @@ type runOptions struct {
 	common
 	preserve, redact, proxy, strict bool
 	only                            []string
+	component                       string
 }
 
 func (c *cli) runCmd(ctx context.Context, o *runOptions, argv []string) error {
@@ -77,6 +85,16 @@ func (c *cli) runCmd(ctx context.Context, o *runOptions, argv []string) error {
 	if err := misplacedFlag(co, argv); err != nil {
 		return err
 	}
+	var comp *runComponent
+	if o.component != "" {
+		if co.env == "" {
+			return usagef("no environment: pass --env=NAME or set KAZZLE_ENV")
+		}
+		var err error
+		if comp, err = c.loadComponent(ctx, &co, o.component); err != nil {
+			return err
+		}
+	}
 	if err := c.needCollection(ctx, &co); err != nil {
 		return err
 	}
@@ -87,9 +105,14 @@ func (c *cli) runCmd(ctx context.Context, o *runOptions, argv []string) error {
 	if err != nil {
 		return err
 	}
-	vars, err := client.Resolve(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env, Names: *only})
+	var vars []api.Var
+	if comp != nil {
+		vars, err = comp.resolve(ctx, client, co, *only)
+	} else if vars, err = client.Resolve(ctx, api.ResolveRequest{Collection: co.collection, Environment: co.env, Names: *only}); err != nil {
+		err = fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
+	}
 	if err != nil {
-		return fmt.Errorf("resolve %s/%s: %w", co.collection, co.env, err)
+		return err
 	}
 	reps := make([]redact.Replacement, 0, len(vars))
 	for _, v := range vars {
@@ -128,7 +151,8 @@ func (c *cli) runCmd(ctx context.Context, o *runOptions, argv []string) error {
 	if err != nil {
 		return withHint(fmt.Errorf("command %q: not found, or not an executable file", name), "is %s installed and on PATH?", name)
 	}
-	if !*redactOutput && plan == nil {
+	scanAfter := comp != nil && comp.ui()
+	if !*redactOutput && plan == nil && !scanAfter {
 		// Replace kazzle with the command: signals, the terminal and the exit status are
 		// the command's own, and kazzle costs nothing while it runs.
 		err := syscall.Exec(path, argv, env)
@@ -147,7 +171,13 @@ func (c *cli) runCmd(ctx context.Context, o *runOptions, argv []string) error {
 	if !*redactOutput {
 		reps = nil
 	}
-	return c.runChild(name, path, argv, env, reps)
+	if !scanAfter {
+		return c.runChild(name, path, argv, env, reps)
+	}
+	if err := comp.start(); err != nil {
+		return err
+	}
+	return comp.finish(c.runChild(name, path, argv, env, reps))
 }
 
 // misplacedFlag refuses to run a command whose arguments hold --env or --collection
