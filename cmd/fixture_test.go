@@ -90,6 +90,10 @@ func npmCI(ts *testscript.TestScript, dir string) error {
 // toolsCondition answers [tools:a,b] (those programs are on PATH; always true under CI,
 // where a missing one must fail the script) and [postgres] (a cluster to test on).
 func toolsCondition(cond string) (bool, error) {
+	if cond == "root" {
+		// Only root can give a file to another user, to test what kazzle does with it.
+		return os.Geteuid() == 0, nil
+	}
 	if cond == "postgres" {
 		// Under CI the PostgreSQL scripts always run, and fail without a cluster.
 		return testenv.CI() || os.Getenv(pgtest.EnvVar) != "", nil

@@ -90,7 +90,7 @@ func (l locator) locate(start string) (string, string, error) {
 	if dir != abs {
 		where += " or its parents"
 	}
-	return "", "", fmt.Errorf("%s %s%s: %w (kazzle init writes a starter)", ConfigFiles[0], where, stop, ErrNoConfig)
+	return "", "", fmt.Errorf("%w %s%s; kazzle init writes a starter", ErrNoConfig, where, stop)
 }
 
 // find is Find through l.stat.
@@ -103,7 +103,7 @@ func (l locator) find(dir string) (string, error) {
 	}
 	switch len(found) {
 	case 0:
-		return "", fmt.Errorf("%s in %s: %w (kazzle init writes a starter)", ConfigFiles[0], dir, ErrNoConfig)
+		return "", fmt.Errorf("%w in %s; kazzle init writes a starter", ErrNoConfig, dir)
 	case 1:
 		return found[0], nil
 	}
