@@ -142,16 +142,25 @@ func readJSONObject(data []byte) ([]importEntry, error) {
 	return entries, nil
 }
 
+// maxImportSize bounds the file secrets import reads: 256 values of the largest size.
+const maxImportSize = 16 << 20
+
 func (c *cli) secretsImport(ctx context.Context, co *common, file string, dryRun bool) error {
-	var data []byte
-	var err error
-	if file == "-" {
-		data, err = io.ReadAll(io.LimitReader(c.stdin, 16<<20))
-	} else {
-		data, err = os.ReadFile(file)
+	in := c.stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", file, err)
+		}
+		defer f.Close()
+		in = f
 	}
+	data, err := io.ReadAll(io.LimitReader(in, maxImportSize+1))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", file, err)
+	}
+	if len(data) > maxImportSize {
+		return usagef("%s: over %d MiB: split it, or import the secrets that belong together", file, maxImportSize>>20)
 	}
 	entries, err := readImport(data)
 	if err != nil {
@@ -182,12 +191,15 @@ func (c *cli) secretsImport(ctx context.Context, co *common, file string, dryRun
 	if dryRun {
 		t = newTable(c.stdout, "ACTION", "NAME", "VALUE")
 	}
+	// Every entry is checked before the first write, so a refusal changes nothing.
+	for _, e := range entries {
+		if s, exists := current[e.name]; exists && s.Type != string(secret.TypeString) {
+			return usagef("%s is a %s secret in %s: import writes string secrets; delete it first, or leave it out of the file", e.name, s.Type, where)
+		}
+	}
 	created, updated := 0, 0
 	for _, e := range entries {
 		s, exists := current[e.name]
-		if exists && s.Type != string(secret.TypeString) {
-			return usagef("%s is a %s secret in %s: import writes string secrets; delete it first, or leave it out of the file", e.name, s.Type, where)
-		}
 		fields := map[string]string{secret.FieldValue: e.value}
 		switch {
 		case dryRun:
