@@ -58,6 +58,11 @@ func (a authCache) forget(keyID string) {
 	a.c.RemoveFunc(func(k APIKey) bool { return k.ID == keyID })
 }
 
+// forgetSpace drops the cached keys of a space, so its deletion holds at once here.
+func (a authCache) forgetSpace(spaceID string) {
+	a.c.RemoveFunc(func(k APIKey) bool { return k.SpaceID == spaceID })
+}
+
 // newAPIKeyToken returns kzl_ followed by 43 uniformly random base62 characters.
 func newAPIKeyToken() (string, error) {
 	var b strings.Builder
@@ -189,7 +194,8 @@ func (v *Vault) RevokeAPIKey(ctx context.Context, actor Actor, spaceID, id strin
 func (v *Vault) Bootstrap(ctx context.Context, spaceName string) (space Space, token string, created bool, err error) {
 	// Replicas starting together on one empty database: one of them creates the space.
 	err = v.store.Exclusively(ctx, func(ctx context.Context) error {
-		spaces, err := v.store.Spaces(ctx)
+		// A server whose spaces were all deleted has had its first start.
+		spaces, err := v.store.AllSpaces(ctx)
 		if err != nil || len(spaces) > 0 {
 			return err
 		}

@@ -16,7 +16,7 @@ func (t AuditTarget) JSONSize() int {
 	for _, s := range t.Generated {
 		n += len(s) + 3
 	}
-	n += len(t.Entry) + len(t.From)
+	n += len(t.Entry) + len(t.From) + len(t.SpaceID)
 	n += len(t.RevokedKeys) * 39
 	return n
 }
@@ -75,6 +75,7 @@ func (t AuditTarget) AppendJSON(b []byte) []byte {
 	str("key", t.Key)
 	str("wrapping_key_id", t.WrappingKeyID)
 	str("space", t.SpaceName)
+	str("space_id", t.SpaceID)
 	str("reason", t.Reason)
 	num("vars", t.Vars)
 	num("count", t.Count)

@@ -54,11 +54,14 @@ func (e *LimitedKeysError) Error() string {
 	return fmt.Sprintf("environment %s of %s: %d active %s limited to it; revoke them first, or delete it with its keys revoked", e.Environment, e.Collection, e.Keys, keys)
 }
 
-// Space is a tenant with its own data key. Nothing crosses spaces.
+// Space is a tenant with its own data key. Nothing crosses spaces. Its name is unique
+// among every space the server ever held: a deleted space leaves its name behind
+// (DeletedAt set), so a name never comes to mean another tenant.
 type Space struct {
 	ID        string
 	Name      string
 	CreatedAt time.Time
+	DeletedAt time.Time // zero: live
 }
 
 // Collection is a named group of secrets in a space.
@@ -122,9 +125,12 @@ const (
 	RoleAdmin Role = "admin"
 	RoleWrite Role = "write"
 	RoleRead  Role = "read"
+	// RoleOperator is the role of an operator key: it lives in no space and manages
+	// spaces (create, list, delete) and nothing inside one.
+	RoleOperator Role = "operator"
 )
 
-// Valid reports whether r is a known role.
+// Valid reports whether r is a role a key of a space may have; RoleOperator is not.
 func (r Role) Valid() bool { return r == RoleAdmin || r == RoleWrite || r == RoleRead }
 
 // APIKey is a stored API key. The key itself is never stored, only its SHA-256 hash.
@@ -195,8 +201,10 @@ type AuditTarget struct {
 	Key           string   `json:"key,omitempty"`
 	WrappingKeyID string   `json:"wrapping_key_id,omitempty"`
 	SpaceName     string   `json:"space,omitempty"`
-	Reason        string   `json:"reason,omitempty"`
-	Vars          int      `json:"vars,omitempty"`
+	// SpaceID names the space an event of the server trail is about.
+	SpaceID string `json:"space_id,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	Vars    int    `json:"vars,omitempty"`
 	// Count is how many like events one row stands for, when they were counted rather
 	// than recorded one by one (refusals of requests without a valid key).
 	Count int `json:"count,omitempty"`
@@ -213,7 +221,10 @@ type AuditTarget struct {
 
 // AuditQuery filters the audit trail. Zero fields do not filter.
 type AuditQuery struct {
-	SpaceID    string
+	SpaceID string
+	// Server selects the server trail: the events of no space (operator actions,
+	// refusals of requests without a valid key). SpaceID must then be empty.
+	Server     bool
 	Since      time.Time
 	Until      time.Time
 	Action     string

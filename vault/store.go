@@ -15,8 +15,19 @@ import (
 type Store interface {
 	// CreateSpace stores a new space with its wrapped data key.
 	CreateSpace(ctx context.Context, s Space, key WrappedKey, ev AuditEvent) error
+	// Space and Spaces find live spaces only.
 	Space(ctx context.Context, id string) (Space, error)
 	Spaces(ctx context.Context) ([]Space, error)
+	// AllSpaces lists every space the store ever held, oldest first: the deleted ones
+	// too, with DeletedAt set.
+	AllSpaces(ctx context.Context) ([]Space, error)
+	// SpaceByName finds a space by name, deleted or not.
+	SpaceByName(ctx context.Context, name string) (Space, error)
+	// DeleteSpace deletes a live space with everything in it (data key, collections,
+	// environments, secrets and versions, API keys and their sessions, one-time entries)
+	// and keeps its name, marked deleted at at, so that no new space takes it. Its audit
+	// events stay, as audit events outlive what they name.
+	DeleteSpace(ctx context.Context, id string, at time.Time, ev AuditEvent) error
 	// SpaceKey returns a space's wrapped data key.
 	SpaceKey(ctx context.Context, spaceID string) (WrappedKey, error)
 	// ReplaceSpaceKey swaps a space's wrapped data key for the same key wrapped anew,
@@ -65,6 +76,10 @@ type Store interface {
 	Secrets(ctx context.Context, q SecretQuery) ([]SealedSecret, error)
 
 	CreateAPIKey(ctx context.Context, k APIKey, ev AuditEvent) error
+	// CreateOperatorKey stores an operator key: one of no space, with RoleOperator.
+	CreateOperatorKey(ctx context.Context, k APIKey, ev AuditEvent) error
+	// APIKeyByHash finds a key of a space or an operator key (SpaceID empty, Role
+	// RoleOperator).
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
 	APIKeys(ctx context.Context, spaceID string) ([]APIKey, error)
 	// RevokeAPIKey revokes a key and deletes its admin UI sessions.

@@ -74,10 +74,11 @@ func (v *Vault) aead(ctx context.Context, spaceID string) (cipher.AEAD, error) {
 	})
 }
 
-// CreateSpace creates a space with a new data key from the key wrapper.
+// CreateSpace creates a space with a new data key from the key wrapper. Its name is a
+// slug that no space, live or deleted, has had; the event goes to the server trail.
 func (v *Vault) CreateSpace(ctx context.Context, actor Actor, name string) (Space, error) {
-	if name == "" {
-		return Space{}, fmt.Errorf("%w space name: it is empty", ErrInvalid)
+	if err := secret.ValidateSlug("space", name); err != nil {
+		return Space{}, err
 	}
 	s := Space{ID: uuid.NewString(), Name: name, CreatedAt: v.now()}
 	key, wrapped, err := v.keys.keyWrapper().GenerateDataKey(ctx, s.ID)
@@ -85,8 +86,11 @@ func (v *Vault) CreateSpace(ctx context.Context, actor Actor, name string) (Spac
 		return Space{}, fmt.Errorf("generate data key for space %s: %w", s.ID, err)
 	}
 	defer clear(key)
-	ev := v.event(actor, s.ID, "space.create", AuditTarget{SpaceName: name, WrappingKeyID: wrapped.KeyID})
+	ev := v.event(actor, "", "space.create", AuditTarget{SpaceID: s.ID, SpaceName: name, WrappingKeyID: wrapped.KeyID})
 	if err := v.store.CreateSpace(ctx, s, wrapped, ev); err != nil {
+		if errors.Is(err, ErrExists) {
+			return Space{}, fmt.Errorf("space %s: the name is taken, by a live space or a deleted one (names are never reused): %w", name, ErrExists)
+		}
 		return Space{}, fmt.Errorf("create space: %w", err)
 	}
 	if err := v.keys.put(s.ID, key); err != nil {

@@ -44,6 +44,9 @@ func (s *Store) commitAudit(batch [][]any) error {
 
 func (s *Store) CreateSpace(ctx context.Context, sp vault.Space, key vault.WrappedKey, ev vault.AuditEvent) error {
 	return mapErr(s.change(ctx, ev, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO space_names (name, space_id, created_at) VALUES ($1, $2, $3)`, sp.Name, sp.ID, rows.Nanos(sp.CreatedAt)); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO spaces (id, name, created_at) VALUES ($1, $2, $3)`, sp.ID, sp.Name, rows.Nanos(sp.CreatedAt)); err != nil {
 			return err
 		}
@@ -53,12 +56,12 @@ func (s *Store) CreateSpace(ctx context.Context, sp vault.Space, key vault.Wrapp
 }
 
 func (s *Store) Space(ctx context.Context, id string) (vault.Space, error) {
-	sp, err := rows.ScanSpace(s.pool.QueryRow(ctx, `SELECT `+rows.SpaceCols+` FROM spaces WHERE id = $1`, id))
+	sp, err := rows.ScanSpace(s.pool.QueryRow(ctx, `SELECT `+rows.SpaceCols+` FROM space_names WHERE space_id = $1 AND deleted_at = 0`, id))
 	return sp, mapErr(err, "space "+secret.Excerpt(id))
 }
 
 func (s *Store) Spaces(ctx context.Context) ([]vault.Space, error) {
-	return queryAll(ctx, s, rows.ScanSpace, `SELECT `+rows.SpaceCols+` FROM spaces ORDER BY created_at, id`)
+	return queryAll(ctx, s, rows.ScanSpace, `SELECT `+rows.SpaceCols+` FROM space_names WHERE deleted_at = 0 ORDER BY created_at, space_id`)
 }
 
 func (s *Store) SpaceKey(ctx context.Context, spaceID string) (vault.WrappedKey, error) {
@@ -388,7 +391,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, k vault.APIKey, ev vault.Audit
 }
 
 func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (vault.APIKey, error) {
-	k, err := rows.ScanAPIKey(s.pool.QueryRow(ctx, `SELECT `+rows.APIKeyCols+` FROM api_keys WHERE hash = $1`, hash))
+	k, err := rows.ScanAPIKey(s.pool.QueryRow(ctx, `SELECT `+rows.APIKeyCols+` FROM api_keys WHERE hash = $1
+		UNION ALL SELECT `+rows.OperatorKeyCols+` FROM operator_keys WHERE hash = $1`, hash))
 	return k, mapErr(err, "API key")
 }
 
@@ -408,6 +412,10 @@ func (s *Store) RevokeAPIKey(ctx context.Context, spaceID, id string, at time.Ti
 }
 
 func (s *Store) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
-	_, err := s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, rows.Nanos(at), id)
+	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, rows.Nanos(at), id)
+	if err != nil || tag.RowsAffected() > 0 {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `UPDATE operator_keys SET last_used_at = $1 WHERE id = $2`, rows.Nanos(at), id)
 	return err
 }

@@ -146,4 +146,33 @@ CREATE INDEX entries_key ON entries (created_by_key, state);
 CREATE INDEX entries_space ON entries (space_id, created_at);
 CREATE INDEX entries_expires ON entries (expires_at);
 `,
+	// 5: space names that are never reused, and operator keys.
+	`
+-- A space's name is unique among every space the server ever held: space_names keeps
+-- the name of a deleted space (deleted_at set) after its spaces row and everything in
+-- it are gone, so a name never comes to mean another tenant. Spaces made before had
+-- no unique names: the one without a name gets the first start's, "default", and a
+-- name taken by an earlier space becomes space-<id>.
+UPDATE spaces SET name = 'default' WHERE name = '' AND NOT EXISTS (SELECT 1 FROM spaces WHERE name = 'default');
+UPDATE spaces SET name = 'space-' || id WHERE name = '' OR EXISTS (SELECT 1 FROM spaces o
+	WHERE o.name = spaces.name AND (o.created_at < spaces.created_at OR (o.created_at = spaces.created_at AND o.id < spaces.id)));
+CREATE TABLE space_names (
+	name       TEXT PRIMARY KEY,
+	space_id   TEXT NOT NULL UNIQUE,
+	created_at BIGINT NOT NULL,
+	deleted_at BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO space_names (name, space_id, created_at) SELECT name, id, created_at FROM spaces;
+-- Operator keys live in no space, so they are not api_keys rows (whose space_id and
+-- sessions every space route relies on): they can reach nothing of a space by mistake.
+CREATE TABLE operator_keys (
+	id           TEXT PRIMARY KEY,
+	name         TEXT NOT NULL,
+	prefix       TEXT NOT NULL,
+	hash         BYTEA NOT NULL UNIQUE,
+	created_at   BIGINT NOT NULL,
+	last_used_at BIGINT NOT NULL,
+	revoked_at   BIGINT NOT NULL
+);
+`,
 }

@@ -73,6 +73,9 @@ func notFound(format string, args ...any) error {
 
 func (s *Store) CreateSpace(ctx context.Context, sp vault.Space, key vault.WrappedKey, ev vault.AuditEvent) error {
 	return mapErr(s.change(ctx, ev, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO space_names (name, space_id, created_at) VALUES (?, ?, ?)`, sp.Name, sp.ID, rows.Nanos(sp.CreatedAt)); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO spaces (id, name, created_at) VALUES (?, ?, ?)`, sp.ID, sp.Name, rows.Nanos(sp.CreatedAt)); err != nil {
 			return err
 		}
@@ -82,12 +85,12 @@ func (s *Store) CreateSpace(ctx context.Context, sp vault.Space, key vault.Wrapp
 }
 
 func (s *Store) Space(ctx context.Context, id string) (vault.Space, error) {
-	sp, err := rows.ScanSpace(s.queryRow(ctx, `SELECT `+rows.SpaceCols+` FROM spaces WHERE id = ?`, id))
+	sp, err := rows.ScanSpace(s.queryRow(ctx, `SELECT `+rows.SpaceCols+` FROM space_names WHERE space_id = ? AND deleted_at = 0`, id))
 	return sp, mapErr(err, "space "+secret.Excerpt(id))
 }
 
 func (s *Store) Spaces(ctx context.Context) ([]vault.Space, error) {
-	return queryAll(ctx, s, rows.ScanSpace, `SELECT `+rows.SpaceCols+` FROM spaces ORDER BY created_at, id`)
+	return queryAll(ctx, s, rows.ScanSpace, `SELECT `+rows.SpaceCols+` FROM space_names WHERE deleted_at = 0 ORDER BY created_at, space_id`)
 }
 
 func (s *Store) SpaceKey(ctx context.Context, spaceID string) (vault.WrappedKey, error) {

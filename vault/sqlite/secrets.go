@@ -185,7 +185,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, k vault.APIKey, ev vault.Audit
 }
 
 func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (vault.APIKey, error) {
-	k, err := rows.ScanAPIKey(s.queryRow(ctx, `SELECT `+rows.APIKeyCols+` FROM api_keys WHERE hash = ?`, hash))
+	k, err := rows.ScanAPIKey(s.queryRow(ctx, `SELECT `+rows.APIKeyCols+` FROM api_keys WHERE hash = ?
+		UNION ALL SELECT `+rows.OperatorKeyCols+` FROM operator_keys WHERE hash = ?`, hash, hash))
 	return k, mapErr(err, "API key")
 }
 
@@ -205,6 +206,13 @@ func (s *Store) RevokeAPIKey(ctx context.Context, spaceID, id string, at time.Ti
 }
 
 func (s *Store) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, rows.Nanos(at), id)
+	res, err := s.w.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, rows.Nanos(at), id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	_, err = s.w.ExecContext(ctx, `UPDATE operator_keys SET last_used_at = ? WHERE id = ?`, rows.Nanos(at), id)
 	return err
 }

@@ -119,7 +119,7 @@ func testAuditTrail(t *testing.T, f *Fixture) {
 	for _, ev := range all {
 		actions = append(actions, ev.Action)
 	}
-	want := "secrets.resolve secret.reveal secret.create environment.create environment.create collection.create space.create"
+	want := "secrets.resolve secret.reveal secret.create environment.create environment.create collection.create"
 	if strings.Join(actions, " ") != want {
 		t.Fatalf("audit actions, newest first:\n got %s\nwant %s", strings.Join(actions, " "), want)
 	}

@@ -117,6 +117,9 @@ func Run(t *testing.T, open Opener) {
 		{"WaitEndsWhenTheEntryIsFilled", testWaitEndsWhenTheEntryIsFilled},
 		{"DeletingAnEnvironmentWithLimitedKeys", testDeletingAnEnvironmentWithLimitedKeys},
 		{"RenamingAnEnvironment", testRenamingAnEnvironment},
+		{"SpaceNamesAreSlugsNeverReused", testSpaceNamesAreSlugsNeverReused},
+		{"DeletingASpaceRemovesEverythingOfIt", testDeletingASpaceRemovesEverythingOfIt},
+		{"OperatorKeysAndRecovery", testOperatorKeysAndRecovery},
 		{"DiffComparesInsideTheVault", testDiffComparesInsideTheVault},
 	}
 	for _, tc := range tests {

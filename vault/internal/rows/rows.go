@@ -47,7 +47,8 @@ type Scanner interface{ Scan(...any) error }
 
 // The column lists the scanners below read, the same in both stores' schemas.
 const (
-	SpaceCols       = `id, name, created_at`
+	// SpaceCols are a space as space_names records it, live or deleted.
+	SpaceCols       = `space_id, name, created_at, deleted_at`
 	CollectionCols  = `id, space_id, slug, name, created_at, generation`
 	EnvironmentCols = `id, space_id, collection_id, slug, created_at`
 	// SecretCols are a secret's current metadata, from secrets s.
@@ -55,8 +56,10 @@ const (
 	// VersionCols are one version of a secret: the secret's identity with the version's
 	// own type, note and time, from secrets s JOIN secret_versions v.
 	VersionCols = `s.id, s.space_id, s.collection_id, coalesce(s.environment_id, ''), s.name, v.type, v.note, v.version, s.created_at, s.created_by, v.created_at, v.created_by, v.hosts`
-	APIKeyCols  = `id, space_id, name, role, prefix, hash, coalesce(collection_id, ''), coalesce(environment_id, ''), expires_at, created_at, last_used_at, revoked_at`
-	AuditCols   = `id, space_id, time, actor_key_id, actor_name, client_addr, action, target, outcome`
+	// OperatorKeyCols are an operator key in APIKeyCols' shape: no space, no limits.
+	OperatorKeyCols = `id, '', name, 'operator', prefix, hash, '', '', 0, created_at, last_used_at, revoked_at`
+	APIKeyCols      = `id, space_id, name, role, prefix, hash, coalesce(collection_id, ''), coalesce(environment_id, ''), expires_at, created_at, last_used_at, revoked_at`
+	AuditCols       = `id, space_id, time, actor_key_id, actor_name, client_addr, action, target, outcome`
 	// SessionCols are an admin UI session and its API key, from ui_sessions u JOIN api_keys k.
 	SessionCols = `u.hash, u.key_id, u.created_at, u.expires_at, k.id, k.space_id, k.name, k.role, k.prefix, k.hash,
 		coalesce(k.collection_id, ''), coalesce(k.environment_id, ''), k.expires_at, k.created_at, k.last_used_at, k.revoked_at`
@@ -66,8 +69,9 @@ const (
 func ScanSpace(sc Scanner) (vault.Space, error) {
 	var sp vault.Space
 	var created int64
-	err := sc.Scan(&sp.ID, &sp.Name, &created)
-	sp.CreatedAt = Time(created)
+	var deleted int64
+	err := sc.Scan(&sp.ID, &sp.Name, &created, &deleted)
+	sp.CreatedAt, sp.DeletedAt = Time(created), Time(deleted)
 	return sp, err
 }
 
@@ -181,7 +185,7 @@ func AuditQuery(q vault.AuditQuery, param func(n int) string) (string, []any) {
 		args = append(args, arg)
 		where = append(where, cond+param(len(args)))
 	}
-	if q.SpaceID != "" {
+	if q.SpaceID != "" || q.Server {
 		add("space_id = ", q.SpaceID)
 	}
 	if !q.Since.IsZero() {

@@ -1,0 +1,44 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kazzle/kazzle/secret"
+	"github.com/kazzle/kazzle/vault"
+	"github.com/kazzle/kazzle/vault/internal/rows"
+)
+
+func (s *Store) AllSpaces(ctx context.Context) ([]vault.Space, error) {
+	return queryAll(ctx, s, rows.ScanSpace, `SELECT `+rows.SpaceCols+` FROM space_names ORDER BY created_at, space_id`)
+}
+
+func (s *Store) SpaceByName(ctx context.Context, name string) (vault.Space, error) {
+	sp, err := rows.ScanSpace(s.pool.QueryRow(ctx, `SELECT `+rows.SpaceCols+` FROM space_names WHERE name = $1`, name))
+	return sp, mapErr(err, "space "+secret.Excerpt(name))
+}
+
+func (s *Store) DeleteSpace(ctx context.Context, id string, at time.Time, ev vault.AuditEvent) error {
+	return s.change(ctx, ev, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE space_names SET deleted_at = $1 WHERE space_id = $2 AND deleted_at = 0`, rows.Nanos(at), id)
+		if err := expectOne(tag, err, notFound("space %s", id)); err != nil {
+			return err
+		}
+		// Its data key, collections, environments, secrets with their versions, API
+		// keys with their sessions, and one-time entries go with it (ON DELETE CASCADE).
+		// A write into the space that runs meanwhile waits for this row and then fails
+		// its foreign key: nothing is left behind in a deleted space.
+		tag, err = tx.Exec(ctx, `DELETE FROM spaces WHERE id = $1`, id)
+		return expectOne(tag, err, notFound("space %s", id))
+	})
+}
+
+func (s *Store) CreateOperatorKey(ctx context.Context, k vault.APIKey, ev vault.AuditEvent) error {
+	return mapErr(s.change(ctx, ev, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO operator_keys (id, name, prefix, hash, created_at, last_used_at, revoked_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, k.ID, k.Name, k.Prefix, k.Hash, rows.Nanos(k.CreatedAt), rows.Nanos(k.LastUsedAt), rows.Nanos(k.RevokedAt))
+		return err
+	}), "operator key "+k.Name)
+}
