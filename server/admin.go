@@ -100,13 +100,28 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, p *principal)
 	if err := needSpaceAdmin(p); err != nil {
 		return err
 	}
+	aq, err := auditQuery(r)
+	if err != nil {
+		return err
+	}
+	aq.SpaceID = p.key.SpaceID
+	events, err := s.v.Audit(r.Context(), aq)
+	if err != nil {
+		return err
+	}
+	return writeAudit(w, events)
+}
+
+// auditQuery reads the filters of an audit trail request: action, actor, since, until
+// (RFC 3339) and limit (1 to 10000).
+func auditQuery(r *http.Request) (vault.AuditQuery, error) {
 	q := r.URL.Query()
-	aq := vault.AuditQuery{SpaceID: p.key.SpaceID, Action: q.Get("action"), ActorKeyID: q.Get("actor")}
+	aq := vault.AuditQuery{Action: q.Get("action"), ActorKeyID: q.Get("actor")}
 	for name, dst := range map[string]*time.Time{"since": &aq.Since, "until": &aq.Until} {
 		if v := q.Get(name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: name + " must be an RFC 3339 time, like 2026-11-23T10:00:00Z"}
+				return aq, &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: name + " must be an RFC 3339 time, like 2026-11-23T10:00:00Z"}
 			}
 			*dst = t
 		}
@@ -114,14 +129,14 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, p *principal)
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 10000 {
-			return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: "limit must be 1 to 10000"}
+			return aq, &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid, Message: "limit must be 1 to 10000"}
 		}
 		aq.Limit = n
 	}
-	events, err := s.v.Audit(r.Context(), aq)
-	if err != nil {
-		return err
-	}
+	return aq, nil
+}
+
+func writeAudit(w http.ResponseWriter, events []vault.AuditEvent) error {
 	out := api.AuditList{Events: []api.AuditEvent{}}
 	for _, ev := range events {
 		target, _ := json.Marshal(ev.Target)

@@ -41,6 +41,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/audit", s.listAudit)
 	s.entryRoutes()
 	s.handle("GET /v1/whoami", s.whoami)
+	s.spaceRoutes()
 	s.mux.HandleFunc("GET /v1/health", s.health)
 	s.uiRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

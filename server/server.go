@@ -163,7 +163,19 @@ func isLoopbackHost(hostport string) bool {
 // handler is an API handler for an authenticated caller; it returns an error to send.
 type handler func(w http.ResponseWriter, r *http.Request, p *principal) error
 
+// handle routes a request inside the caller's space. An operator key lives in no space
+// and is refused here, before the handler looks at anything.
 func (s *Server) handle(pattern string, h handler) {
+	s.serve(pattern, func(w http.ResponseWriter, r *http.Request, p *principal) error {
+		if p.key.Role == vault.RoleOperator {
+			return errOperatorInSpace
+		}
+		return h(w, r, p)
+	})
+}
+
+// serve routes a request of an authenticated caller to h.
+func (s *Server) serve(pattern string, h handler) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
 		p, err := s.authenticate(r)

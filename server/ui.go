@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/kazzle/kazzle/api"
@@ -33,14 +34,21 @@ func (a uiAPI) ServeAs(w http.ResponseWriter, r *http.Request, key vault.APIKey)
 }
 
 // SignIn authenticates token; a refusal is audited in the key's space when the key is
-// known, and counted per source as every refusal without a valid key is.
+// known, and counted per source as every refusal without a valid key is. An operator
+// key is refused with vault.ErrForbidden, in the server trail.
 func (a uiAPI) SignIn(r *http.Request, token string) (vault.APIKey, error) {
 	key, err := a.s.v.Authenticate(r.Context(), token)
+	actor := vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r), Role: key.Role}
 	if err != nil {
-		actor := vault.Actor{KeyID: key.ID, Name: key.Name, ClientAddr: clientAddr(r), Role: key.Role}
 		a.s.recordRefusal(r, actor, key.SpaceID, "ui.signin", vault.AuditTarget{Reason: "unknown, revoked or expired key"}, true)
+		return key, err
 	}
-	return key, err
+	// The admin UI shows a space; an operator key has none.
+	if key.Role == vault.RoleOperator {
+		a.s.recordRefusal(r, actor, "", "ui.signin", vault.AuditTarget{Reason: "an operator key cannot sign in to the admin UI"}, false)
+		return vault.APIKey{}, fmt.Errorf("an operator key manages spaces with kazzle spaces and cannot sign in to the admin UI: sign in with a key of the space: %w", vault.ErrForbidden)
+	}
+	return key, nil
 }
 
 // MayChange requires a write key that may change the secret of r's {id}, if any, and

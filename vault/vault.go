@@ -20,7 +20,14 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives operational events (never a value); nil discards them.
 	Logger *slog.Logger
+	// MaxSpaces caps the live spaces of the server (DefaultMaxSpaces when 0).
+	MaxSpaces int
 }
+
+// DefaultMaxSpaces caps the live spaces of a server: each holds a data key in memory
+// when in use and a row per space in every list of them; deleting a space frees its
+// place (its name stays taken).
+const DefaultMaxSpaces = 10000
 
 // Vault is the encrypted store as its callers see it: plaintext in, plaintext out, sealed
 // in the Store. It is safe for concurrent use.
@@ -30,10 +37,11 @@ type Vault struct {
 	sealed *sealedCache
 	// checking holds a token while a Check runs: one at a time, since each opens a
 	// whole collection, one secret after another.
-	checking chan struct{}
-	auth     authCache
-	now      func() time.Time
-	log      *slog.Logger
+	checking  chan struct{}
+	auth      authCache
+	maxSpaces int
+	now       func() time.Time
+	log       *slog.Logger
 }
 
 // New returns a Vault over store whose data keys are wrapped by w.
@@ -47,7 +55,11 @@ func New(store Store, w KeyWrapper, o Options) *Vault {
 		log = slog.New(slog.DiscardHandler)
 	}
 	utc := func() time.Time { return now().UTC() }
-	return &Vault{store: store, keys: newKeyring(w, o.KeyCache, now), sealed: newSealedCache(), auth: newAuthCache(utc), now: utc, log: log, checking: make(chan struct{}, 1)}
+	if o.MaxSpaces <= 0 {
+		o.MaxSpaces = DefaultMaxSpaces
+	}
+	return &Vault{store: store, keys: newKeyring(w, o.KeyCache, now), sealed: newSealedCache(), auth: newAuthCache(utc), maxSpaces: o.MaxSpaces,
+		now: utc, log: log, checking: make(chan struct{}, 1)}
 }
 
 // Now is the vault's clock, in UTC: what entries and sessions expire by.
@@ -79,6 +91,13 @@ func (v *Vault) aead(ctx context.Context, spaceID string) (cipher.AEAD, error) {
 func (v *Vault) CreateSpace(ctx context.Context, actor Actor, name string) (Space, error) {
 	if err := secret.ValidateSlug("space", name); err != nil {
 		return Space{}, err
+	}
+	live, err := v.store.Spaces(ctx)
+	if err != nil {
+		return Space{}, err
+	}
+	if len(live) >= v.maxSpaces {
+		return Space{}, fmt.Errorf("space %s: the server holds %d spaces, its most; delete one first: %w", name, len(live), ErrLimit)
 	}
 	s := Space{ID: uuid.NewString(), Name: name, CreatedAt: v.now()}
 	key, wrapped, err := v.keys.keyWrapper().GenerateDataKey(ctx, s.ID)

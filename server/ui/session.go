@@ -135,6 +135,10 @@ func (u *UI) uiSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	token := strings.TrimSpace(r.PostFormValue("key"))
 	key, err := u.api.SignIn(r, token)
+	if errors.Is(err, vault.ErrForbidden) {
+		u.render(w, http.StatusForbidden, "signin", uiPage{Title: "Sign in", Error: "an operator key manages spaces (kazzle spaces) and cannot sign in here: sign in with a key of the space", Next: next})
+		return
+	}
 	if err != nil {
 		u.render(w, http.StatusUnauthorized, "signin", uiPage{Title: "Sign in", Error: "that key is not valid (unknown, revoked or expired): kazzle keys create makes one", Next: next})
 		return

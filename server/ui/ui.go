@@ -44,7 +44,8 @@ type API interface {
 	// browser's request for the audit trail, and its Host for the loopback check.
 	ServeAs(w http.ResponseWriter, r *http.Request, key vault.APIKey)
 	// SignIn returns the key of token, for a sign-in at r. A token that is not a valid
-	// key is refused, and audited as the API audits a request without a valid key.
+	// key is refused, and audited as the API audits a request without a valid key; an
+	// operator key, which has no space to show, with an error wrapping vault.ErrForbidden.
 	SignIn(r *http.Request, token string) (vault.APIKey, error)
 	// MayChange refuses a form at r that key could not send, as the API would refuse the
 	// post and with the same audit event: a read-only key, or one that may not change

@@ -71,6 +71,29 @@ func testSpaceNamesAreSlugsNeverReused(t *testing.T, f *Fixture) {
 	}
 }
 
+// testSpacesAreCapped: past MaxSpaces live spaces a creation is refused and changes
+// nothing; a deletion makes room again.
+func testSpacesAreCapped(t *testing.T, f *Fixture) {
+	ctx := context.Background()
+	v := vault.New(f.Store, f.Wrapper, vault.Options{MaxSpaces: 3, Now: f.Clock.Now})
+	for _, name := range []string{"b", "c"} { // with acme, 3: at the cap
+		if _, err := v.CreateSpace(ctx, f.Actor, name); err != nil {
+			t.Fatalf("space %s of 3: %v", name, err)
+		}
+	}
+	_, err := v.CreateSpace(ctx, f.Actor, "d")
+	wantErr(t, err, vault.ErrLimit, "a fourth space")
+	if _, err := f.Store.SpaceByName(ctx, "d"); err == nil {
+		t.Fatal("a refused space took its name")
+	}
+	if _, err := v.DeleteSpace(ctx, f.Actor, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.CreateSpace(ctx, f.Actor, "d"); err != nil {
+		t.Fatalf("a space after a deletion made room: %v", err)
+	}
+}
+
 // testDeletingASpaceRemovesEverythingOfIt: a deletion takes every row of the space, its
 // keys stop working at once (cached ones too), and another space keeps all it has.
 func testDeletingASpaceRemovesEverythingOfIt(t *testing.T, f *Fixture) {

@@ -27,6 +27,8 @@ type Fixture struct {
 	Prod  vault.Environment
 	Actor vault.Actor
 	Clock *Clock
+	// Wrapper wraps the data keys of Vault's spaces.
+	Wrapper vault.KeyWrapper
 }
 
 // Clock is a settable clock for the vault under test.
@@ -53,7 +55,7 @@ func NewFixture(t testing.TB, store vault.Store, o vault.Options) *Fixture {
 	if o.Now == nil {
 		o.Now = clock.Now
 	}
-	f := &Fixture{Vault: vault.New(store, w, o), Store: store, Actor: vault.Actor{KeyID: "key-1", Name: "tester", ClientAddr: "127.0.0.1"}, Clock: clock}
+	f := &Fixture{Vault: vault.New(store, w, o), Store: store, Wrapper: w, Actor: vault.Actor{KeyID: "key-1", Name: "tester", ClientAddr: "127.0.0.1"}, Clock: clock}
 	if f.Space, err = f.Vault.CreateSpace(ctx, f.Actor, "acme"); err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +121,7 @@ func Run(t *testing.T, open Opener) {
 		{"RenamingAnEnvironment", testRenamingAnEnvironment},
 		{"SpaceNamesAreSlugsNeverReused", testSpaceNamesAreSlugsNeverReused},
 		{"DeletingASpaceRemovesEverythingOfIt", testDeletingASpaceRemovesEverythingOfIt},
+		{"SpacesAreCapped", testSpacesAreCapped},
 		{"OperatorKeysAndRecovery", testOperatorKeysAndRecovery},
 		{"DiffComparesInsideTheVault", testDiffComparesInsideTheVault},
 	}
