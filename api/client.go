@@ -306,6 +306,11 @@ type AuditQuery struct {
 
 // Audit reads the audit trail, newest first.
 func (c *Client) Audit(ctx context.Context, q AuditQuery) ([]AuditEvent, error) {
+	var out AuditList
+	return out.Events, c.do(ctx, "GET", "/v1/audit?"+q.values().Encode(), nil, &out)
+}
+
+func (q AuditQuery) values() url.Values {
 	v := url.Values{}
 	if !q.Since.IsZero() {
 		v.Set("since", q.Since.Format(time.RFC3339))
@@ -322,8 +327,7 @@ func (c *Client) Audit(ctx context.Context, q AuditQuery) ([]AuditEvent, error) 
 	if q.Limit > 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
 	}
-	var out AuditList
-	return out.Events, c.do(ctx, "GET", "/v1/audit?"+v.Encode(), nil, &out)
+	return v
 }
 
 // CreateEntry makes a one-time entry; its page is at the server's URL + Entry.Path.

@@ -482,7 +482,12 @@ func (c *cli) auditCmd(ctx context.Context, co *common, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	if co.json {
+	return c.printAudit(co.json, events)
+}
+
+// printAudit prints audit events as JSON or as a table.
+func (c *cli) printAudit(asJSON bool, events []api.AuditEvent) error {
+	if asJSON {
 		return c.printJSON(api.AuditList{Events: events})
 	}
 	t := newTable(c.stdout, "TIME", "ACTOR", "FROM", "ACTION", "OUTCOME", "TARGET")

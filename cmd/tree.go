@@ -73,6 +73,7 @@ func (c *cli) newRoot(args []string) *cobra.Command {
 		{"config", c.configCommand},
 		{"init", c.initCommand},
 		{"server", c.serverCommand},
+		{"spaces", c.spacesCommand},
 		{"version", c.versionCommand},
 	}
 	for _, b := range branches {

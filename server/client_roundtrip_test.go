@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/vault"
 )
 
 // recorder keeps the body of the last response that passed through it.
@@ -255,9 +256,32 @@ func TestTheClientGetsEveryFieldTheServerSends(t *testing.T) {
 	must(err)
 	same(t, "Audit", events, strictly[api.AuditList](t, rec, "Audit").Events)
 
+	_, opToken, err := w.Vault.CreateOperatorKey(ctx, vault.Actor{Name: "recover-admin"})
+	must(err)
+	w.tokens["operator"] = opToken
+	operator := client("operator")
+	call("CreateSpace")
+	space, err := operator.CreateSpace(ctx, "initech")
+	must(err)
+	same(t, "CreateSpace", space, strictly[api.CreateSpaceResponse](t, rec, "CreateSpace"))
+	call("DeleteSpace")
+	must(operator.DeleteSpace(ctx, "initech"))
+	call("Spaces")
+	spaces, err := operator.Spaces(ctx, true)
+	must(err)
+	same(t, "Spaces", spaces, strictly[api.SpaceList](t, rec, "Spaces").Spaces)
+	if last := spaces[len(spaces)-1]; last.Name != "initech" || last.DeletedAt == nil {
+		t.Fatalf("Spaces: the deleted space came back as %+v", last)
+	}
+	call("ServerAudit")
+	serverEvents, err := operator.ServerAudit(ctx, api.AuditQuery{Limit: 100})
+	must(err)
+	same(t, "ServerAudit", serverEvents, strictly[api.AuditList](t, rec, "ServerAudit").Events)
+
 	// Every answer above held something to lose.
 	for what, n := range map[string]int{"collections": len(colls), "environments": len(envs), "secrets": len(list), "versions": len(versions),
-		"vars": len(vars), "scan": len(scan), "used": len(expanded.Used), "keys": len(keys), "events": len(events), "entries": len(entries), "names": len(diff.Names)} {
+		"vars": len(vars), "scan": len(scan), "used": len(expanded.Used), "keys": len(keys), "events": len(events), "entries": len(entries), "names": len(diff.Names),
+		"spaces": len(spaces), "server events": len(serverEvents)} {
 		if n == 0 {
 			t.Errorf("no %s came back: the round trip of an empty list proves little", what)
 		}
