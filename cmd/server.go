@@ -52,7 +52,7 @@ func (c *cli) serverCommand() *cobra.Command {
 		Args:    noArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return c.serverCmd(cmd.Context(), &o) },
 	}
-	cmd.AddCommand(c.serverCheckCommand(), c.serverBackupCommand())
+	cmd.AddCommand(c.serverCheckCommand(), c.serverBackupCommand(), c.serverRecoverCommand())
 	fs := cmd.Flags()
 	fs.SortFlags = false
 	fs.StringVar(&o.configPath, "config", "", "server configuration (kazzle-server.hcl)")

@@ -77,9 +77,14 @@ func (v *Vault) DeleteSpace(ctx context.Context, actor Actor, name string) (Spac
 
 // RecoverAdminKey makes a new admin key of a live space, for whoever runs the server
 // and lost the space's admin keys, and returns it, shown this once. The space's other
-// keys keep working. The event, in the space's trail, says how the key came to be.
+// keys keep working. It requires the key wrapper to open the space's data key: a
+// recovery is made where the server's storage and key wrapper both are, with the
+// server's configuration. The event, in the space's trail, says how the key came to be.
 func (v *Vault) RecoverAdminKey(ctx context.Context, actor Actor, spaceID string) (APIKey, string, error) {
 	if _, err := v.store.Space(ctx, spaceID); err != nil {
+		return APIKey{}, "", err
+	}
+	if err := v.opensDataKey(ctx, spaceID); err != nil {
 		return APIKey{}, "", err
 	}
 	k, token, err := v.newKey(APIKey{SpaceID: spaceID, Name: recoveredAdminKeyName, Role: RoleAdmin})
@@ -94,8 +99,18 @@ func (v *Vault) RecoverAdminKey(ctx context.Context, actor Actor, spaceID string
 }
 
 // CreateOperatorKey makes a new operator key, which lives in no space, and returns it,
-// shown this once. The event goes to the server trail.
+// shown this once. Like RecoverAdminKey, it requires the key wrapper to open a space's
+// data key (the oldest's). The event goes to the server trail.
 func (v *Vault) CreateOperatorKey(ctx context.Context, actor Actor) (APIKey, string, error) {
+	spaces, err := v.store.Spaces(ctx)
+	if err != nil {
+		return APIKey{}, "", err
+	}
+	if len(spaces) > 0 {
+		if err := v.opensDataKey(ctx, spaces[0].ID); err != nil {
+			return APIKey{}, "", err
+		}
+	}
 	k, token, err := v.newKey(APIKey{Name: recoveredOperatorKeyName, Role: RoleOperator})
 	if err != nil {
 		return APIKey{}, "", err
@@ -105,6 +120,14 @@ func (v *Vault) CreateOperatorKey(ctx context.Context, actor Actor) (APIKey, str
 		return APIKey{}, "", fmt.Errorf("create operator key: %w", err)
 	}
 	return k, token, nil
+}
+
+// opensDataKey checks that the key wrapper unwraps the data key of a space.
+func (v *Vault) opensDataKey(ctx context.Context, spaceID string) error {
+	if _, err := v.aead(ctx, spaceID); err != nil {
+		return fmt.Errorf("the key wrapper does not open the vault (is it the server's?): %w", err)
+	}
+	return nil
 }
 
 // newKey fills k's id, creation time, hash and prefix with a new token, and returns the token.

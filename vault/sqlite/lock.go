@@ -1,10 +1,14 @@
 package sqlite
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"syscall"
 )
+
+// ErrInUse means another process, such as a running server, has the database open.
+var ErrInUse = errors.New("in use by another kazzle process")
 
 // lockFile takes an exclusive lock on path+".lock" for as long as the store is open: one
 // process serves an SQLite vault (several server replicas share PostgreSQL instead), and
@@ -17,7 +21,7 @@ func lockFile(path string) (*os.File, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s is in use by another kazzle process: one process serves an SQLite vault (use PostgreSQL for several server replicas)", path)
+		return nil, fmt.Errorf("%s is %w: one process serves an SQLite vault (use PostgreSQL for several server replicas)", path, ErrInUse)
 	}
 	return f, nil
 }
