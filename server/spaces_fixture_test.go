@@ -40,20 +40,22 @@ var spaceKinds = []struct{ kind, field string }{
 var spaceRoles = []string{"admin", "write", "read", "limited"}
 
 type isoSpace struct {
-	name     string // acme or globex
-	marker   string // ACME or GLOBEX: in every name of the space
-	space    vault.Space
-	only     string // the slug of the collection only this space has
-	stage    string // the slug of the environment of my-saas only this space has
-	gitHost  string // the host of its git secret only it has
-	tokens   map[string]string
-	keyIDs   map[string]string
-	secrets  map[string]string // kind → id
-	names    map[string]string // kind → name
-	entry    string            // a pending entry's id
-	ids      []string          // the ids of its collections and environments
-	values   []string          // every plaintext value it holds
-	keyNames []string
+	name    string // acme or globex
+	marker  string // ACME or GLOBEX: in every name of the space
+	space   vault.Space
+	only    string // the slug of the collection only this space has
+	stage   string // the slug of the environment of my-saas only this space has
+	gitHost string // the host of its git secret only it has
+	tokens  map[string]string
+	keyIDs  map[string]string
+	secrets map[string]string // kind → id
+	names   map[string]string // kind → name
+	entry   string            // a pending entry's id
+	ids     []string          // the ids of its collections and environments
+	// onlyID and stageID are the ids of only and stage; devID that of my-saas's dev.
+	onlyID, stageID, devID string
+	values                 []string // every plaintext value it holds
+	keyNames               []string
 	// observer is an admin key of the space and observerID its id, for snapshots.
 	observer, observerID string
 }
@@ -65,13 +67,20 @@ type isoWorld struct {
 	a, b *isoSpace
 }
 
+// newIsoWorld is the two spaces over a fresh SQLite store.
 func newIsoWorld(t *testing.T) *isoWorld {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kazzle.db"))
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "kazzle.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newIsoWorldOn(t, store)
+}
+
+// newIsoWorldOn is the two spaces over store, which it closes when the test ends.
+func newIsoWorldOn(t *testing.T, store vault.Store) *isoWorld {
+	t.Helper()
+	ctx := context.Background()
 	t.Cleanup(func() { store.Close() })
 	f := storetest.NewFixture(t, store, vault.Options{})
 	w := &isoWorld{f: f}
@@ -138,10 +147,14 @@ func fillSpace(t *testing.T, f *storetest.Fixture, sp vault.Space, name, marker,
 	coll, err := f.Store.Collection(ctx, sp.ID, "my-saas")
 	must(err)
 	s.ids = append(s.ids, only.ID, onlyDev.ID, stage.ID, coll.ID)
+	s.onlyID, s.stageID = only.ID, stage.ID
 	envs, err := f.Store.Environments(ctx, sp.ID, coll.ID)
 	must(err)
 	for _, e := range envs {
 		s.ids = append(s.ids, e.ID)
+		if e.Slug == "dev" {
+			s.devID = e.ID
+		}
 	}
 	for _, role := range spaceRoles {
 		in := vault.NewAPIKey{SpaceID: sp.ID, Name: lower + "-" + role, Role: vault.Role(role)}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/internal/pgtest"
+	"github.com/kazzle/kazzle/vault/postgres"
 )
 
 // probe is what a request aims at: B's objects, or objects no space has.
@@ -226,6 +228,16 @@ func (w *isoWorld) probes() [][2]probe {
 	aim, none := out[1][0], out[1][1]
 	aim.Coll, none.Coll, aim.shared, none.shared, aim.create, none.create = "my-saas", "my-saas", true, true, false, false
 	none.Secret, none.Key, none.Entry = randomID(), randomID(), randomEntryID()
+	out = append(out, [2]probe{aim, none})
+	// Collections and environments named by id: B's, and B's dev of my-saas, whose slug A
+	// has too.
+	aim, none = out[2][0], out[2][1]
+	aim.Coll, aim.Env, none.Coll, none.Env, aim.create, none.create = b.onlyID, b.stageID, randomID(), randomID(), false, false
+	none.Secret, none.Key, none.Entry = randomID(), randomID(), randomEntryID()
+	out = append(out, [2]probe{aim, none})
+	aim, none = out[3][0], out[3][1]
+	aim.Coll, aim.Env, none.Coll, none.Env, aim.shared, none.shared, aim.create, none.create = "my-saas", b.devID, "my-saas", randomID(), true, true, false, false
+	none.Secret, none.Key, none.Entry = randomID(), randomID(), randomEntryID()
 	return append(out, [2]probe{aim, none})
 }
 
@@ -234,7 +246,17 @@ func (w *isoWorld) probes() [][2]probe {
 // and secret names (in paths, bodies, references and queries), answers exactly as it does
 // for names that exist nowhere, or with A's data alone; and B is the same afterwards.
 func TestNoKeyOfOneSpaceReachesAnother(t *testing.T) {
-	w := newIsoWorld(t)
+	t.Run("sqlite", func(t *testing.T) { noKeyOfOneSpaceReachesAnother(t, newIsoWorld(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		store, err := postgres.Open(context.Background(), pgtest.Database(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		noKeyOfOneSpaceReachesAnother(t, newIsoWorldOn(t, store))
+	})
+}
+
+func noKeyOfOneSpaceReachesAnother(t *testing.T, w *isoWorld) {
 	cases := map[string]routeCase{}
 	for _, c := range routeCases {
 		cases[c.pattern] = c
