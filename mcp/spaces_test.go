@@ -93,9 +93,16 @@ func twoSpaces(t *testing.T) (f *storetest.Fixture, url, aKey, aToken string, b 
 	return f, srv.URL, aKey, aToken, b
 }
 
-// markers are what of B no result may hold: its values, ids, names and the entry.
+// markers are what of B no result may hold: its values and their masked previews, ids,
+// names and the entry.
 func (b *otherSpace) markers() []string {
-	m := append([]string{"globex", "GLOBEX", b.space.ID, b.entry}, b.values...)
+	m := []string{"globex", "GLOBEX", b.space.ID, b.entry}
+	for _, v := range b.values {
+		m = append(m, v)
+		if preview := secret.Mask(v); preview != "****" {
+			m = append(m, preview)
+		}
+	}
 	for kind, id := range b.secrets {
 		m = append(m, id)
 		if kind != "string" {

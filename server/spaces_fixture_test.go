@@ -213,11 +213,16 @@ func base32Of(s string) string {
 	return out.String()
 }
 
-// markers are the strings of B that no answer to A may hold: its values, names, notes,
-// ids, slugs and hosts.
+// markers are the strings of B that no answer to A may hold: its values and their
+// masked previews, names, notes, ids, slugs and hosts.
 func (s *isoSpace) markers() []string {
 	m := []string{s.marker, strings.ToLower(s.marker), strings.ToUpper(s.marker[:1]) + strings.ToLower(s.marker[1:]), s.space.ID, s.only, s.stage, s.gitHost, s.entry}
-	m = append(m, s.values...)
+	for _, v := range s.values {
+		m = append(m, v)
+		if preview := secret.Mask(v); preview != "****" { // each value's starts with the space's marker
+			m = append(m, preview)
+		}
+	}
 	m = append(m, s.keyNames...)
 	m = append(m, s.ids...)
 	if s.observerID != "" {
