@@ -19,6 +19,7 @@ import (
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/resolver"
 	"github.com/kazzle/kazzle/secret"
+	"github.com/kazzle/kazzle/server/ui"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -63,6 +64,10 @@ type Server struct {
 	origins  *http.CrossOriginProtection
 	refusals refusals
 	waits    entryWaits
+	// patterns are those of the API routes, as handle registered them: tests walk every
+	// route through them, so a new route cannot go untested.
+	patterns []string
+	ui       *ui.UI
 }
 
 // New returns a Server over v.
@@ -164,6 +169,7 @@ func isLoopbackHost(hostport string) bool {
 type handler func(w http.ResponseWriter, r *http.Request, p *principal) error
 
 func (s *Server) handle(pattern string, h handler) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
 		p, err := s.authenticate(r)
