@@ -125,7 +125,7 @@ func (s *oidcSignIn) signIn(ctx context.Context, server string) (string, error) 
 			ae.Message = strings.ReplaceAll(ae.Message, token, "[identity token]")
 			if ae.Status == http.StatusUnauthorized {
 				return "", withHint(fmt.Errorf("sign in with the identity token from %s: %w", s.via, err),
-					"the server refused the token for provider %s (audience %s): the token must carry that audience, and one of the provider's rules must match the token's claims (repository, ref, environment, …); its operator can compare the rules with the claims in the server's audit trail (see docs/ci.md)",
+					"the server refused the token for provider %s (audience %s): the token must carry that audience, and one of the provider's rules must match the token's claims (repository, ref, environment, …): compare the provider's rules in the server's configuration with the job (see docs/ci.md)",
 					s.provider, s.audience)
 			}
 		}
