@@ -71,15 +71,6 @@ func (s *oidcSignIn) apiKey(ctx context.Context, server string) (string, error) 
 	return s.key, s.err
 }
 
-// exchanged is the last exchange's answer without its key, and whether there was one.
-func (s *oidcSignIn) exchanged() (api.OIDCExchangeResponse, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.answer
-	a.Key = ""
-	return a, s.key != ""
-}
-
 func (s *oidcSignIn) httpClient() *http.Client {
 	if s.hc != nil {
 		return s.hc
