@@ -19,6 +19,8 @@ import (
 
 	"github.com/rhysd/actionlint"
 	"go.yaml.in/yaml/v4"
+
+	"github.com/kazzle/kazzle/internal/testenv"
 )
 
 const actionFile = "../../action.yml"
@@ -171,9 +173,7 @@ func runStep(t *testing.T, script string, env map[string]string) (string, error)
 
 func need(t *testing.T, tools ...string) {
 	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed: the action's steps need it (GitHub's runners have it)", tool)
-		}
+		testenv.LookPath(t, "the action's steps run it, as GitHub's runners do", tool)
 	}
 }
 
