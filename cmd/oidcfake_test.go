@@ -39,9 +39,12 @@ type oidcFake struct {
 
 	mu     sync.Mutex
 	minted []string
-	refuse bool
+	claims map[string]any // of the next tokens, beside iss, aud and the times
 	log    []string
 }
+
+// fakeRule is what the fake exchange asks of a token's claims, as a server's rule would.
+var fakeRule = map[string]string{"repository_id": "1296269", "environment": "prod"}
 
 type oidcFakeKey struct{}
 
@@ -53,7 +56,10 @@ func cmdStartOIDCFake(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! startoidcfake")
 	}
-	f := &oidcFake{requestToken: "ghs_" + randomBase62(ts, 36), adminKey: ts.Getenv("KAZZLE_API_KEY")}
+	f := &oidcFake{requestToken: "ghs_" + randomBase62(ts, 36), adminKey: ts.Getenv("KAZZLE_API_KEY"), claims: map[string]any{
+		"sub": "repo:acme/app:environment:prod", "repository": "acme/app", "repository_id": "1296269", "repository_owner": "acme",
+		"ref": "refs/heads/main", "environment": "prod", "workflow": "deploy", "event_name": "push",
+	}}
 	var err error
 	f.key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ts.Check(err)
@@ -116,14 +122,26 @@ func currentOIDCFake(ts *testscript.TestScript) *oidcFake {
 //	oidcfake log     print what the fake was asked since the last log, one line a request
 //	oidcfake noleak  fail if the last command's stdout or stderr holds the request token,
 //	                 a minted token or the exchanged key
-//	oidcfake refuse  answer later exchanges with 401
+//	oidcfake claim NAME VALUE  give the next tokens this claim; an empty VALUE removes it
 func cmdOIDCFake(ts *testscript.TestScript, neg bool, args []string) {
+	const usage = "usage: oidcfake log|noleak|claim NAME VALUE"
 	f := currentOIDCFake(ts)
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: oidcfake log|noleak|refuse")
+	if neg || len(args) == 0 {
+		ts.Fatalf(usage)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if args[0] == "claim" && len(args) == 3 {
+		if args[2] == "" {
+			delete(f.claims, args[1])
+		} else {
+			f.claims[args[1]] = args[2]
+		}
+		return
+	}
+	if len(args) != 1 {
+		ts.Fatalf(usage)
+	}
 	switch args[0] {
 	case "log":
 		for _, line := range f.log {
@@ -141,10 +159,8 @@ func cmdOIDCFake(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Fatalf("the output holds a credential of the sign-in")
 			}
 		}
-	case "refuse":
-		f.refuse = true
 	default:
-		ts.Fatalf("usage: oidcfake log|noleak|refuse")
+		ts.Fatalf(usage)
 	}
 }
 
@@ -182,12 +198,14 @@ func (f *oidcFake) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	token, err := f.sign(map[string]any{
-		"iss": f.url, "aud": q.Get("audience"), "sub": "repo:acme/app:environment:prod",
-		"repository": "acme/app", "repository_id": "1296269", "repository_owner": "acme",
-		"ref": "refs/heads/main", "environment": "prod", "workflow": "deploy", "event_name": "push",
-		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(5 * time.Minute).Unix(),
-	})
+	claims := map[string]any{"iss": f.url, "aud": q.Get("audience"),
+		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(5 * time.Minute).Unix()}
+	f.mu.Lock()
+	for k, v := range f.claims {
+		claims[k] = v
+	}
+	f.mu.Unlock()
+	token, err := f.sign(claims)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -199,7 +217,8 @@ func (f *oidcFake) serveToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveExchange checks that the CLI sent a token the fake minted for the provider's
-// audience, under the provider's name, and hands out the exchange key.
+// audience, under the provider's name, and hands out the exchange key when the token's
+// claims match fakeRule.
 func (f *oidcFake) serveExchange(w http.ResponseWriter, r *http.Request) {
 	var req api.OIDCExchangeRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -211,10 +230,14 @@ func (f *oidcFake) serveExchange(w http.ResponseWriter, r *http.Request) {
 	if slices.Contains(f.minted, req.Token) {
 		token = "minted"
 	}
-	refuse := f.refuse
 	f.mu.Unlock()
-	f.note("exchange provider=%s token=%s aud=%s auth=%s", req.Provider, token, f.audience(req.Token), f.auth(r))
-	if refuse || token != "minted" || req.Provider != "github" {
+	claims := f.payload(req.Token)
+	f.note("exchange provider=%s token=%s aud=%v auth=%s", req.Provider, token, claims["aud"], f.auth(r))
+	match := token == "minted" && req.Provider == "github" && claims["aud"] == fakeAudience
+	for k, v := range fakeRule {
+		match = match && claims[k] == v
+	}
+	if !match {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		json.NewEncoder(w).Encode(api.ErrorBody{Error: &api.Error{Code: api.CodeUnauthenticated, Message: "no rule of provider github matches the token"}})
@@ -223,20 +246,15 @@ func (f *oidcFake) serveExchange(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, api.OIDCExchangeResponse{Key: f.exchangeKey, KeyID: "exchanged", Space: "default", Role: "read", ExpiresAt: time.Now().Add(15 * time.Minute)})
 }
 
-// audience reads the aud claim of a token the fake minted; "?" for another.
-func (f *oidcFake) audience(token string) string {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return "?"
+// payload reads the claims of a token the fake minted; none for another.
+func (f *oidcFake) payload(token string) map[string]any {
+	claims := map[string]any{}
+	if parts := strings.Split(token, "."); len(parts) == 3 {
+		if data, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil {
+			json.Unmarshal(data, &claims)
+		}
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	var claims struct {
-		Aud string `json:"aud"`
-	}
-	if err != nil || json.Unmarshal(payload, &claims) != nil {
-		return "?"
-	}
-	return claims.Aud
+	return claims
 }
 
 // sign makes an ES256 JWT of claims with the fake's key.
