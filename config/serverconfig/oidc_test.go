@@ -67,7 +67,9 @@ func TestParseOIDCErrors(t *testing.T) {
   claims = { repository = "acme/app" }
   role   = "read"
 }`
-	with := func(old, new string) string { return block("https://ci.example.com", "kazzle", strings.Replace(good, old, new, 1)) }
+	with := func(old, new string) string {
+		return block("https://ci.example.com", "kazzle", strings.Replace(good, old, new, 1))
+	}
 	claims := func(n int, value string) string {
 		var b strings.Builder
 		for i := range n {
