@@ -262,7 +262,7 @@ func verifyProblem(p *oidcProvider, err error) string {
 		return fmt.Sprintf("its issuer is not %s", p.Issuer)
 	case strings.Contains(msg, "expected audience"):
 		return fmt.Sprintf("its audience does not include %s, the audience of provider %s", p.Audience, p.Name)
-	case strings.Contains(msg, "nbf"):
+	case strings.Contains(msg, "before the nbf"):
 		return "it is not valid yet"
 	case strings.Contains(msg, "malformed jwt"):
 		return "it is not a JWT signed with RS256 or ES256"

@@ -458,3 +458,16 @@ func TestOIDCExchangeLimits(t *testing.T) {
 		t.Fatalf("the next minute: %d %s", status, body)
 	}
 }
+
+// TestOIDCKeyNamesAreReserved: an admin cannot make a key named like an exchanged one,
+// which would be deleted once expired and read in the audit trail as a CI job's.
+func TestOIDCKeyNamesAreReserved(t *testing.T) {
+	w := newWorld(t)
+	status, body := w.do(t, w.tokens["admin"], http.MethodPost, "/v1/keys", api.CreateAPIKeyRequest{Name: "oidc:github:repo:acme/app", Role: "read"})
+	if status != http.StatusBadRequest || !strings.Contains(string(body), "kept for keys exchanged for identity tokens") {
+		t.Fatalf("%d %s", status, body)
+	}
+	if status, body := w.do(t, w.tokens["admin"], http.MethodPost, "/v1/keys", api.CreateAPIKeyRequest{Name: "ci-oidc", Role: "read"}); status != http.StatusCreated {
+		t.Fatalf("another name: %d %s", status, body)
+	}
+}
