@@ -85,3 +85,33 @@ func TestKeySetReadsAtMostMaxKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscoveryIsChecked: the document must name the configured issuer exactly, and a
+// key set URL that is https (or http on loopback, as a local issuer's).
+func TestDiscoveryIsChecked(t *testing.T) {
+	var doc map[string]string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { json.NewEncoder(w).Encode(doc) }))
+	defer srv.Close()
+	for _, tc := range []struct {
+		desc, issuer, jwks, want string
+	}{
+		{"good", srv.URL, srv.URL + "/jwks", ""},
+		{"another issuer", srv.URL + "/other", srv.URL + "/jwks", "names issuer"},
+		{"trailing slash", srv.URL + "/", srv.URL + "/jwks", "names issuer"},
+		{"plain http elsewhere", srv.URL, "http://keys.example.com/jwks", "is not an https URL"},
+		{"no key set", srv.URL, "", "is not an https URL"},
+		{"another scheme", srv.URL, "file:///etc/passwd", "is not an https URL"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			doc = map[string]string{"issuer": tc.issuer, "jwks_uri": tc.jwks}
+			got, err := discover(context.Background(), issuerClient(nil), srv.URL)
+			if tc.want == "" {
+				if err != nil || got != tc.jwks {
+					t.Fatalf("%q, %v", got, err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
