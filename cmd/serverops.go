@@ -133,6 +133,11 @@ func (c *cli) serverCheck(ctx context.Context, configPath string) error {
 	} else {
 		ok("audit", "events kept forever")
 	}
+	// Issuers are not asked here: the server reads their discovery documents on first
+	// use, and starts whether they answer or not.
+	for _, o := range cfg.OIDC {
+		ok("oidc", "%s %s, audience %s, %d rules; its issuer is read on first use", o.Name, o.Issuer, o.Audience, len(o.Rules))
+	}
 	fmt.Fprintf(c.stderr, "kazzle: %s is valid\n", configPath)
 	return nil
 }
