@@ -14,6 +14,10 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X github.com/kazzle/kazzle/cmd.stampedVersion=$(VERSION) -X github.com/kazzle/kazzle/cmd.stampedCommit=$(COMMIT)
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
+# The GitHub workflow examples users copy; actionlint also runs shellcheck on their
+# scripts when shellcheck is installed. action.yml is checked by internal/ghaction's tests.
+WORKFLOWS := $(wildcard docs/ci/github-*.yml)
+
 build:
 	$(GO) build ./...
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/kazzle ./cmd/kazzle
@@ -40,6 +44,7 @@ lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt wants to change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	$(GO) tool actionlint $(WORKFLOWS)
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 	@echo "lint: ok"
 

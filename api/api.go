@@ -30,6 +30,9 @@ const (
 	// read fails; a write that would store one is refused as CodeInvalid instead.
 	CodeReservedName = "reserved_name" // 422
 	CodeInternal     = "internal"      // 500
+	// CodeUnavailable: something the server depends on, such as an identity-token
+	// issuer, cannot be reached now; the message says when it tries again.
+	CodeUnavailable = "unavailable" // 503
 )
 
 // Error is an API error, sent as {"error":{"code":…,"message":…}}. Messages never hold a

@@ -19,7 +19,12 @@ import (
 type Client struct {
 	base *url.URL
 	key  string
-	hc   *http.Client
+	// keyFunc, when set, gives the key at each request instead of key: a key obtained
+	// on first use, such as one exchanged for an identity token.
+	keyFunc func(context.Context) (string, error)
+	hc      *http.Client
+	// maxAnswer bounds a successful answer's body when it is not 0.
+	maxAnswer int64
 }
 
 // NewClient returns a client of the server at serverURL. It refuses http:// to anything
@@ -28,6 +33,43 @@ type Client struct {
 // given, never to one a response names (an https server that redirects to http:// would
 // otherwise receive it in clear text). A 3xx answer is a *RedirectError.
 func NewClient(serverURL, key string, hc *http.Client) (*Client, error) {
+	if key == "" {
+		if _, err := serverBase(serverURL); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("no API key: set KAZZLE_API_KEY")
+	}
+	return newClient(serverURL, key, hc)
+}
+
+// NewClientKeyFunc is NewClient with a key that key gives at each request, so that a
+// key obtained over the network (an identity-token exchange) costs nothing to a command
+// that makes no request, and is fetched under the request's context. An error of key is
+// the request's error.
+func NewClientKeyFunc(serverURL string, key func(context.Context) (string, error), hc *http.Client) (*Client, error) {
+	c, err := newClient(serverURL, "", hc)
+	if err != nil {
+		return nil, err
+	}
+	c.keyFunc = key
+	return c, nil
+}
+
+// newClient is a client of serverURL with key, which may be empty for the requests
+// that need none.
+func newClient(serverURL, key string, hc *http.Client) (*Client, error) {
+	u, err := serverBase(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &Client{base: u, key: key, hc: NoRedirects(hc)}, nil
+}
+
+// serverBase parses a server URL and refuses plain http to a non-loopback host.
+func serverBase(serverURL string) (*url.URL, error) {
 	u, err := url.Parse(serverURL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("server %q is not an http:// or https:// URL", serverURL)
@@ -35,15 +77,8 @@ func NewClient(serverURL, key string, hc *http.Client) (*Client, error) {
 	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("server %s uses plain http on a non-loopback host: use https:// so the API key is not sent in clear text", u.Redacted())
 	}
-	if key == "" {
-		return nil, errors.New("no API key: set KAZZLE_API_KEY")
-	}
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	hc = NoRedirects(hc)
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	return &Client{base: u, key: key, hc: hc}, nil
+	return u, nil
 }
 
 // NoRedirects returns a copy of hc that never follows a redirect: Do returns the 3xx
@@ -98,11 +133,20 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		}
 		body = bytes.NewReader(data)
 	}
+	key := c.key
+	if c.keyFunc != nil {
+		var err error
+		if key, err = c.keyFunc(ctx); err != nil {
+			return err
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, body)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.key)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -125,7 +169,17 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if out == nil {
 		return nil
 	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	if c.maxAnswer == 0 {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxAnswer+1))
+	if err != nil {
+		return fmt.Errorf("%s %s: read the answer: %w", method, c.base.Redacted(), err)
+	}
+	if int64(len(data)) > c.maxAnswer {
+		return fmt.Errorf("%s %s: the answer is larger than %d bytes, more than it can hold: is --server the kazzle server?", method, c.base.Redacted(), c.maxAnswer)
+	}
+	return json.Unmarshal(data, out)
 }
 
 func esc(s string) string { return url.PathEscape(s) }

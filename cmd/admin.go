@@ -569,9 +569,10 @@ func (c *cli) whoamiCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "whoami [--server=URL] [--json]",
 		Short: "the API key in use: its name, role, limits, expiry and server",
-		Long: "Shows which API key kazzle uses (KAZZLE_API_KEY_FILE or KAZZLE_API_KEY) and what it may do:\n" +
-			"its name, role, the collection and environment it is limited to, when it expires, and the\n" +
-			"server it was checked against. Any key may read its own.",
+		Long: "Shows which API key kazzle uses (KAZZLE_API_KEY_FILE or KAZZLE_API_KEY, or in CI the short-lived\n" +
+			"key exchanged for the job's identity token) and what it may do: its name, role, the collection\n" +
+			"and environment it is limited to, when it expires, and the server it was checked against. Any\n" +
+			"key may read its own; an exchanged key itself is never shown.",
 		Example: "  kazzle whoami\n  kazzle whoami --json",
 		Args:    noArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return c.whoami(cmd.Context(), &co) },
@@ -594,12 +595,18 @@ func (c *cli) whoami(ctx context.Context, co *common) error {
 	if err != nil {
 		return err
 	}
+	from, provider := key.from, ""
+	if key.oidc != nil {
+		provider = key.oidc.provider
+		from = fmt.Sprintf("OIDC: the identity token from %s, exchanged with provider %s", key.oidc.via, provider)
+	}
 	if co.json {
 		return c.printJSON(struct {
 			api.APIKey
-			Server  string `json:"server"`
-			KeyFrom string `json:"key_from"`
-		}{k, co.server, key.from})
+			Server       string `json:"server"`
+			KeyFrom      string `json:"key_from"`
+			OIDCProvider string `json:"oidc_provider,omitempty"`
+		}{k, co.server, key.from, provider})
 	}
 	limits := strings.Trim(k.Collection+"/"+k.Environment, "/")
 	if limits == "" {
@@ -614,7 +621,6 @@ func (c *cli) whoami(ctx context.Context, co *common) error {
 			expires += " (expired)"
 		}
 	}
-	from := key.from
 	if key.file != "" {
 		from += " " + key.file
 	}

@@ -18,14 +18,28 @@ const maxKeyFileSize = 4 << 10
 // apiKey is the key a command uses and where it came from, for messages.
 type apiKey struct {
 	value string
-	from  string // "--api-key-file", "KAZZLE_API_KEY_FILE" or "KAZZLE_API_KEY"; "" when there is none
+	from  string // "--api-key-file", "KAZZLE_API_KEY_FILE", "KAZZLE_API_KEY" or "OIDC"; "" when there is none
 	file  string // the key file's path, when it came from one
+	// oidc, when there is no key but the environment offers an identity token, exchanges
+	// it for a key at the first request.
+	oidc *oidcSignIn
 }
 
 // apiKey reads the API key: from the file flagFile names, else from the file
 // KAZZLE_API_KEY_FILE names, else from KAZZLE_API_KEY. A file beats the variable so that
-// a key kept out of the environment is the one used wherever both are set.
+// a key kept out of the environment is the one used wherever both are set. Without any,
+// a CI job's identity token stands for one (oidcWanted); nothing is fetched until a
+// request needs the key.
 func (c *cli) apiKey(flagFile string) (apiKey, error) {
+	key, err := c.storedKey(flagFile)
+	if err == nil && key.value == "" && c.oidcWanted() {
+		key = apiKey{from: "OIDC", oidc: &oidcSignIn{getenv: c.getenv}}
+	}
+	return key, err
+}
+
+// storedKey is the key of a file or of KAZZLE_API_KEY, as apiKey reads it.
+func (c *cli) storedKey(flagFile string) (apiKey, error) {
 	from, path := "--api-key-file", flagFile
 	if path == "" {
 		from, path = "KAZZLE_API_KEY_FILE", c.getenv("KAZZLE_API_KEY_FILE")

@@ -95,7 +95,7 @@ func (c *cli) checkDeclared(ctx context.Context, p config.Project, co common, di
 		co.collection = p.Collection
 	}
 	switch {
-	case key.value == "":
+	case key.value == "" && key.oidc == nil:
 		c.hintf("with an API key (KAZZLE_API_KEY), config check also reports declared secrets missing from the vault")
 		return nil
 	case co.collection == "":

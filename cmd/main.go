@@ -183,6 +183,10 @@ func (c *cli) client(co *common) (*api.Client, error) {
 
 // clientWith is client with a key already read.
 func (c *cli) clientWith(co *common, key apiKey) (*api.Client, error) {
+	if key.oidc != nil {
+		server := co.server
+		return api.NewClientKeyFunc(server, func(ctx context.Context) (string, error) { return key.oidc.apiKey(ctx, server) }, nil)
+	}
 	cl, err := api.NewClient(co.server, key.value, nil)
 	if err != nil && key.value == "" {
 		return nil, withHint(err, "kazzle server --dev prints an admin key on its first start; export KAZZLE_API_KEY=kzl_…, or put it in a file only you can read and export KAZZLE_API_KEY_FILE=FILE")

@@ -59,6 +59,10 @@ func (c *cli) mcpCmd(ctx context.Context, o *mcpOptions) error {
 	if err != nil {
 		return err
 	}
+	if key.oidc != nil {
+		// The tools scrub the key they know from every result: one exchanged later is not.
+		return usagef("kazzle mcp does not sign in with a CI identity token: give it an API key with --api-key-file FILE")
+	}
 	// Commands the assistant runs are this user's processes: the key must leave this
 	// process's environment, which they inherit or read in /proc/<pid>/environ, before
 	// any of them starts.

@@ -32,6 +32,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("KAZZLE_SERVER", "")
 			env.Setenv("KAZZLE_API_KEY", "")
 			env.Setenv("KAZZLE_API_KEY_FILE", "")
+			for _, name := range []string{"KAZZLE_OIDC_TOKEN", "KAZZLE_OIDC_PROVIDER", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"} {
+				env.Setenv(name, "")
+			}
 			fixtures, err := filepath.Abs("../fixtures")
 			if err != nil {
 				return err
@@ -42,6 +45,7 @@ func TestScripts(t *testing.T) {
 			env.Values[awsfakeKey{}] = &awsfakeSlot{}
 			env.Values[mcpKey{}] = &mcpSlot{}
 			env.Values[elicitKey{}] = &elicitSlot{}
+			env.Values[oidcFakeKey{}] = &oidcFakeSlot{}
 			env.Values[upstreamsKey{}] = &upstreams{byName: map[string]*upstream{}}
 			return nil
 		},
@@ -79,6 +83,9 @@ func TestScripts(t *testing.T) {
 			"awsshow":        cmdAWSShow,
 			"copyfixture":    cmdCopyFixture,
 			"golden":         cmdGolden,
+			"startoidcfake":  cmdStartOIDCFake,
+			"oidcfake":       cmdOIDCFake,
+			"expandenv":      cmdExpandEnv,
 		},
 	})
 }

@@ -200,7 +200,7 @@ func (c *cli) serve(ctx context.Context, cfg serverconfig.Config) error {
 	host, _, _ := net.SplitHostPort(l.Address)
 	// Behind a proxy the Host is the proxy's public name, not a loopback one.
 	handler := server.New(v, server.Options{Logger: log, LoopbackOnly: l.TLSDisable && api.IsLoopback(host) && !l.BehindTLSProxy,
-		BehindTLSProxy: l.BehindTLSProxy})
+		BehindTLSProxy: l.BehindTLSProxy, OIDC: oidcProviders(cfg.OIDC)})
 	srv := handler.HTTPServer()
 	srv.TLSConfig = tlsConfig
 	scheme := "https"
@@ -243,6 +243,20 @@ func (c *cli) serve(ctx context.Context, cfg serverconfig.Config) error {
 	}
 	fmt.Fprintln(c.stderr, "kazzle: server stopped")
 	return nil
+}
+
+// oidcProviders turns the oidc blocks, checked as the file was read, into the server's.
+func oidcProviders(blocks []serverconfig.OIDC) []server.OIDCProvider {
+	var out []server.OIDCProvider
+	for _, b := range blocks {
+		p := server.OIDCProvider{Name: b.Name, Issuer: b.Issuer, Audience: b.Audience}
+		for _, r := range b.Rules {
+			p.Rules = append(p.Rules, server.OIDCRule{Space: r.Space, Claims: r.Claims, Role: vault.Role(r.Role),
+				Collection: r.Collection, Environment: r.Env, TTL: r.TTL})
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 func pruneAudit(ctx context.Context, v *vault.Vault, retention time.Duration, log *slog.Logger) {

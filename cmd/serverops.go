@@ -25,10 +25,11 @@ func (c *cli) serverCheckCommand() *cobra.Command {
 		Use:   "check --config=FILE",
 		Short: "check kazzle-server.hcl and what it names, starting nothing",
 		Long: "Checks kazzle-server.hcl as kazzle server --config would read it, and what it names: the TLS\n" +
-			"certificate and key, the database (its schema version; nothing is created or migrated)\n" +
-			"and the key wrapper (the local key file, or the AWS KMS key, asked for its ARN). It\n" +
-			"listens on nothing and changes nothing. Each part that passes is a line on stdout; the\n" +
-			"first that fails is the error, and the status is 1.",
+			"certificate and key, the database (its schema version, and whether the next start will\n" +
+			"migrate it; nothing is created or migrated) and the key wrapper (the local key file, or\n" +
+			"the AWS KMS key, asked for its ARN). It listens on nothing and changes nothing. Each\n" +
+			"part that passes is a line on stdout; the first that fails is the error, and the\n" +
+			"status is 1.",
 		Example: "  kazzle server check --config /etc/kazzle/kazzle-server.hcl",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -73,9 +74,12 @@ func (c *cli) serverCheck(ctx context.Context, configPath string) error {
 		if version, err = sqlite.Inspect(ctx, st.Path); err != nil {
 			return fmt.Errorf("storage \"sqlite\": %w", err)
 		}
-		if version == 0 {
+		switch {
+		case version == 0:
 			ok("storage", "sqlite %s: no vault yet; the first start creates it", st.Path)
-		} else {
+		case version < sqlite.SchemaVersion():
+			ok("storage", "sqlite %s, schema version %d: the next start migrates it to %d, which older kazzles refuse (back it up first)", st.Path, version, sqlite.SchemaVersion())
+		default:
 			ok("storage", "sqlite %s, schema version %d", st.Path, version)
 		}
 	case "postgres":
@@ -87,9 +91,12 @@ func (c *cli) serverCheck(ctx context.Context, configPath string) error {
 			return withHint(fmt.Errorf("storage \"postgres\": %w", redactURLPassword(err, dsn)),
 				"the server needs its database to start: check the host, port, user and database of the URL")
 		}
-		if version == 0 {
+		switch {
+		case version == 0:
 			ok("storage", "postgres: reachable; no vault yet, the first start creates its tables")
-		} else {
+		case version < postgres.SchemaVersion():
+			ok("storage", "postgres: reachable, schema version %d: the next start migrates it to %d, which older kazzles refuse (back it up first)", version, postgres.SchemaVersion())
+		default:
 			ok("storage", "postgres: reachable, schema version %d", version)
 		}
 	}
@@ -125,6 +132,11 @@ func (c *cli) serverCheck(ctx context.Context, configPath string) error {
 		ok("audit", "events kept %s", cfg.Audit.Retention)
 	} else {
 		ok("audit", "events kept forever")
+	}
+	// Issuers are not asked here: the server reads their discovery documents on first
+	// use, and starts whether they answer or not.
+	for _, o := range cfg.OIDC {
+		ok("oidc", "%s %s, audience %s, %d rules; its issuer is read on first use", o.Name, o.Issuer, o.Audience, len(o.Rules))
 	}
 	fmt.Fprintf(c.stderr, "kazzle: %s is valid\n", configPath)
 	return nil

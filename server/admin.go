@@ -2,8 +2,10 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kazzle/kazzle/api"
@@ -67,6 +69,12 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *principal)
 	}
 	if err := needSpaceAdmin(p); err != nil {
 		return err
+	}
+	// The prefix marks keys exchanged for identity tokens, which are deleted once
+	// expired and whose names the audit trail reads as a CI job's subject.
+	if strings.HasPrefix(req.Name, ExchangedKeyPrefix) {
+		return &api.Error{Status: http.StatusBadRequest, Code: api.CodeInvalid,
+			Message: fmt.Sprintf("key names starting with %q are kept for keys exchanged for identity tokens; choose another name", ExchangedKeyPrefix)}
 	}
 	in := vault.NewAPIKey{SpaceID: p.key.SpaceID, Name: req.Name, Role: vault.Role(req.Role), Collection: req.Collection, Environment: req.Environment}
 	if req.ExpiresAt != nil {

@@ -43,6 +43,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/whoami", s.whoami)
 	s.spaceRoutes()
 	s.mux.HandleFunc("GET /v1/health", s.health)
+	s.oidcRoutes()
 	s.uiRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})

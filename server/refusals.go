@@ -139,7 +139,8 @@ func (s *Server) FlushAudit(ctx context.Context, final bool) {
 
 // RunAudit records the counts of refusals each minute, when the minute is over, until
 // ctx ends; then it records the counts of the current minute and returns. Without it,
-// counts are recorded with the next refusal after their minute, or by FlushAudit.
+// counts are recorded with the next refusal after their minute, or by FlushAudit. It
+// also deletes expired exchanged keys (ExchangedKeyPrefix) once a minute.
 func (s *Server) RunAudit(ctx context.Context) {
 	t := time.NewTicker(refusalWindow / 4)
 	defer t.Stop()
@@ -150,6 +151,7 @@ func (s *Server) RunAudit(ctx context.Context) {
 			return
 		case <-t.C:
 			s.FlushAudit(ctx, false)
+			s.pruneExchangedKeys(ctx)
 		}
 	}
 }

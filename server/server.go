@@ -14,11 +14,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kazzle/kazzle/api"
 	"github.com/kazzle/kazzle/resolver"
 	"github.com/kazzle/kazzle/secret"
+	"github.com/kazzle/kazzle/server/ui"
 	"github.com/kazzle/kazzle/vault"
 )
 
@@ -49,8 +51,17 @@ type Options struct {
 	// takes the operator's word for it, never a request header's.
 	BehindTLSProxy bool
 	Logger         *slog.Logger
-	// Now is the clock of the audit trail's minute counts (time.Now when nil).
+	// Now is the clock of the audit trail's minute counts, of token exchanges' limits
+	// and of identity tokens' expiry (time.Now when nil).
 	Now func() time.Time
+	// OIDC are the issuers whose identity tokens POST /v1/auth/oidc exchanges for
+	// short-lived keys. Each is discovered on first use, not here: the server starts
+	// whether they answer or not.
+	OIDC []OIDCProvider
+	// OIDCClient makes the requests to issuers (a default client when nil): tests
+	// pass one that trusts their issuer's certificate. Its timeout is capped and its
+	// redirects are followed on the same host alone.
+	OIDCClient *http.Client
 }
 
 // Server serves the API.
@@ -63,6 +74,16 @@ type Server struct {
 	origins  *http.CrossOriginProtection
 	refusals refusals
 	waits    entryWaits
+	// patterns are those of the API routes, as handle registered them: tests walk every
+	// route through them, so a new route cannot go untested.
+	patterns []string
+	ui       *ui.UI
+
+	oidc      map[string]*oidcProvider
+	oidcOrder []*oidcProvider
+	oidcLimit exchangeLimit
+	pruneMu   sync.Mutex
+	prunedAt  time.Time
 }
 
 // New returns a Server over v.
@@ -76,7 +97,14 @@ func New(v *vault.Vault, o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{v: v, opts: o, log: o.Logger, mux: http.NewServeMux(), now: o.Now, origins: http.NewCrossOriginProtection()}
+	s := &Server{v: v, opts: o, log: o.Logger, mux: http.NewServeMux(), now: o.Now, origins: http.NewCrossOriginProtection(),
+		oidc: map[string]*oidcProvider{}}
+	client := issuerClient(o.OIDCClient)
+	for _, p := range o.OIDC {
+		op := &oidcProvider{OIDCProvider: p, client: client, now: o.Now}
+		s.oidc[p.Name] = op
+		s.oidcOrder = append(s.oidcOrder, op)
+	}
 	s.routes()
 	return s
 }
@@ -174,8 +202,9 @@ func (s *Server) handle(pattern string, h handler) {
 	})
 }
 
-// serve routes a request of an authenticated caller to h.
+// serve routes a request of an authenticated caller to h, and records its pattern.
 func (s *Server) serve(pattern string, h handler) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
 		p, err := s.authenticate(r)

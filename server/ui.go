@@ -14,7 +14,8 @@ import (
 // its pages show and change is authorized, masked and audited here, as any client's
 // request is.
 func (s *Server) uiRoutes() {
-	s.mux.Handle("/ui/", ui.New(s.v, uiAPI{s}, ui.Options{MaxBody: s.opts.MaxBody, BehindTLSProxy: s.opts.BehindTLSProxy, Logger: s.log}))
+	s.ui = ui.New(s.v, uiAPI{s}, ui.Options{MaxBody: s.opts.MaxBody, BehindTLSProxy: s.opts.BehindTLSProxy, Logger: s.log})
+	s.mux.Handle("/ui/", s.ui)
 }
 
 // uiAPI is the API as the admin UI in this process calls it.

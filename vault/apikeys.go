@@ -175,6 +175,16 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (APIKey, error) 
 	return k, nil
 }
 
+// PruneExpiredKeys deletes the keys named with namePrefix that have expired, such as
+// those exchanged for identity tokens, which are made by the thousand and useless once
+// expired; their creation stays in the audit trail. It reports how many it deleted.
+func (v *Vault) PruneExpiredKeys(ctx context.Context, namePrefix string) (int64, error) {
+	if namePrefix == "" {
+		return 0, fmt.Errorf("%w prune of expired keys: name a prefix, so that keys an admin made stay listed", ErrInvalid)
+	}
+	return v.store.PruneAPIKeys(ctx, namePrefix, v.now())
+}
+
 // APIKeys lists the keys of a space, hashes included (they reveal nothing).
 func (v *Vault) APIKeys(ctx context.Context, spaceID string) ([]APIKey, error) {
 	return v.store.APIKeys(ctx, spaceID)

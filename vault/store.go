@@ -86,6 +86,10 @@ type Store interface {
 	RevokeAPIKey(ctx context.Context, spaceID, id string, at time.Time, ev AuditEvent) error
 	// TouchAPIKey records when a key was last used.
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+	// PruneAPIKeys deletes the keys whose name starts with namePrefix and that expire
+	// at or before before (never those without an expiry), with their sessions, and
+	// reports how many.
+	PruneAPIKeys(ctx context.Context, namePrefix string, before time.Time) (int64, error)
 
 	// CreateSession stores an admin UI session with the sign-in's audit event, and ends
 	// the oldest sessions of its key beyond the newest keep.

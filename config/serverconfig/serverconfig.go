@@ -23,6 +23,8 @@ type Config struct {
 	Storage  Storage
 	KMS      KMS
 	Audit    *Audit
+	// OIDC are the issuers whose identity tokens the server exchanges for keys.
+	OIDC []OIDC
 }
 
 // Listener is where the server listens, with its TLS certificate.
@@ -99,12 +101,23 @@ func Parse(filename string, src []byte) (Config, error) {
 		{Type: "storage", LabelNames: []string{"type"}},
 		{Type: "kms", LabelNames: []string{"type"}},
 		{Type: "audit"},
+		{Type: "oidc", LabelNames: []string{"name"}},
 	}})
 	if diags.HasErrors() {
 		return s, diags
 	}
 	seen := map[string]*hcl.Block{}
 	for _, b := range content.Blocks {
+		if b.Type == "oidc" {
+			if len(s.OIDC) == MaxOIDCProviders {
+				return s, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Too many oidc blocks",
+					Detail: fmt.Sprintf("At most %d oidc blocks are allowed.", MaxOIDCProviders), Subject: b.DefRange.Ptr()}}
+			}
+			if d := s.decodeOIDC(b); d.HasErrors() {
+				return s, d
+			}
+			continue
+		}
 		if first, dup := seen[b.Type]; dup {
 			return s, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Duplicate " + b.Type + " block",
 				Detail: "Only one " + b.Type + " block is allowed; the first is at " + first.DefRange.String() + ".", Subject: b.DefRange.Ptr()}}
@@ -150,7 +163,12 @@ func decodeAttrs(body hcl.Body, targets map[string]any) hcl.Diagnostics {
 	if diags.HasErrors() {
 		return diags
 	}
-	for name, attr := range content.Attributes {
+	return setAttrs(content.Attributes, targets)
+}
+
+// setAttrs sets *string and *bool targets from decoded attributes.
+func setAttrs(attrs hcl.Attributes, targets map[string]any) hcl.Diagnostics {
+	for name, attr := range attrs {
 		val, d := attr.Expr.Value(nil)
 		if d.HasErrors() {
 			return d
@@ -224,6 +242,9 @@ func (s *Config) validate(filename string) error {
 		return bad(`kms %q: use "local" or "awskms"`, s.KMS.Type)
 	}
 	if _, err := s.Audit.RetentionDuration(); err != nil {
+		return bad("%v", err)
+	}
+	if err := s.validateOIDC(); err != nil {
 		return bad("%v", err)
 	}
 	return nil

@@ -28,6 +28,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,8 @@ type UI struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	origins *http.CrossOriginProtection
+	// patterns are those of the pages, as routes registered them.
+	patterns []string
 }
 
 // New returns the UI over v, asking a for what its pages show and change.
@@ -151,26 +154,35 @@ type uiSession struct {
 	page   uiPage
 }
 
+// route registers a page's handler and records its pattern.
+func (u *UI) route(pattern string, h http.HandlerFunc) {
+	u.patterns = append(u.patterns, pattern)
+	u.mux.HandleFunc(pattern, h)
+}
+
+// Patterns are the patterns of the UI's routes, for tests that must walk every page.
+func (u *UI) Patterns() []string { return slices.Clone(u.patterns) }
+
 func (u *UI) routes() {
-	u.mux.HandleFunc("GET /ui/{$}", u.ui(u.uiHome))
-	u.mux.HandleFunc("GET /ui/signin", u.uiSignInForm)
-	u.mux.HandleFunc("POST /ui/signin", u.uiSignIn)
-	u.mux.HandleFunc("POST /ui/signout", u.ui(u.uiSignOut))
-	u.mux.HandleFunc("GET /ui/style.css", u.uiStyle)
-	u.mux.HandleFunc("GET /ui/collections/{collection}", u.ui(u.uiSecrets))
-	u.mux.HandleFunc("GET /ui/collections/{collection}/new", u.ui(u.uiNewSecretForm))
-	u.mux.HandleFunc("POST /ui/collections/{collection}/new", u.ui(u.uiNewSecret))
-	u.mux.HandleFunc("GET /ui/secrets/{id}/edit", u.ui(u.uiEditSecretForm))
-	u.mux.HandleFunc("POST /ui/secrets/{id}/edit", u.ui(u.uiEditSecret))
-	u.mux.HandleFunc("GET /ui/secrets/{id}/delete", u.ui(u.uiDeleteSecretForm))
-	u.mux.HandleFunc("POST /ui/secrets/{id}/delete", u.ui(u.uiDeleteSecret))
-	u.mux.HandleFunc("GET /ui/secrets/{id}/versions", u.ui(u.uiVersions))
-	u.mux.HandleFunc("GET /ui/audit", u.ui(u.uiAudit))
-	u.mux.HandleFunc("GET /ui/enter/{id}", u.ui(u.uiEnterForm))
-	u.mux.HandleFunc("POST /ui/enter/{id}", u.ui(u.uiEnter))
-	u.mux.HandleFunc("GET /ui/entries", u.ui(u.uiEntries))
-	u.mux.HandleFunc("POST /ui/entries/{id}/cancel", u.ui(u.uiCancelEntry))
-	u.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
+	u.route("GET /ui/{$}", u.ui(u.uiHome))
+	u.route("GET /ui/signin", u.uiSignInForm)
+	u.route("POST /ui/signin", u.uiSignIn)
+	u.route("POST /ui/signout", u.ui(u.uiSignOut))
+	u.route("GET /ui/style.css", u.uiStyle)
+	u.route("GET /ui/collections/{collection}", u.ui(u.uiSecrets))
+	u.route("GET /ui/collections/{collection}/new", u.ui(u.uiNewSecretForm))
+	u.route("POST /ui/collections/{collection}/new", u.ui(u.uiNewSecret))
+	u.route("GET /ui/secrets/{id}/edit", u.ui(u.uiEditSecretForm))
+	u.route("POST /ui/secrets/{id}/edit", u.ui(u.uiEditSecret))
+	u.route("GET /ui/secrets/{id}/delete", u.ui(u.uiDeleteSecretForm))
+	u.route("POST /ui/secrets/{id}/delete", u.ui(u.uiDeleteSecret))
+	u.route("GET /ui/secrets/{id}/versions", u.ui(u.uiVersions))
+	u.route("GET /ui/audit", u.ui(u.uiAudit))
+	u.route("GET /ui/enter/{id}", u.ui(u.uiEnterForm))
+	u.route("POST /ui/enter/{id}", u.ui(u.uiEnter))
+	u.route("GET /ui/entries", u.ui(u.uiEntries))
+	u.route("POST /ui/entries/{id}/cancel", u.ui(u.uiCancelEntry))
+	u.route("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		u.uiHeaders(w, r)
 		http.NotFound(w, r)
 	})

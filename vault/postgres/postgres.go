@@ -176,6 +176,10 @@ func notFound(format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, vault.ErrNotFound)...)
 }
 
+// SchemaVersion is the schema version this kazzle migrates a database to when it opens
+// it; Inspect refuses a newer one.
+func SchemaVersion() int { return len(migrations) }
+
 // Inspect connects to the database at url and reports its schema version, without
 // changing it (0: kazzle has not used it yet), and refuses one newer than this kazzle knows.
 func Inspect(ctx context.Context, url string) (version int, err error) {

@@ -49,3 +49,12 @@ func (s *Store) PruneSessions(ctx context.Context, before time.Time) (int64, err
 	}
 	return tag.RowsAffected(), nil
 }
+
+func (s *Store) PruneAPIKeys(ctx context.Context, namePrefix string, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM api_keys WHERE expires_at > 0 AND expires_at <= $1 AND substr(name, 1, $2) = $3`,
+		rows.Nanos(before), len([]rune(namePrefix)), namePrefix)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}

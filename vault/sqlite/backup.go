@@ -27,6 +27,10 @@ func readOnly(path string) (*sql.DB, error) {
 	return db, nil
 }
 
+// SchemaVersion is the schema version this kazzle migrates a database to when it opens
+// it; Inspect refuses a newer one.
+func SchemaVersion() int { return len(migrations) }
+
 // Inspect reports the schema version of the database at path, without changing it,
 // and refuses one newer than this kazzle knows. A database that does not exist yet is
 // version 0: the server creates it.

@@ -49,3 +49,12 @@ func (s *Store) PruneSessions(ctx context.Context, before time.Time) (int64, err
 	}
 	return res.RowsAffected()
 }
+
+func (s *Store) PruneAPIKeys(ctx context.Context, namePrefix string, before time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM api_keys WHERE expires_at > 0 AND expires_at <= ? AND substr(name, 1, ?) = ?`,
+		rows.Nanos(before), len([]rune(namePrefix)), namePrefix)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -144,3 +144,60 @@ func testSessionsPerKeyAreCapped(t *testing.T, f *Fixture) {
 		t.Fatalf("another key's session: %v", err)
 	}
 }
+
+// testExpiredKeysArePruned: a prune deletes the expired keys of its name prefix, in
+// every space, with their sessions, and leaves the live ones, those without an expiry
+// and those of other names, however expired.
+func testExpiredKeysArePruned(t *testing.T, f *Fixture) {
+	ctx := context.Background()
+	now := f.Clock.Now()
+	other, err := f.Vault.CreateSpace(ctx, f.Actor, "globex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(spaceID, name string, expires time.Time) vault.APIKey {
+		k, _, err := f.Vault.CreateAPIKey(ctx, f.Actor, vault.NewAPIKey{SpaceID: spaceID, Name: name, Role: vault.RoleRead, ExpiresAt: expires})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	gone := []vault.APIKey{mk(f.Space.ID, "oidc:github:a", now.Add(time.Minute)), mk(other.ID, "oidc:gitlab:b", now.Add(time.Minute))}
+	live := mk(f.Space.ID, "oidc:github:c", now.Add(time.Hour))
+	manual := mk(f.Space.ID, "ci-oidc:x", now.Add(time.Minute))
+	forever := mk(f.Space.ID, "oidc:admin-made", time.Time{})
+	_, _, sessionID := signIn(t, f, vault.NewAPIKey{Name: "oidc:github:s", Role: vault.RoleRead, ExpiresAt: now.Add(time.Minute)})
+
+	if n, err := f.Vault.PruneExpiredKeys(ctx, "oidc:"); err != nil || n != 0 {
+		t.Fatalf("prune before any expiry: %d, %v", n, err)
+	}
+	f.Clock.Advance(time.Minute)
+	if n, err := f.Vault.PruneExpiredKeys(ctx, "oidc:"); err != nil || n != 3 {
+		t.Fatalf("prune at the expiry: %d keys, %v; want 3", n, err)
+	}
+	left := map[string]bool{}
+	for _, space := range []string{f.Space.ID, other.ID} {
+		keys, err := f.Vault.APIKeys(ctx, space)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			left[k.Name] = true
+		}
+	}
+	for _, k := range gone {
+		if left[k.Name] {
+			t.Errorf("expired key %s is still there", k.Name)
+		}
+	}
+	for _, k := range []vault.APIKey{live, manual, forever} {
+		if !left[k.Name] {
+			t.Errorf("key %s was deleted", k.Name)
+		}
+	}
+	_, _, err = f.Store.SessionByHash(ctx, vault.HashSessionID(sessionID))
+	wantErr(t, err, vault.ErrNotFound, "the session of a pruned key")
+	if _, err := f.Vault.PruneExpiredKeys(ctx, ""); err == nil {
+		t.Fatal("a prune without a prefix passed")
+	}
+}

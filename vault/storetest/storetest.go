@@ -106,6 +106,7 @@ func Run(t *testing.T, open Opener) {
 		{"SessionsHoldNoKeyAndEndServerSide", testSessionsHoldNoKeyAndEndServerSide},
 		{"SessionsExpireAndArePruned", testSessionsExpireAndArePruned},
 		{"SessionsPerKeyAreCapped", testSessionsPerKeyAreCapped},
+		{"ExpiredKeysArePruned", testExpiredKeysArePruned},
 		{"HostsAreStoredPerVersion", testHostsAreStoredPerVersion},
 		{"WideningHostsNeedsAnAdmin", testWideningHostsNeedsAnAdmin},
 		{"BindingIsInheritedThroughReferences", testBindingIsInheritedThroughReferences},
