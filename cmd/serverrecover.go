@@ -17,9 +17,9 @@ import (
 
 func (c *cli) serverRecoverCommand() *cobra.Command {
 	var configPath, space string
-	var operator bool
+	var operator, revokeOthers bool
 	cmd := &cobra.Command{
-		Use:   "recover-admin --config=FILE [--space=NAME | --operator]",
+		Use:   "recover-admin --config=FILE [--space=NAME | --operator [--revoke-others]]",
 		Short: "print a new admin key of a space, or an operator key, where the server runs",
 		Long: "Makes a new admin API key of a space and prints it once on stdout, for whoever runs the\n" +
 			"server and lost the space's admin keys. It runs where the server's storage and key\n" +
@@ -27,25 +27,31 @@ func (c *cli) serverRecoverCommand() *cobra.Command {
 			"the space's data key. The space's other keys keep working; revoke the lost ones with\n" +
 			"kazzle keys revoke. --space names the space; without it, the server's only space.\n" +
 			"--operator prints a new operator key instead: it manages spaces (kazzle spaces) and\n" +
-			"reaches nothing inside one. Each key made is an audit event: in the space's trail, or\n" +
+			"reaches nothing inside one; with --revoke-others, every other operator key is revoked\n" +
+			"with it (for a leaked one). Each key made is an audit event: in the space's trail, or\n" +
 			"for an operator key in the server trail.\n\n" +
 			"With PostgreSQL it runs beside the servers. An SQLite vault has one process at a time:\n" +
 			"stop the server, run it, start the server again.",
 		Example: "  kazzle server recover-admin --config /etc/kazzle/kazzle-server.hcl\n" +
 			"  kazzle server recover-admin --config /etc/kazzle/kazzle-server.hcl --space acme\n" +
-			"  kazzle server recover-admin --config /etc/kazzle/kazzle-server.hcl --operator",
+			"  kazzle server recover-admin --config /etc/kazzle/kazzle-server.hcl --operator\n" +
+			"  kazzle server recover-admin --config /etc/kazzle/kazzle-server.hcl --operator --revoke-others",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if operator && space != "" {
 				return usagef("--space and --operator: an operator key belongs to no space; give one of them")
 			}
-			return c.serverRecover(cmd.Context(), configPath, space, operator)
+			if revokeOthers && !operator {
+				return usagef("--revoke-others revokes the other operator keys and goes with --operator; a space's keys are revoked with kazzle keys revoke")
+			}
+			return c.serverRecover(cmd.Context(), configPath, space, operator, revokeOthers)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&configPath, "config", "", "server configuration (kazzle-server.hcl)")
 	fs.StringVar(&space, "space", "", "the space whose admin key to make (default: the only one)")
 	fs.BoolVar(&operator, "operator", false, "make an operator key, which manages spaces, instead")
+	fs.BoolVar(&revokeOthers, "revoke-others", false, "with --operator: revoke every other operator key")
 	return cmd
 }
 
@@ -53,7 +59,7 @@ func (c *cli) serverRecoverCommand() *cobra.Command {
 // server's host, with its configuration.
 var recoverActor = vault.Actor{Name: "server recover-admin", ClientAddr: "local"}
 
-func (c *cli) serverRecover(ctx context.Context, configPath, spaceName string, operator bool) error {
+func (c *cli) serverRecover(ctx context.Context, configPath, spaceName string, operator, revokeOthers bool) error {
 	cfg, err := loadServerConfig(configPath)
 	if err != nil {
 		return err
@@ -100,12 +106,15 @@ func (c *cli) serverRecover(ctx context.Context, configPath, spaceName string, o
 	v := vault.New(store, wrapper, vault.Options{})
 
 	if operator {
-		_, token, err := v.CreateOperatorKey(ctx, recoverActor)
+		_, token, err := v.CreateOperatorKey(ctx, recoverActor, revokeOthers)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(c.stdout, token)
 		fmt.Fprintln(c.stderr, "kazzle: a new operator key, shown this once: it creates, lists and deletes spaces (kazzle spaces) and reaches nothing inside one")
+		if revokeOthers {
+			fmt.Fprintln(c.stderr, "kazzle: every other operator key is revoked")
+		}
 		fmt.Fprintln(c.stderr, "kazzle: the server trail records it (kazzle spaces audit)")
 		return nil
 	}

@@ -256,7 +256,7 @@ func TestTheClientGetsEveryFieldTheServerSends(t *testing.T) {
 	must(err)
 	same(t, "Audit", events, strictly[api.AuditList](t, rec, "Audit").Events)
 
-	_, opToken, err := w.Vault.CreateOperatorKey(ctx, vault.Actor{Name: "recover-admin"})
+	_, opToken, err := w.Vault.CreateOperatorKey(ctx, vault.Actor{Name: "recover-admin"}, false)
 	must(err)
 	w.tokens["operator"] = opToken
 	operator := client("operator")

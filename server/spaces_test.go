@@ -14,7 +14,7 @@ import (
 
 func operatorKey(t *testing.T, w *world) string {
 	t.Helper()
-	_, token, err := w.Vault.CreateOperatorKey(context.Background(), vault.Actor{Name: "recover-admin"})
+	_, token, err := w.Vault.CreateOperatorKey(context.Background(), vault.Actor{Name: "recover-admin"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

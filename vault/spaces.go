@@ -99,9 +99,11 @@ func (v *Vault) RecoverAdminKey(ctx context.Context, actor Actor, spaceID string
 }
 
 // CreateOperatorKey makes a new operator key, which lives in no space, and returns it,
-// shown this once. Like RecoverAdminKey, it requires the key wrapper to open a space's
-// data key (the oldest's). The event goes to the server trail.
-func (v *Vault) CreateOperatorKey(ctx context.Context, actor Actor) (APIKey, string, error) {
+// shown this once. With revokeOthers, every other operator key is revoked with it, in
+// one transaction: they stop working at once through this Vault, and within KeyCacheTTL
+// through others. Like RecoverAdminKey, it requires the key wrapper to open a space's
+// data key (the oldest's). The event goes to the server trail and names the keys revoked.
+func (v *Vault) CreateOperatorKey(ctx context.Context, actor Actor, revokeOthers bool) (APIKey, string, error) {
 	spaces, err := v.store.Spaces(ctx)
 	if err != nil {
 		return APIKey{}, "", err
@@ -116,7 +118,12 @@ func (v *Vault) CreateOperatorKey(ctx context.Context, actor Actor) (APIKey, str
 		return APIKey{}, "", err
 	}
 	ev := v.event(actor, "", ActionOperatorKeyRecover, AuditTarget{KeyID: k.ID, Key: k.Name, Reason: "made by kazzle server recover-admin --operator where the server's storage and key wrapper are"})
-	if err := v.store.CreateOperatorKey(ctx, k, ev); err != nil {
+	err = v.store.CreateOperatorKey(ctx, k, revokeOthers, ev)
+	if revokeOthers {
+		// Whatever the outcome: at worst, keys that still work are read again.
+		v.auth.c.RemoveFunc(func(c APIKey) bool { return c.Role == RoleOperator })
+	}
+	if err != nil {
 		return APIKey{}, "", fmt.Errorf("create operator key: %w", err)
 	}
 	return k, token, nil

@@ -76,8 +76,10 @@ type Store interface {
 	Secrets(ctx context.Context, q SecretQuery) ([]SealedSecret, error)
 
 	CreateAPIKey(ctx context.Context, k APIKey, ev AuditEvent) error
-	// CreateOperatorKey stores an operator key: one of no space, with RoleOperator.
-	CreateOperatorKey(ctx context.Context, k APIKey, ev AuditEvent) error
+	// CreateOperatorKey stores an operator key: one of no space, with RoleOperator. With
+	// revokeOthers it first revokes, at k.CreatedAt, every other active operator key,
+	// and names them in ev's RevokedKeys, in the same transaction.
+	CreateOperatorKey(ctx context.Context, k APIKey, revokeOthers bool, ev AuditEvent) error
 	// APIKeyByHash finds a key of a space or an operator key (SpaceID empty, Role
 	// RoleOperator).
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)

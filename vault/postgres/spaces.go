@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,10 +36,25 @@ func (s *Store) DeleteSpace(ctx context.Context, id string, at time.Time, ev vau
 	})
 }
 
-func (s *Store) CreateOperatorKey(ctx context.Context, k vault.APIKey, ev vault.AuditEvent) error {
-	return mapErr(s.change(ctx, ev, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO operator_keys (id, name, prefix, hash, created_at, last_used_at, revoked_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, k.ID, k.Name, k.Prefix, k.Hash, rows.Nanos(k.CreatedAt), rows.Nanos(k.LastUsedAt), rows.Nanos(k.RevokedAt))
+func (s *Store) CreateOperatorKey(ctx context.Context, k vault.APIKey, revokeOthers bool, ev vault.AuditEvent) error {
+	return mapErr(s.tx(ctx, func(tx pgx.Tx) error {
+		if revokeOthers {
+			rs, err := tx.Query(ctx, `UPDATE operator_keys SET revoked_at = $1 WHERE revoked_at = 0 RETURNING id`, rows.Nanos(k.CreatedAt))
+			if err != nil {
+				return err
+			}
+			ids, err := pgx.CollectRows(rs, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			slices.Sort(ids)
+			ev.Target.RevokedKeys = ids
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO operator_keys (id, name, prefix, hash, created_at, last_used_at, revoked_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, k.ID, k.Name, k.Prefix, k.Hash, rows.Nanos(k.CreatedAt), rows.Nanos(k.LastUsedAt), rows.Nanos(k.RevokedAt)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, insertAuditSQL, rows.AuditArgs(ev)...)
 		return err
 	}), "operator key "+k.Name)
 }

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"slices"
 	"time"
 
 	"github.com/kazzle/kazzle/secret"
@@ -32,10 +34,28 @@ func (s *Store) DeleteSpace(ctx context.Context, id string, at time.Time, ev vau
 	})
 }
 
-func (s *Store) CreateOperatorKey(ctx context.Context, k vault.APIKey, ev vault.AuditEvent) error {
-	return mapErr(s.change(ctx, ev, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO operator_keys (id, name, prefix, hash, created_at, last_used_at, revoked_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, k.ID, k.Name, k.Prefix, k.Hash, rows.Nanos(k.CreatedAt), rows.Nanos(k.LastUsedAt), rows.Nanos(k.RevokedAt))
-		return err
+func (s *Store) CreateOperatorKey(ctx context.Context, k vault.APIKey, revokeOthers bool, ev vault.AuditEvent) error {
+	return mapErr(s.tx(ctx, func(tx *sql.Tx) error {
+		defer s.lookups.writes.Add(1)
+		if revokeOthers {
+			rs, err := tx.QueryContext(ctx, `UPDATE operator_keys SET revoked_at = ? WHERE revoked_at = 0 RETURNING id`, rows.Nanos(k.CreatedAt))
+			if err != nil {
+				return err
+			}
+			ids, err := rows.Collect(rs.Next, rs, func(sc rows.Scanner) (string, error) {
+				var id string
+				return id, sc.Scan(&id)
+			})
+			if err := errors.Join(err, rs.Err(), rs.Close()); err != nil {
+				return err
+			}
+			slices.Sort(ids)
+			ev.Target.RevokedKeys = ids
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO operator_keys (id, name, prefix, hash, created_at, last_used_at, revoked_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, k.ID, k.Name, k.Prefix, k.Hash, rows.Nanos(k.CreatedAt), rows.Nanos(k.LastUsedAt), rows.Nanos(k.RevokedAt)); err != nil {
+			return err
+		}
+		return insertAudit(ctx, txExec{tx}, ev)
 	}), "operator key "+k.Name)
 }

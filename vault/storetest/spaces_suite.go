@@ -182,7 +182,7 @@ func testDeletingASpaceRemovesEverythingOfIt(t *testing.T, f *Fixture) {
 // without ending the others. Each is in its trail.
 func testOperatorKeysAndRecovery(t *testing.T, f *Fixture) {
 	ctx := context.Background()
-	op, opToken, err := f.Vault.CreateOperatorKey(ctx, vault.Actor{Name: "recover-admin"})
+	op, opToken, err := f.Vault.CreateOperatorKey(ctx, vault.Actor{Name: "recover-admin"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +236,23 @@ func testOperatorKeysAndRecovery(t *testing.T, f *Fixture) {
 	if serverTrail[0].Target.KeyID != op.ID {
 		t.Fatalf("the operator key's event names key %s, want %s", serverTrail[0].Target.KeyID, op.ID)
 	}
+
+	// A new operator key that revokes the others: the old one stops at once, though
+	// cached, and the event names it.
+	newOp, newOpToken, err := f.Vault.CreateOperatorKey(ctx, vault.Actor{Name: "recover-admin"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Vault.Authenticate(ctx, opToken)
+	wantErr(t, err, vault.ErrUnauthenticated, "an operator key revoked by a newer one")
+	if k, err := f.Vault.Authenticate(ctx, newOpToken); err != nil || k.ID != newOp.ID {
+		t.Fatalf("the new operator key: %+v, %v", k, err)
+	}
+	rotated, err := f.Vault.ServerAudit(ctx, vault.AuditQuery{Limit: 1})
+	if err != nil || len(rotated) != 1 || rotated[0].Target.KeyID != newOp.ID || strings.Join(rotated[0].Target.RevokedKeys, ",") != op.ID {
+		t.Fatalf("the event of the new operator key: %+v, %v; want it to name the revoked %s", rotated, err, op.ID)
+	}
+	opToken = newOpToken
 
 	if _, err := f.Vault.DeleteSpace(ctx, f.Actor, f.Space.Name); err != nil {
 		t.Fatal(err)
