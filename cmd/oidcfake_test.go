@@ -10,32 +10,21 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/kazzle/kazzle/api"
 )
 
-// fakeAudience is the audience the fake's provider asks for.
-const fakeAudience = "https://vault.example.test"
-
 // oidcFake is a GitHub Actions runner's token endpoint and an OpenID issuer for it
-// (discovery and JWKS, tokens signed with ES256), on loopback. With -exchange it also
-// stands in front of the vault server: it answers the provider list and the exchange
-// itself, and passes every other request on to the server, noting which key it carried.
+// (discovery and JWKS, tokens signed with ES256), on loopback: the server under test
+// trusts it as an issuer, and the CLI asks it for tokens as it asks a runner.
 type oidcFake struct {
 	url          string
 	requestToken string
 	key          *ecdsa.PrivateKey
-	exchangeKey  string // the key the fake exchange hands out; "" without -exchange
-	adminKey     string
 
 	mu     sync.Mutex
 	minted []string
@@ -43,37 +32,24 @@ type oidcFake struct {
 	log    []string
 }
 
-// fakeRule is what the fake exchange asks of a token's claims, as a server's rule would.
-var fakeRule = map[string]string{"repository_id": "1296269", "environment": "prod"}
-
 type oidcFakeKey struct{}
 
 // cmdStartOIDCFake starts the fake and sets ACTIONS_ID_TOKEN_REQUEST_URL and
 // ACTIONS_ID_TOKEN_REQUEST_TOKEN as a runner does for a job with id-token: write, and
-// OIDC_ISSUER. With -exchange KEY, KAZZLE_SERVER points at the fake, which exchanges a
-// token it minted for KEY and passes the rest to the server KAZZLE_SERVER named.
+// OIDC_ISSUER, the issuer's URL for the server's configuration.
 func cmdStartOIDCFake(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! startoidcfake")
 	}
-	f := &oidcFake{requestToken: "ghs_" + randomBase62(ts, 36), adminKey: ts.Getenv("KAZZLE_API_KEY"), claims: map[string]any{
+	f := &oidcFake{requestToken: "ghs_" + randomBase62(ts, 36), claims: map[string]any{
 		"sub": "repo:acme/app:environment:prod", "repository": "acme/app", "repository_id": "1296269", "repository_owner": "acme",
 		"ref": "refs/heads/main", "environment": "prod", "workflow": "deploy", "event_name": "push",
 	}}
 	var err error
 	f.key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ts.Check(err)
-	var vault *httputil.ReverseProxy
-	switch {
-	case len(args) == 2 && args[0] == "-exchange":
-		f.exchangeKey = args[1]
-		target, err := url.Parse(ts.Getenv("KAZZLE_SERVER"))
-		if err != nil || target.Host == "" {
-			ts.Fatalf("startoidcfake -exchange: start the server first")
-		}
-		vault = httputil.NewSingleHostReverseProxy(target)
-	case len(args) != 0:
-		ts.Fatalf("usage: startoidcfake [-exchange KEY]")
+	if len(args) != 0 {
+		ts.Fatalf("usage: startoidcfake")
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -84,16 +60,8 @@ func cmdStartOIDCFake(ts *testscript.TestScript, neg bool, args []string) {
 				"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"ES256"}})
 		case r.URL.Path == "/jwks":
 			f.serveJWKS(w)
-		case vault == nil:
-			http.NotFound(w, r)
-		case r.URL.Path == "/v1/auth/oidc/providers":
-			f.note("providers auth=%s", f.auth(r))
-			writeJSON(w, api.OIDCProviderList{Providers: []api.OIDCProvider{{Name: "github", Issuer: f.url, Audience: fakeAudience}}})
-		case r.URL.Path == "/v1/auth/oidc" && r.Method == "POST":
-			f.serveExchange(w, r)
 		default:
-			f.note("vault %s %s auth=%s", r.Method, r.URL.Path, f.auth(r))
-			vault.ServeHTTP(w, r)
+			http.NotFound(w, r)
 		}
 	}))
 	ts.Defer(srv.Close)
@@ -102,9 +70,6 @@ func cmdStartOIDCFake(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("ACTIONS_ID_TOKEN_REQUEST_URL", srv.URL+"/idtoken?api-version=2.0")
 	ts.Setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", f.requestToken)
 	ts.Setenv("OIDC_ISSUER", srv.URL)
-	if vault != nil {
-		ts.Setenv("KAZZLE_SERVER", srv.URL)
-	}
 }
 
 type oidcFakeSlot struct{ f *oidcFake }
@@ -121,7 +86,7 @@ func currentOIDCFake(ts *testscript.TestScript) *oidcFake {
 //
 //	oidcfake log     print what the fake was asked since the last log, one line a request
 //	oidcfake noleak  fail if the last command's stdout or stderr holds the request token,
-//	                 a minted token or the exchanged key
+//	                 or a minted token
 //	oidcfake claim NAME VALUE  give the next tokens this claim; an empty VALUE removes it
 func cmdOIDCFake(ts *testscript.TestScript, neg bool, args []string) {
 	const usage = "usage: oidcfake log|noleak|claim NAME VALUE"
@@ -144,6 +109,11 @@ func cmdOIDCFake(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	switch args[0] {
 	case "log":
+		if len(f.log) == 0 {
+			// A line of its own: a custom command that prints nothing leaves the previous
+			// exec's stdout in place for the next check.
+			fmt.Fprintln(ts.Stdout(), "no requests")
+		}
 		for _, line := range f.log {
 			fmt.Fprintln(ts.Stdout(), line)
 		}
@@ -151,9 +121,6 @@ func cmdOIDCFake(ts *testscript.TestScript, neg bool, args []string) {
 	case "noleak":
 		out := ts.ReadFile("stdout") + ts.ReadFile("stderr")
 		secrets := append([]string{f.requestToken}, f.minted...)
-		if f.exchangeKey != "" {
-			secrets = append(secrets, f.exchangeKey)
-		}
 		for _, s := range secrets {
 			if strings.Contains(out, s) {
 				ts.Fatalf("the output holds a credential of the sign-in")
@@ -180,10 +147,6 @@ func (f *oidcFake) auth(r *http.Request) string {
 		return "none"
 	case a == "Bearer "+f.requestToken:
 		return "request-token"
-	case f.exchangeKey != "" && a == "Bearer "+f.exchangeKey:
-		return "exchanged-key"
-	case f.adminKey != "" && a == "Bearer "+f.adminKey:
-		return "admin-key"
 	}
 	return "other"
 }
@@ -214,47 +177,6 @@ func (f *oidcFake) serveToken(w http.ResponseWriter, r *http.Request) {
 	f.minted = append(f.minted, token)
 	f.mu.Unlock()
 	writeJSON(w, map[string]string{"value": token})
-}
-
-// serveExchange checks that the CLI sent a token the fake minted for the provider's
-// audience, under the provider's name, and hands out the exchange key when the token's
-// claims match fakeRule.
-func (f *oidcFake) serveExchange(w http.ResponseWriter, r *http.Request) {
-	var req api.OIDCExchangeRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	f.mu.Lock()
-	token := "other"
-	if slices.Contains(f.minted, req.Token) {
-		token = "minted"
-	}
-	f.mu.Unlock()
-	claims := f.payload(req.Token)
-	f.note("exchange provider=%s token=%s aud=%v auth=%s", req.Provider, token, claims["aud"], f.auth(r))
-	match := token == "minted" && req.Provider == "github" && claims["aud"] == fakeAudience
-	for k, v := range fakeRule {
-		match = match && claims[k] == v
-	}
-	if !match {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		json.NewEncoder(w).Encode(api.ErrorBody{Error: &api.Error{Code: api.CodeUnauthenticated, Message: "no rule of provider github matches the token"}})
-		return
-	}
-	writeJSON(w, api.OIDCExchangeResponse{Key: f.exchangeKey, KeyID: "exchanged", Space: "default", Role: "read", ExpiresAt: time.Now().Add(15 * time.Minute)})
-}
-
-// payload reads the claims of a token the fake minted; none for another.
-func (f *oidcFake) payload(token string) map[string]any {
-	claims := map[string]any{}
-	if parts := strings.Split(token, "."); len(parts) == 3 {
-		if data, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil {
-			json.Unmarshal(data, &claims)
-		}
-	}
-	return claims
 }
 
 // sign makes an ES256 JWT of claims with the fake's key.
