@@ -55,9 +55,11 @@ const (
 	maxOIDCToken = 16 << 10
 	// maxExchangedKeyName caps the name of a minted key (oidc:PROVIDER:SUBJECT).
 	maxExchangedKeyName = 128
-	// oidcPerSource and oidcOverall cap exchanges a minute, from one source (an IPv4
-	// address or IPv6 /64, as refusals are counted) and from all together: each one
-	// verifies a signature and may make a key.
+	// oidcPerSource caps the exchanges a minute from one source (an IPv4 address or
+	// IPv6 /64, as refusals are counted), refused ones included. oidcOverall caps the
+	// keys made a minute from all sources; it counts verified tokens alone, so that
+	// made-up tokens sent from a few addresses cannot use it up and lock every CI job
+	// out.
 	oidcPerSource = 120
 	oidcOverall   = 1200
 	// nbfLeeway is how far in the future a token's nbf may be (clock skew); go-oidc
@@ -128,35 +130,53 @@ func (p *oidcProvider) unavailable() error {
 		p.Name, p.Issuer, truncateUTF8(p.lastErr.Error(), 256), p.retryAt.UTC().Format(time.RFC3339))}
 }
 
-// exchangeLimit counts exchanges per source and minute.
+// exchangeLimit counts exchanges per source and minute, and keys made per minute.
 type exchangeLimit struct {
 	mu     sync.Mutex
 	window time.Time
 	counts map[string]int
-	total  int
+	keys   int
 }
 
-// allow counts an exchange from src at now, unless its source or everyone is past the
-// cap for this minute; then it says how long to wait.
-func (l *exchangeLimit) allow(src string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// next starts a new count at the turn of the minute and says how long is left of it.
+func (l *exchangeLimit) next(now time.Time) time.Duration {
 	if w := now.Truncate(time.Minute); !w.Equal(l.window) {
-		l.window, l.total = w, 0
+		l.window, l.keys = w, 0
 		clear(l.counts)
 	}
 	if l.counts == nil {
 		l.counts = map[string]int{}
 	}
-	wait := l.window.Add(time.Minute).Sub(now)
-	if l.total >= oidcOverall || l.counts[src] >= oidcPerSource {
+	return l.window.Add(time.Minute).Sub(now)
+}
+
+// allow counts an exchange from src at now, unless its source is past the cap for
+// this minute; then it says how long to wait.
+func (l *exchangeLimit) allow(src string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	wait := l.next(now)
+	if l.counts[src] >= oidcPerSource {
 		return false, wait
 	}
-	l.total++
-	// Past MaxRefusalSources sources, the others count toward the overall cap alone.
+	// Past MaxRefusalSources sources, the others are not counted: what they can send
+	// costs a signature check each, as a request with a made-up API key costs a lookup.
 	if _, known := l.counts[src]; known || len(l.counts) < MaxRefusalSources {
 		l.counts[src]++
 	}
+	return true, 0
+}
+
+// allowKey counts a key made at now for a verified token, unless oidcOverall were made
+// this minute; then it says how long to wait.
+func (l *exchangeLimit) allowKey(now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	wait := l.next(now)
+	if l.keys >= oidcOverall {
+		return false, wait
+	}
+	l.keys++
 	return true, 0
 }
 
@@ -210,9 +230,7 @@ func (s *Server) failOIDC(w http.ResponseWriter, r *http.Request, err error) {
 // rule its claims match.
 func (s *Server) exchangeOIDC(w http.ResponseWriter, r *http.Request) error {
 	if ok, wait := s.oidcLimit.allow(sourceBlock(clientAddr(r)), s.now()); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return &api.Error{Status: http.StatusTooManyRequests, Code: api.CodeTooMany,
-			Message: fmt.Sprintf("too many token exchanges from this address (at most %d a minute) or from all (%d); try again in %s", oidcPerSource, oidcOverall, wait.Round(time.Second))}
+		return tooManyExchanges(w, wait, fmt.Sprintf("too many token exchanges from this address (at most %d a minute)", oidcPerSource))
 	}
 	var req api.OIDCExchangeRequest
 	if err := decode(r, &req); err != nil {
@@ -247,7 +265,15 @@ func (s *Server) exchangeOIDC(w http.ResponseWriter, r *http.Request) error {
 	if n < 0 {
 		return refusedToken("no rule of provider %s matches its claims", p.Name)
 	}
+	if ok, wait := s.oidcLimit.allowKey(s.now()); !ok {
+		return tooManyExchanges(w, wait, fmt.Sprintf("too many keys exchanged for identity tokens (at most %d a minute)", oidcOverall))
+	}
 	return s.mint(w, r, p, n, tok.Subject, matched)
+}
+
+func tooManyExchanges(w http.ResponseWriter, wait time.Duration, why string) error {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	return &api.Error{Status: http.StatusTooManyRequests, Code: api.CodeTooMany, Message: fmt.Sprintf("%s; try again in %s", why, wait.Round(time.Second))}
 }
 
 // verifyProblem says why go-oidc refused a token in words of the server's own, which
