@@ -146,9 +146,13 @@ func TestOIDCMadeUpTokensDoNotLockOthersOut(t *testing.T) {
 	if status, body := post("127.0.1.0:1234", "a.b.c"); status != http.StatusTooManyRequests {
 		t.Fatalf("past its source's cap: %d %s", status, body)
 	}
-	tok := w.token(t, nil)
+	var toks []string // of two subjects: each may hold 1,000 keys
+	for i := range 2 {
+		toks = append(toks, w.token(t, func(c map[string]any) { c["sub"] = fmt.Sprintf("repo:acme/app:ref:refs/heads/main:%d", i) }))
+	}
+	tok := toks[0]
 	for i := range 1200 {
-		if status, body := post(fmt.Sprintf("127.0.2.%d:1234", i/120), tok); status != http.StatusOK {
+		if status, body := post(fmt.Sprintf("127.0.2.%d:1234", i/120), toks[i%2]); status != http.StatusOK {
 			t.Fatalf("good exchange %d after made-up tokens from other addresses: %d %s", i+1, status, body)
 		}
 	}
@@ -158,5 +162,40 @@ func TestOIDCMadeUpTokensDoNotLockOthersOut(t *testing.T) {
 	w.Clock.Advance(time.Minute)
 	if status, body := post("127.0.3.1:1234", tok); status != http.StatusOK {
 		t.Fatalf("the next minute: %d %s", status, body)
+	}
+}
+
+// TestOIDCLiveKeysPerSubject: a job's token cannot make a key on every exchange without
+// end: past 1,000 unexpired keys of its subject it is refused with 429 until the first
+// expires, while other subjects are served.
+func TestOIDCLiveKeysPerSubject(t *testing.T) {
+	w := newOIDCWorld(t)
+	w.Clock.Advance(time.Minute)
+	w.Clock.Advance(-time.Duration(w.Clock.Now().Second()) * time.Second) // the start of a minute
+	post := func(addr, tok string) (int, string) {
+		body, _ := json.Marshal(api.OIDCExchangeRequest{Provider: "github", Token: tok})
+		r := httptest.NewRequest(http.MethodPost, "/v1/auth/oidc", bytes.NewReader(body))
+		r.RemoteAddr, r.Host = addr, "127.0.0.1"
+		rec := httptest.NewRecorder()
+		w.api.ServeHTTP(rec, r)
+		return rec.Code, rec.Body.String()
+	}
+	tok := w.token(t, func(c map[string]any) { c["exp"] = w.Clock.Now().Add(time.Hour).Unix() })
+	for i := range 1000 {
+		if status, body := post(fmt.Sprintf("127.0.2.%d:1234", i/100), tok); status != http.StatusOK {
+			t.Fatalf("exchange %d: %d %s", i+1, status, body)
+		}
+	}
+	status, body := post("127.0.3.1:1234", tok)
+	if status != http.StatusTooManyRequests || !strings.Contains(body, "already holds 1000 unexpired keys of provider github") || !strings.Contains(body, "try again in 10m0s") {
+		t.Fatalf("key 1001 of the subject: %d %s", status, body)
+	}
+	other := w.token(t, func(c map[string]any) { c["sub"] = "repo:acme/app:environment:prod" })
+	if status, body := post("127.0.3.1:1234", other); status != http.StatusOK {
+		t.Fatalf("another subject: %d %s", status, body)
+	}
+	w.Clock.Advance(10 * time.Minute) // the rule's ttl: the first keys expired
+	if status, body := post("127.0.3.1:1234", tok); status != http.StatusOK {
+		t.Fatalf("once the keys expired: %d %s", status, body)
 	}
 }
