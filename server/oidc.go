@@ -91,8 +91,12 @@ type oidcProvider struct {
 	lastErr  error
 }
 
-// unavailableError is an exchange that waits for its issuer to be reachable.
-type unavailableError struct{ msg string }
+// unavailableError is an exchange that waits for its issuer to be reachable; tried says
+// whether this exchange tried to reach it, rather than waiting out the backoff.
+type unavailableError struct {
+	msg   string
+	tried bool
+}
 
 func (e *unavailableError) Error() string { return e.msg }
 
@@ -107,14 +111,14 @@ func (p *oidcProvider) verifierFor(ctx context.Context) (*oidc.IDTokenVerifier, 
 	}
 	now := p.now()
 	if now.Before(p.retryAt) {
-		return nil, p.unavailable()
+		return nil, p.unavailable(false)
 	}
 	ks, err := p.discover(context.WithoutCancel(ctx))
 	if err != nil {
 		backoff := discoveryBackoff << min(p.failures, 10)
 		p.failures++
 		p.retryAt, p.lastErr = now.Add(min(backoff, maxDiscoveryBackoff)), err
-		return nil, p.unavailable()
+		return nil, p.unavailable(true)
 	}
 	p.verifier = oidc.NewVerifier(p.Issuer, ks, &oidc.Config{ClientID: p.Audience,
 		SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256}, Now: p.now})
@@ -130,8 +134,8 @@ func (p *oidcProvider) discover(ctx context.Context) (*keySet, error) {
 	return ks, ks.refresh(ctx)
 }
 
-func (p *oidcProvider) unavailable() error {
-	return &unavailableError{fmt.Sprintf("the issuer of provider %s (%s) cannot be reached: %s; the server tries again after %s",
+func (p *oidcProvider) unavailable(tried bool) error {
+	return &unavailableError{tried: tried, msg: fmt.Sprintf("the issuer of provider %s (%s) cannot be reached: %s; the server tries again after %s",
 		p.Name, p.Issuer, truncateUTF8(p.lastErr.Error(), 256), p.retryAt.UTC().Format(time.RFC3339))}
 }
 
@@ -216,7 +220,11 @@ func (s *Server) failOIDC(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *api.Error
 	switch {
 	case errors.As(err, &unavailable):
-		s.log.Warn("identity-token exchange", "err", err)
+		// Logged once an attempt, not for each exchange refused during the backoff,
+		// which anyone can send.
+		if unavailable.tried {
+			s.log.Warn("identity-token exchange", "err", err)
+		}
 		writeError(w, &api.Error{Status: http.StatusServiceUnavailable, Code: api.CodeUnavailable, Message: unavailable.msg})
 		return
 	case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/kazzle/kazzle/api"
+	"github.com/kazzle/kazzle/server"
+	"github.com/kazzle/kazzle/vault"
 )
 
 // signWith signs claims with key under alg, with the extra header fields given.
@@ -197,5 +200,29 @@ func TestOIDCLiveKeysPerSubject(t *testing.T) {
 	w.Clock.Advance(10 * time.Minute) // the rule's ttl: the first keys expired
 	if status, body := post("127.0.3.1:1234", tok); status != http.StatusOK {
 		t.Fatalf("once the keys expired: %d %s", status, body)
+	}
+}
+
+// TestOIDCIssuerDownLogsEachAttempt: while the issuer cannot be reached, the log gets a
+// line for each attempt to reach it, not one for each exchange anyone sends meanwhile.
+func TestOIDCIssuerDownLogsEachAttempt(t *testing.T) {
+	w := newOIDCWorld(t)
+	w.is.down.Store(true)
+	var log bytes.Buffer
+	h := server.New(w.Vault, server.Options{LoopbackOnly: true, Now: w.Clock.Now, OIDCClient: w.is.srv.Client(),
+		Logger: slog.New(slog.NewTextHandler(&log, nil)),
+		OIDC: []server.OIDCProvider{{Name: "github", Issuer: w.is.srv.URL, Audience: audience, Rules: []server.OIDCRule{
+			{Space: "acme", Claims: map[string]string{"repository": "acme/app"}, Role: vault.RoleRead, TTL: time.Minute}}}}})
+	for range 50 {
+		r := httptest.NewRequest(http.MethodPost, "/v1/auth/oidc", strings.NewReader(`{"provider":"github","token":"a.b.c"}`))
+		r.Host = "127.0.0.1"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("issuer down: %d %s", rec.Code, rec.Body)
+		}
+	}
+	if n := strings.Count(log.String(), "identity-token exchange"); n != 1 {
+		t.Fatalf("%d log lines for one attempt to reach the issuer:\n%s", n, log.String())
 	}
 }
