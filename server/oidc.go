@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -62,10 +63,10 @@ const (
 	// out.
 	oidcPerSource = 120
 	oidcOverall   = 1200
-	// maxLiveExchangedKeys caps the unexpired keys made for one subject of a provider
-	// (one key name): a job whose token matches could otherwise make a key on every
-	// exchange, filling the database and the overall cap. It leaves room for a large
-	// matrix of jobs, each signing in a few times within the ttl.
+	// maxLiveExchangedKeys caps the unexpired keys made for one subject of a provider:
+	// a job whose token matches could otherwise make a key on every exchange, filling
+	// the database and the overall cap. It leaves room for a large matrix of jobs, each
+	// signing in a few times within the ttl.
 	maxLiveExchangedKeys = 1000
 	// nbfLeeway is how far in the future a token's nbf may be (clock skew); go-oidc
 	// allows five minutes.
@@ -281,46 +282,46 @@ func (s *Server) exchangeOIDC(w http.ResponseWriter, r *http.Request) error {
 	return s.mint(w, r, p, n, tok.Subject, matched)
 }
 
-// liveKeys counts, per key name, the exchanged keys made by this server that have not
-// expired yet.
+// liveKeys counts, per holder (a provider's subject), the exchanged keys made by this
+// server that have not expired yet.
 type liveKeys struct {
 	mu       sync.Mutex
 	expiries map[string][]time.Time
 }
 
-// reserve counts a key named name that expires at exp, unless maxLiveExchangedKeys of
-// that name are live at now; then it says how long until the first of them expires.
-func (l *liveKeys) reserve(name string, now, exp time.Time) (bool, time.Duration) {
+// reserve counts a key of holder that expires at exp, unless maxLiveExchangedKeys of
+// that holder are live at now; then it says how long until the first of them expires.
+func (l *liveKeys) reserve(holder string, now, exp time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.expiries == nil {
 		l.expiries = map[string][]time.Time{}
 	}
-	live := slices.DeleteFunc(l.expiries[name], func(t time.Time) bool { return !t.After(now) })
+	live := slices.DeleteFunc(l.expiries[holder], func(t time.Time) bool { return !t.After(now) })
 	if len(live) >= maxLiveExchangedKeys {
-		l.expiries[name] = live
+		l.expiries[holder] = live
 		return false, slices.MinFunc(live, time.Time.Compare).Sub(now)
 	}
-	l.expiries[name] = append(live, exp)
+	l.expiries[holder] = append(live, exp)
 	return true, 0
 }
 
 // release takes back a reservation for a key that was not made.
-func (l *liveKeys) release(name string, exp time.Time) {
+func (l *liveKeys) release(holder string, exp time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if i := slices.IndexFunc(l.expiries[name], exp.Equal); i >= 0 {
-		l.expiries[name] = slices.Delete(l.expiries[name], i, i+1)
+	if i := slices.IndexFunc(l.expiries[holder], exp.Equal); i >= 0 {
+		l.expiries[holder] = slices.Delete(l.expiries[holder], i, i+1)
 	}
 }
 
-// prune forgets the names whose keys have all expired.
+// prune forgets the holders whose keys have all expired.
 func (l *liveKeys) prune(now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for name, exps := range l.expiries {
+	for holder, exps := range l.expiries {
 		if !slices.ContainsFunc(exps, func(t time.Time) bool { return t.After(now) }) {
-			delete(l.expiries, name)
+			delete(l.expiries, holder)
 		}
 	}
 }
@@ -433,18 +434,20 @@ func (s *Server) mint(w http.ResponseWriter, r *http.Request, p *oidcProvider, n
 	name := truncateUTF8(auditPath(ExchangedKeyPrefix+p.Name+":"+subject), maxExchangedKeyName)
 	now := s.v.Now()
 	exp := now.Add(rule.TTL)
-	if ok, wait := s.oidcLive.reserve(name, now, exp); !ok {
+	// Counted by the whole subject: key names cut short may be shared by several.
+	holder := sha256.Sum256([]byte(p.Name + "\x00" + subject))
+	if ok, wait := s.oidcLive.reserve(string(holder[:]), now, exp); !ok {
 		return tooManyExchanges(w, wait, fmt.Sprintf("the token's subject already holds %d unexpired keys of provider %s, the most it may: reuse a key within its job", maxLiveExchangedKeys, p.Name))
 	}
 	if ok, wait := s.oidcLimit.allowKey(s.now()); !ok {
-		s.oidcLive.release(name, exp)
+		s.oidcLive.release(string(holder[:]), exp)
 		return tooManyExchanges(w, wait, fmt.Sprintf("too many keys exchanged for identity tokens (at most %d a minute)", oidcOverall))
 	}
 	actor := vault.Actor{Name: name, ClientAddr: clientAddr(r)}
 	k, token, err := s.v.CreateAPIKey(ctx, actor, vault.NewAPIKey{SpaceID: space.ID, Name: name, Role: rule.Role,
 		Collection: rule.Collection, Environment: rule.Environment, ExpiresAt: exp})
 	if err != nil {
-		s.oidcLive.release(name, exp)
+		s.oidcLive.release(string(holder[:]), exp)
 		return fmt.Errorf("oidc %q rule %d: make the key: %w", p.Name, n+1, err)
 	}
 	actor.KeyID, actor.Role = k.ID, k.Role

@@ -170,7 +170,8 @@ func TestOIDCMadeUpTokensDoNotLockOthersOut(t *testing.T) {
 
 // TestOIDCLiveKeysPerSubject: a job's token cannot make a key on every exchange without
 // end: past 1,000 unexpired keys of its subject it is refused with 429 until the first
-// expires, while other subjects are served.
+// expires, while other subjects are served, those whose key names are cut to the same
+// 128 bytes included.
 func TestOIDCLiveKeysPerSubject(t *testing.T) {
 	w := newOIDCWorld(t)
 	w.Clock.Advance(time.Minute)
@@ -183,7 +184,8 @@ func TestOIDCLiveKeysPerSubject(t *testing.T) {
 		w.api.ServeHTTP(rec, r)
 		return rec.Code, rec.Body.String()
 	}
-	tok := w.token(t, func(c map[string]any) { c["exp"] = w.Clock.Now().Add(time.Hour).Unix() })
+	long := "repo:acme/app:ref:refs/heads/" + strings.Repeat("x", 200)
+	tok := w.token(t, func(c map[string]any) { c["sub"], c["exp"] = long+"-a", w.Clock.Now().Add(time.Hour).Unix() })
 	for i := range 1000 {
 		if status, body := post(fmt.Sprintf("127.0.2.%d:1234", i/100), tok); status != http.StatusOK {
 			t.Fatalf("exchange %d: %d %s", i+1, status, body)
@@ -193,7 +195,7 @@ func TestOIDCLiveKeysPerSubject(t *testing.T) {
 	if status != http.StatusTooManyRequests || !strings.Contains(body, "already holds 1000 unexpired keys of provider github") || !strings.Contains(body, "try again in 10m0s") {
 		t.Fatalf("key 1001 of the subject: %d %s", status, body)
 	}
-	other := w.token(t, func(c map[string]any) { c["sub"] = "repo:acme/app:environment:prod" })
+	other := w.token(t, func(c map[string]any) { c["sub"] = long + "-b" })
 	if status, body := post("127.0.3.1:1234", other); status != http.StatusOK {
 		t.Fatalf("another subject: %d %s", status, body)
 	}

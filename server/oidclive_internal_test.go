@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// TestLiveKeys: a refused or failed key gives its place back, and names whose keys all
-// expired are forgotten, so the count holds no more names than live keys.
+// TestLiveKeys: a failed key gives its place back, and holders whose keys all expired
+// are forgotten, so the count holds no more holders than live keys.
 func TestLiveKeys(t *testing.T) {
 	var l liveKeys
 	now := time.Unix(1e9, 0)
@@ -23,14 +23,14 @@ func TestLiveKeys(t *testing.T) {
 		t.Fatal("a released place is not given back")
 	}
 	if ok, _ := l.reserve("b", now, now.Add(time.Minute)); !ok {
-		t.Fatal("another name is refused")
+		t.Fatal("another holder is refused")
 	}
 	l.prune(now.Add(time.Minute))
 	if _, kept := l.expiries["b"]; kept || len(l.expiries) != 1 {
-		t.Fatalf("after b's key expired: %d names", len(l.expiries))
+		t.Fatalf("after b's key expired: %d holders", len(l.expiries))
 	}
 	l.prune(now.Add(2 * time.Hour))
 	if len(l.expiries) != 0 {
-		t.Fatalf("after every key expired: %d names", len(l.expiries))
+		t.Fatalf("after every key expired: %d holders", len(l.expiries))
 	}
 }
