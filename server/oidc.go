@@ -272,14 +272,31 @@ func (s *Server) exchangeOIDC(w http.ResponseWriter, r *http.Request) error {
 	if err := tok.Claims(&claims); err != nil {
 		return refusedToken("its claims are not a JSON object")
 	}
-	if nbf, ok := claims["nbf"].(float64); ok && time.Unix(int64(nbf), 0).After(s.now().Add(nbfLeeway)) {
-		return refusedToken("it is not valid yet (nbf %s)", time.Unix(int64(nbf), 0).UTC().Format(time.RFC3339))
+	if nbf, ok := numericDate(claims["nbf"]); ok && nbf.After(s.now().Add(nbfLeeway)) {
+		return refusedToken("it is not valid yet (nbf %s)", nbf.UTC().Format(time.RFC3339))
 	}
 	n, matched := matchRules(p.Rules, claims)
 	if n < 0 {
 		return refusedToken("no rule of provider %s matches its claims", p.Name)
 	}
-	return s.mint(w, r, p, n, tok.Subject, matched)
+	// The subject is read as the rules read claims: go-oidc's own field would also take
+	// "SUB" or "Sub", the last of them.
+	subject, _ := claims["sub"].(string)
+	return s.mint(w, r, p, n, subject, matched)
+}
+
+// numericDate reads a time claim as go-oidc does: seconds since 1970 as a number, or as
+// a string that holds one.
+func numericDate(v any) (time.Time, bool) {
+	switch v := v.(type) {
+	case float64:
+		return time.Unix(int64(v), 0), true
+	case string:
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return time.Unix(int64(f), 0), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // liveKeys counts, per holder (a provider's subject), the exchanged keys made by this

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -226,5 +227,33 @@ func TestOIDCIssuerDownLogsEachAttempt(t *testing.T) {
 	}
 	if n := strings.Count(log.String(), "identity-token exchange"); n != 1 {
 		t.Fatalf("%d log lines for one attempt to reach the issuer:\n%s", n, log.String())
+	}
+}
+
+// TestOIDCSubjectIsTheSubClaim: the key and the audit trail name the subject the rules
+// read, the "sub" claim, not a "SUB" that go-oidc's case-blind decoding would take.
+func TestOIDCSubjectIsTheSubClaim(t *testing.T) {
+	w := newOIDCWorld(t)
+	// JSON objects from a map come out sorted, "SUB" first: the payload is spelt out.
+	payload, _ := json.Marshal(w.claims(nil))
+	payload = append(payload[:len(payload)-1], `,"SUB":"repo:evil/x:ref:refs/heads/main"}`...)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: w.key.priv}, (&jose.SignerOptions{}).WithHeader("kid", "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, resp, body := w.exchange(t, "github", compact(t, jws))
+	if status != http.StatusOK {
+		t.Fatalf("%d %s", status, body)
+	}
+	events, err := w.Vault.Audit(context.Background(), vault.AuditQuery{SpaceID: w.Space.ID, Action: "auth.oidc", Limit: 10})
+	if err != nil || len(events) != 1 {
+		t.Fatalf("audit: %v, %v", events, err)
+	}
+	if ev := events[0]; ev.ActorKeyID != resp.KeyID || ev.ActorName != "oidc:github:repo:acme/app:ref:refs/heads/main" || strings.Contains(ev.Target.Reason, "evil") {
+		t.Fatalf("audit event %+v", ev)
 	}
 }
