@@ -56,11 +56,11 @@ const (
 	maxOIDCToken = 16 << 10
 	// maxExchangedKeyName caps the name of a minted key (oidc:PROVIDER:SUBJECT).
 	maxExchangedKeyName = 128
-	// oidcPerSource caps the exchanges a minute from one source (an IPv4 address or
-	// IPv6 /64, as refusals are counted), refused ones included. oidcOverall caps the
-	// keys made a minute from all sources; it counts verified tokens alone, so that
-	// made-up tokens sent from a few addresses cannot use it up and lock every CI job
-	// out.
+	// oidcPerSource caps the failed exchanges a minute from one source (an IPv4
+	// address or IPv6 /64, as refusals are counted): the jobs behind one NAT or proxy
+	// address may make many keys. oidcOverall caps the keys made a minute from all
+	// sources; it counts verified tokens alone, so that made-up tokens sent from a few
+	// addresses cannot use it up and lock every CI job out.
 	oidcPerSource = 120
 	oidcOverall   = 1200
 	// maxLiveExchangedKeys caps the unexpired keys made for one subject of a provider:
@@ -161,7 +161,8 @@ func (l *exchangeLimit) next(now time.Time) time.Duration {
 }
 
 // allow counts an exchange from src at now, unless its source is past the cap for
-// this minute; then it says how long to wait.
+// this minute; then it says how long to wait. An exchange that makes a key is given
+// back by refund.
 func (l *exchangeLimit) allow(src string, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -175,6 +176,15 @@ func (l *exchangeLimit) allow(src string, now time.Time) (bool, time.Duration) {
 		l.counts[src]++
 	}
 	return true, 0
+}
+
+// refund takes back the count of an exchange from src allowed at now, which made a key.
+func (l *exchangeLimit) refund(src string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Truncate(time.Minute).Equal(l.window) && l.counts[src] > 0 {
+		l.counts[src]--
+	}
 }
 
 // allowKey counts a key made at now for a verified token, unless oidcOverall were made
@@ -243,8 +253,9 @@ func (s *Server) failOIDC(w http.ResponseWriter, r *http.Request, err error) {
 // exchangeOIDC verifies an identity token and mints a key with the limits of the first
 // rule its claims match.
 func (s *Server) exchangeOIDC(w http.ResponseWriter, r *http.Request) error {
-	if ok, wait := s.oidcLimit.allow(sourceBlock(clientAddr(r)), s.now()); !ok {
-		return tooManyExchanges(w, wait, fmt.Sprintf("too many token exchanges from this address (at most %d a minute)", oidcPerSource))
+	src, at := sourceBlock(clientAddr(r)), s.now()
+	if ok, wait := s.oidcLimit.allow(src, at); !ok {
+		return tooManyExchanges(w, wait, fmt.Sprintf("too many failed token exchanges from this address (at most %d a minute)", oidcPerSource))
 	}
 	var req api.OIDCExchangeRequest
 	if err := decode(r, &req); err != nil {
@@ -282,7 +293,11 @@ func (s *Server) exchangeOIDC(w http.ResponseWriter, r *http.Request) error {
 	// The subject is read as the rules read claims: go-oidc's own field would also take
 	// "SUB" or "Sub", the last of them.
 	subject, _ := claims["sub"].(string)
-	return s.mint(w, r, p, n, subject, matched)
+	if err := s.mint(w, r, p, n, subject, matched); err != nil {
+		return err
+	}
+	s.oidcLimit.refund(src, at)
+	return nil
 }
 
 // numericDate reads a time claim as go-oidc does: seconds since 1970 as a number, or as

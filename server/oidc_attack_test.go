@@ -257,3 +257,25 @@ func TestOIDCSubjectIsTheSubClaim(t *testing.T) {
 		t.Fatalf("audit event %+v", ev)
 	}
 }
+
+// TestOIDCJobsBehindOneAddress: the jobs behind one NAT or proxy address may make more
+// keys a minute than the address's cap on failed exchanges, which stays.
+func TestOIDCJobsBehindOneAddress(t *testing.T) {
+	w := newOIDCWorld(t)
+	w.Clock.Advance(time.Minute)
+	w.Clock.Advance(-time.Duration(w.Clock.Now().Second()) * time.Second) // the start of a minute
+	tok := w.token(t, nil)
+	for i := range 300 {
+		if status, _, body := w.exchange(t, "github", tok); status != http.StatusOK {
+			t.Fatalf("exchange %d from one address: %d %s", i+1, status, body)
+		}
+	}
+	for i := range 120 {
+		if status, _, body := w.exchange(t, "github", "a.b.c"); status != http.StatusUnauthorized {
+			t.Fatalf("made-up token %d: %d %s", i+1, status, body)
+		}
+	}
+	if status, _, body := w.exchange(t, "github", tok); status != http.StatusTooManyRequests || !strings.Contains(body, "too many failed token exchanges from this address (at most 120 a minute)") {
+		t.Fatalf("past the cap on failures: %d %s", status, body)
+	}
+}
