@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -55,11 +56,18 @@ const (
 	maxOIDCToken = 16 << 10
 	// maxExchangedKeyName caps the name of a minted key (oidc:PROVIDER:SUBJECT).
 	maxExchangedKeyName = 128
-	// oidcPerSource and oidcOverall cap exchanges a minute, from one source (an IPv4
-	// address or IPv6 /64, as refusals are counted) and from all together: each one
-	// verifies a signature and may make a key.
+	// oidcPerSource caps the failed exchanges a minute from one source (an IPv4
+	// address or IPv6 /64, as refusals are counted): the jobs behind one NAT or proxy
+	// address may make many keys. oidcOverall caps the keys made a minute from all
+	// sources; it counts verified tokens alone, so that made-up tokens sent from a few
+	// addresses cannot use it up and lock every CI job out.
 	oidcPerSource = 120
 	oidcOverall   = 1200
+	// maxLiveExchangedKeys caps the unexpired keys made for one subject of a provider:
+	// a job whose token matches could otherwise make a key on every exchange, filling
+	// the database and the overall cap. It leaves room for a large matrix of jobs, each
+	// signing in a few times within the ttl.
+	maxLiveExchangedKeys = 1000
 	// nbfLeeway is how far in the future a token's nbf may be (clock skew); go-oidc
 	// allows five minutes.
 	nbfLeeway = time.Minute
@@ -84,8 +92,12 @@ type oidcProvider struct {
 	lastErr  error
 }
 
-// unavailableError is an exchange that waits for its issuer to be reachable.
-type unavailableError struct{ msg string }
+// unavailableError is an exchange that waits for its issuer to be reachable; tried says
+// whether this exchange tried to reach it, rather than waiting out the backoff.
+type unavailableError struct {
+	msg   string
+	tried bool
+}
 
 func (e *unavailableError) Error() string { return e.msg }
 
@@ -100,14 +112,14 @@ func (p *oidcProvider) verifierFor(ctx context.Context) (*oidc.IDTokenVerifier, 
 	}
 	now := p.now()
 	if now.Before(p.retryAt) {
-		return nil, p.unavailable()
+		return nil, p.unavailable(false)
 	}
 	ks, err := p.discover(context.WithoutCancel(ctx))
 	if err != nil {
 		backoff := discoveryBackoff << min(p.failures, 10)
 		p.failures++
 		p.retryAt, p.lastErr = now.Add(min(backoff, maxDiscoveryBackoff)), err
-		return nil, p.unavailable()
+		return nil, p.unavailable(true)
 	}
 	p.verifier = oidc.NewVerifier(p.Issuer, ks, &oidc.Config{ClientID: p.Audience,
 		SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256}, Now: p.now})
@@ -123,40 +135,68 @@ func (p *oidcProvider) discover(ctx context.Context) (*keySet, error) {
 	return ks, ks.refresh(ctx)
 }
 
-func (p *oidcProvider) unavailable() error {
-	return &unavailableError{fmt.Sprintf("the issuer of provider %s (%s) cannot be reached: %s; the server tries again after %s",
+func (p *oidcProvider) unavailable(tried bool) error {
+	return &unavailableError{tried: tried, msg: fmt.Sprintf("the issuer of provider %s (%s) cannot be reached: %s; the server tries again after %s",
 		p.Name, p.Issuer, truncateUTF8(p.lastErr.Error(), 256), p.retryAt.UTC().Format(time.RFC3339))}
 }
 
-// exchangeLimit counts exchanges per source and minute.
+// exchangeLimit counts exchanges per source and minute, and keys made per minute.
 type exchangeLimit struct {
 	mu     sync.Mutex
 	window time.Time
 	counts map[string]int
-	total  int
+	keys   int
 }
 
-// allow counts an exchange from src at now, unless its source or everyone is past the
-// cap for this minute; then it says how long to wait.
-func (l *exchangeLimit) allow(src string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// next starts a new count at the turn of the minute and says how long is left of it.
+func (l *exchangeLimit) next(now time.Time) time.Duration {
 	if w := now.Truncate(time.Minute); !w.Equal(l.window) {
-		l.window, l.total = w, 0
+		l.window, l.keys = w, 0
 		clear(l.counts)
 	}
 	if l.counts == nil {
 		l.counts = map[string]int{}
 	}
-	wait := l.window.Add(time.Minute).Sub(now)
-	if l.total >= oidcOverall || l.counts[src] >= oidcPerSource {
+	return l.window.Add(time.Minute).Sub(now)
+}
+
+// allow counts an exchange from src at now, unless its source is past the cap for
+// this minute; then it says how long to wait. An exchange that makes a key is given
+// back by refund.
+func (l *exchangeLimit) allow(src string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	wait := l.next(now)
+	if l.counts[src] >= oidcPerSource {
 		return false, wait
 	}
-	l.total++
-	// Past MaxRefusalSources sources, the others count toward the overall cap alone.
+	// Past MaxRefusalSources sources, the others are not counted: what they can send
+	// costs a signature check each, as a request with a made-up API key costs a lookup.
 	if _, known := l.counts[src]; known || len(l.counts) < MaxRefusalSources {
 		l.counts[src]++
 	}
+	return true, 0
+}
+
+// refund takes back the count of an exchange from src allowed at now, which made a key.
+func (l *exchangeLimit) refund(src string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Truncate(time.Minute).Equal(l.window) && l.counts[src] > 0 {
+		l.counts[src]--
+	}
+}
+
+// allowKey counts a key made at now for a verified token, unless oidcOverall were made
+// this minute; then it says how long to wait.
+func (l *exchangeLimit) allowKey(now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	wait := l.next(now)
+	if l.keys >= oidcOverall {
+		return false, wait
+	}
+	l.keys++
 	return true, 0
 }
 
@@ -191,7 +231,11 @@ func (s *Server) failOIDC(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *api.Error
 	switch {
 	case errors.As(err, &unavailable):
-		s.log.Warn("identity-token exchange", "err", err)
+		// Logged once an attempt, not for each exchange refused during the backoff,
+		// which anyone can send.
+		if unavailable.tried {
+			s.log.Warn("identity-token exchange", "err", err)
+		}
 		writeError(w, &api.Error{Status: http.StatusServiceUnavailable, Code: api.CodeUnavailable, Message: unavailable.msg})
 		return
 	case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:
@@ -209,10 +253,9 @@ func (s *Server) failOIDC(w http.ResponseWriter, r *http.Request, err error) {
 // exchangeOIDC verifies an identity token and mints a key with the limits of the first
 // rule its claims match.
 func (s *Server) exchangeOIDC(w http.ResponseWriter, r *http.Request) error {
-	if ok, wait := s.oidcLimit.allow(sourceBlock(clientAddr(r)), s.now()); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return &api.Error{Status: http.StatusTooManyRequests, Code: api.CodeTooMany,
-			Message: fmt.Sprintf("too many token exchanges from this address (at most %d a minute) or from all (%d); try again in %s", oidcPerSource, oidcOverall, wait.Round(time.Second))}
+	src, at := sourceBlock(clientAddr(r)), s.now()
+	if ok, wait := s.oidcLimit.allow(src, at); !ok {
+		return tooManyExchanges(w, wait, fmt.Sprintf("too many failed token exchanges from this address (at most %d a minute)", oidcPerSource))
 	}
 	var req api.OIDCExchangeRequest
 	if err := decode(r, &req); err != nil {
@@ -240,14 +283,84 @@ func (s *Server) exchangeOIDC(w http.ResponseWriter, r *http.Request) error {
 	if err := tok.Claims(&claims); err != nil {
 		return refusedToken("its claims are not a JSON object")
 	}
-	if nbf, ok := claims["nbf"].(float64); ok && time.Unix(int64(nbf), 0).After(s.now().Add(nbfLeeway)) {
-		return refusedToken("it is not valid yet (nbf %s)", time.Unix(int64(nbf), 0).UTC().Format(time.RFC3339))
+	if nbf, ok := numericDate(claims["nbf"]); ok && nbf.After(s.now().Add(nbfLeeway)) {
+		return refusedToken("it is not valid yet (nbf %s)", nbf.UTC().Format(time.RFC3339))
 	}
 	n, matched := matchRules(p.Rules, claims)
 	if n < 0 {
 		return refusedToken("no rule of provider %s matches its claims", p.Name)
 	}
-	return s.mint(w, r, p, n, tok.Subject, matched)
+	// The subject is read as the rules read claims: go-oidc's own field would also take
+	// "SUB" or "Sub", the last of them.
+	subject, _ := claims["sub"].(string)
+	if err := s.mint(w, r, p, n, subject, matched); err != nil {
+		return err
+	}
+	s.oidcLimit.refund(src, at)
+	return nil
+}
+
+// numericDate reads a time claim as go-oidc does: seconds since 1970 as a number, or as
+// a string that holds one.
+func numericDate(v any) (time.Time, bool) {
+	switch v := v.(type) {
+	case float64:
+		return time.Unix(int64(v), 0), true
+	case string:
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return time.Unix(int64(f), 0), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// liveKeys counts, per holder (a provider's subject), the exchanged keys made by this
+// server that have not expired yet.
+type liveKeys struct {
+	mu       sync.Mutex
+	expiries map[string][]time.Time
+}
+
+// reserve counts a key of holder that expires at exp, unless maxLiveExchangedKeys of
+// that holder are live at now; then it says how long until the first of them expires.
+func (l *liveKeys) reserve(holder string, now, exp time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.expiries == nil {
+		l.expiries = map[string][]time.Time{}
+	}
+	live := slices.DeleteFunc(l.expiries[holder], func(t time.Time) bool { return !t.After(now) })
+	if len(live) >= maxLiveExchangedKeys {
+		l.expiries[holder] = live
+		return false, slices.MinFunc(live, time.Time.Compare).Sub(now)
+	}
+	l.expiries[holder] = append(live, exp)
+	return true, 0
+}
+
+// release takes back a reservation for a key that was not made.
+func (l *liveKeys) release(holder string, exp time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i := slices.IndexFunc(l.expiries[holder], exp.Equal); i >= 0 {
+		l.expiries[holder] = slices.Delete(l.expiries[holder], i, i+1)
+	}
+}
+
+// prune forgets the holders whose keys have all expired.
+func (l *liveKeys) prune(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for holder, exps := range l.expiries {
+		if !slices.ContainsFunc(exps, func(t time.Time) bool { return t.After(now) }) {
+			delete(l.expiries, holder)
+		}
+	}
+}
+
+func tooManyExchanges(w http.ResponseWriter, wait time.Duration, why string) error {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	return &api.Error{Status: http.StatusTooManyRequests, Code: api.CodeTooMany, Message: fmt.Sprintf("%s; try again in %s", why, wait.Round(time.Second))}
 }
 
 // verifyProblem says why go-oidc refused a token in words of the server's own, which
@@ -351,10 +464,22 @@ func (s *Server) mint(w http.ResponseWriter, r *http.Request, p *oidcProvider, n
 		return fmt.Errorf("oidc %q rule %d: %w", p.Name, n+1, err)
 	}
 	name := truncateUTF8(auditPath(ExchangedKeyPrefix+p.Name+":"+subject), maxExchangedKeyName)
+	now := s.v.Now()
+	exp := now.Add(rule.TTL)
+	// Counted by the whole subject: key names cut short may be shared by several.
+	holder := sha256.Sum256([]byte(p.Name + "\x00" + subject))
+	if ok, wait := s.oidcLive.reserve(string(holder[:]), now, exp); !ok {
+		return tooManyExchanges(w, wait, fmt.Sprintf("the token's subject already holds %d unexpired keys of provider %s, the most it may: reuse a key within its job", maxLiveExchangedKeys, p.Name))
+	}
+	if ok, wait := s.oidcLimit.allowKey(s.now()); !ok {
+		s.oidcLive.release(string(holder[:]), exp)
+		return tooManyExchanges(w, wait, fmt.Sprintf("too many keys exchanged for identity tokens (at most %d a minute)", oidcOverall))
+	}
 	actor := vault.Actor{Name: name, ClientAddr: clientAddr(r)}
 	k, token, err := s.v.CreateAPIKey(ctx, actor, vault.NewAPIKey{SpaceID: space.ID, Name: name, Role: rule.Role,
-		Collection: rule.Collection, Environment: rule.Environment, ExpiresAt: s.v.Now().Add(rule.TTL)})
+		Collection: rule.Collection, Environment: rule.Environment, ExpiresAt: exp})
 	if err != nil {
+		s.oidcLive.release(string(holder[:]), exp)
 		return fmt.Errorf("oidc %q rule %d: make the key: %w", p.Name, n+1, err)
 	}
 	actor.KeyID, actor.Role = k.ID, k.Role
@@ -406,6 +531,7 @@ func (s *Server) pruneExchangedKeys(ctx context.Context) {
 	if !due {
 		return
 	}
+	s.oidcLive.prune(s.v.Now())
 	if n, err := s.v.PruneExpiredKeys(ctx, ExchangedKeyPrefix); err != nil {
 		s.log.Warn("deleting expired exchanged keys", "err", err)
 	} else if n > 0 {

@@ -307,6 +307,9 @@ func TestOIDCRefusals(t *testing.T) {
 		{"not yet valid within go-oidc's leeway", func() string {
 			return w.token(t, func(c map[string]any) { c["nbf"] = w.Clock.Now().Add(3 * time.Minute).Unix() })
 		}, "not valid yet"},
+		{"not yet valid, nbf a string", func() string {
+			return w.token(t, func(c map[string]any) { c["nbf"] = fmt.Sprint(w.Clock.Now().Add(3 * time.Minute).Unix()) })
+		}, "not valid yet"},
 		{"unmatched claims", func() string { return w.token(t, func(c map[string]any) { c["ref"] = "refs/heads/dev" }) }, "no rule of provider github matches"},
 		{"case differs", func() string { return w.token(t, func(c map[string]any) { c["repository"] = "Acme/App" }) }, "no rule of provider github matches"},
 		{"missing claim with *", func() string { return w.token(t, func(c map[string]any) { c["repository"] = "acme/tool" }) }, "no rule of provider github matches"},

@@ -96,7 +96,8 @@ func getJSON(ctx context.Context, c *http.Client, url string, limit int64, v any
 }
 
 // discover reads the issuer's discovery document and returns its key set's URL, which
-// must be https (or http on a loopback host, as the issuer may be).
+// must be https (or http on a loopback host when the issuer is such a local one: an
+// https issuer's document cannot send the server to a plain http service of its host).
 func discover(ctx context.Context, c *http.Client, issuer string) (string, error) {
 	var doc struct {
 		Issuer  string `json:"issuer"`
@@ -109,7 +110,8 @@ func discover(ctx context.Context, c *http.Client, issuer string) (string, error
 		return "", fmt.Errorf("the discovery document names issuer %q, not %q", truncateUTF8(doc.Issuer, 128), issuer)
 	}
 	u, err := url.Parse(doc.JWKSURI)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Host))) {
+	localHTTP := u != nil && u.Scheme == "http" && strings.HasPrefix(issuer, "http://") && isLoopbackHost(u.Host)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && !localHTTP) {
 		return "", fmt.Errorf("the discovery document's jwks_uri %q is not an https URL", truncateUTF8(doc.JWKSURI, 128))
 	}
 	return doc.JWKSURI, nil

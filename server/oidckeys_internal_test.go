@@ -115,3 +115,21 @@ func TestDiscoveryIsChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestDiscoveryOfAnHTTPSIssuerNeedsHTTPS: an https issuer's document cannot name a
+// plain http key set, not even on loopback, where it would reach the server's own host.
+func TestDiscoveryOfAnHTTPSIssuerNeedsHTTPS(t *testing.T) {
+	var srv *httptest.Server
+	jwks := "http://127.0.0.1:2379/v2/keys"
+	srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]string{"issuer": srv.URL, "jwks_uri": jwks})
+	}))
+	defer srv.Close()
+	if _, err := discover(context.Background(), issuerClient(srv.Client()), srv.URL); err == nil || !strings.Contains(err.Error(), "is not an https URL") {
+		t.Fatalf("http key set on loopback for an https issuer: %v", err)
+	}
+	jwks = srv.URL + "/jwks"
+	if got, err := discover(context.Background(), issuerClient(srv.Client()), srv.URL); err != nil || got != jwks {
+		t.Fatalf("https key set: %q, %v", got, err)
+	}
+}

@@ -82,6 +82,7 @@ type Server struct {
 	oidc      map[string]*oidcProvider
 	oidcOrder []*oidcProvider
 	oidcLimit exchangeLimit
+	oidcLive  liveKeys
 	pruneMu   sync.Mutex
 	prunedAt  time.Time
 }

@@ -239,12 +239,14 @@ func (r *OIDCRule) validate() error {
 		if err := checkText("claim "+name, v, MaxOIDCClaimValueLen); err != nil {
 			return err
 		}
-		if !strings.Contains(v, "*") {
+		// iss and aud are the same in every token the provider accepts: a value of
+		// theirs names no one.
+		if !strings.Contains(v, "*") && name != "iss" && name != "aud" {
 			literal = true
 		}
 	}
 	if !literal {
-		return fmt.Errorf("every claim has a *: give at least one claim without a wildcard, such as repository_id, so that the rule names what it trusts")
+		return fmt.Errorf("every claim has a * or is iss or aud, which every token of the issuer carries alike: give at least one other claim without a wildcard, such as repository_id, so that the rule names what it trusts")
 	}
 	return nil
 }

@@ -103,6 +103,7 @@ func TestParseOIDCErrors(t *testing.T) {
 		{"no claims", with(`claims = { repository = "acme/app" }`, ""), "Missing claims"},
 		{"empty claims", with(`{ repository = "acme/app" }`, "{}"), "set claims"},
 		{"only wildcards", with(`"acme/app"`, `"acme/*"`), "every claim has a *"},
+		{"only iss and aud literal", with(`repository = "acme/app"`, `iss = "https://ci.example.com", aud = "kazzle", repository = "*"`), "every claim has a * or is iss or aud"},
 		{"number claim", with(`"acme/app"`, `123`), `Claim "repository" must be a string`},
 		{"bool claim", with(`"acme/app"`, `true`), `must be a string`},
 		{"claims not an object", with(`{ repository = "acme/app" }`, `"acme/app"`), "claims must be an object"},
