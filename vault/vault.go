@@ -88,7 +88,18 @@ func (v *Vault) aead(ctx context.Context, spaceID string) (cipher.AEAD, error) {
 
 // CreateSpace creates a space with a new data key from the key wrapper. Its name is a
 // slug that no space, live or deleted, has had; the event goes to the server trail.
-func (v *Vault) CreateSpace(ctx context.Context, actor Actor, name string) (Space, error) {
+func (v *Vault) CreateSpace(ctx context.Context, actor Actor, name string) (s Space, err error) {
+	// One creation at a time, across replicas too: the count of spaces it checks the
+	// cap against stays true until its own is written.
+	err = v.store.Exclusively(ctx, func(ctx context.Context) error {
+		s, err = v.createSpace(ctx, actor, name)
+		return err
+	})
+	return s, err
+}
+
+// createSpace is CreateSpace within Exclusively.
+func (v *Vault) createSpace(ctx context.Context, actor Actor, name string) (Space, error) {
 	if err := secret.ValidateSlug("space", name); err != nil {
 		return Space{}, err
 	}

@@ -123,6 +123,8 @@ func Run(t *testing.T, open Opener) {
 		{"SpaceNamesAreSlugsNeverReused", testSpaceNamesAreSlugsNeverReused},
 		{"DeletingASpaceRemovesEverythingOfIt", testDeletingASpaceRemovesEverythingOfIt},
 		{"SpacesAreCapped", testSpacesAreCapped},
+		{"ConcurrentCreatesOfOneNameMakeOneSpace", testConcurrentCreatesOfOneNameMakeOneSpace},
+		{"TheSpaceCapHoldsUnderConcurrentCreates", testTheSpaceCapHoldsUnderConcurrentCreates},
 		{"OperatorKeysAndRecovery", testOperatorKeysAndRecovery},
 		{"DiffComparesInsideTheVault", testDiffComparesInsideTheVault},
 	}
