@@ -123,6 +123,7 @@ func Run(t *testing.T, open Opener) {
 		{"SpaceNamesAreSlugsNeverReused", testSpaceNamesAreSlugsNeverReused},
 		{"DeletingASpaceRemovesEverythingOfIt", testDeletingASpaceRemovesEverythingOfIt},
 		{"SpacesAreCapped", testSpacesAreCapped},
+		{"SpaceNamesAreCapped", testSpaceNamesAreCapped},
 		{"ConcurrentCreatesOfOneNameMakeOneSpace", testConcurrentCreatesOfOneNameMakeOneSpace},
 		{"TheSpaceCapHoldsUnderConcurrentCreates", testTheSpaceCapHoldsUnderConcurrentCreates},
 		{"OperatorKeysAndRecovery", testOperatorKeysAndRecovery},
