@@ -115,3 +115,29 @@ func testTheSpaceCapHoldsUnderConcurrentCreates(t *testing.T, f *Fixture) {
 		t.Fatalf("%d racing creations succeeded and %d spaces are live; want 2 beside acme, 3 in all (the cap)", made, len(live))
 	}
 }
+
+// testRacingOperatorKeyRotationsLeaveOne: of new operator keys that each revoke the
+// others, made at once through two vaults as through two hosts, exactly one works.
+func testRacingOperatorKeyRotationsLeaveOne(t *testing.T, f *Fixture) {
+	ctx := context.Background()
+	other := vault.New(f.Store, f.Wrapper, vault.Options{Now: f.Clock.Now})
+	vaults := []*vault.Vault{f.Vault, other}
+	tokens := make([]string, 6)
+	errs := concurrently(len(tokens), func(i int) (err error) {
+		_, tokens[i], err = vaults[i%2].CreateOperatorKey(ctx, f.Actor, true)
+		return err
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	f.Clock.Advance(2 * vault.KeyCacheTTL)
+	working := 0
+	for _, tok := range tokens {
+		if _, err := f.Vault.Authenticate(ctx, tok); err == nil {
+			working++
+		}
+	}
+	if working != 1 {
+		t.Fatalf("%d of %d racing operator keys that revoke the others work, want 1", working, len(tokens))
+	}
+}

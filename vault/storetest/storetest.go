@@ -127,6 +127,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentCreatesOfOneNameMakeOneSpace", testConcurrentCreatesOfOneNameMakeOneSpace},
 		{"TheSpaceCapHoldsUnderConcurrentCreates", testTheSpaceCapHoldsUnderConcurrentCreates},
 		{"OperatorKeysAndRecovery", testOperatorKeysAndRecovery},
+		{"RacingOperatorKeyRotationsLeaveOne", testRacingOperatorKeyRotationsLeaveOne},
 		{"DiffComparesInsideTheVault", testDiffComparesInsideTheVault},
 	}
 	for _, tc := range tests {
