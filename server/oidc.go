@@ -510,6 +510,11 @@ func (s *Server) spaceNamed(ctx context.Context, name string) (vault.Space, erro
 			found = append(found, sp)
 		}
 	}
+	if len(found) == 0 {
+		// A deleted space's name is never taken again, so such a rule makes no key
+		// until the configuration changes: a refusal, not a server error.
+		return vault.Space{}, fmt.Errorf("space %q is not a live space (deleted, or never created): the rule makes no key until the server's configuration names a live one: %w", name, vault.ErrForbidden)
+	}
 	if len(found) != 1 {
 		return vault.Space{}, fmt.Errorf("space %q names %d spaces, not one: the rule cannot make a key", name, len(found))
 	}

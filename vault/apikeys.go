@@ -210,7 +210,7 @@ func (v *Vault) Bootstrap(ctx context.Context, spaceName string) (space Space, t
 			return err
 		}
 		actor := Actor{Name: "bootstrap"}
-		if space, err = v.CreateSpace(ctx, actor, spaceName); err != nil {
+		if space, err = v.createSpace(ctx, actor, spaceName); err != nil {
 			return err
 		}
 		_, token, err = v.CreateAPIKey(ctx, actor, NewAPIKey{SpaceID: space.ID, Name: "admin", Role: RoleAdmin})

@@ -102,7 +102,9 @@ func (v *Vault) RecoverAdminKey(ctx context.Context, actor Actor, spaceID string
 // shown this once. With revokeOthers, every other operator key is revoked with it, in
 // one transaction: they stop working at once through this Vault, and within KeyCacheTTL
 // through others. Like RecoverAdminKey, it requires the key wrapper to open a space's
-// data key (the oldest's). The event goes to the server trail and names the keys revoked.
+// data key (the oldest live one's); with no live space there is none to open, and the
+// key has nothing inside a space to reach. The event goes to the server trail and
+// names the keys revoked.
 func (v *Vault) CreateOperatorKey(ctx context.Context, actor Actor, revokeOthers bool) (APIKey, string, error) {
 	spaces, err := v.store.Spaces(ctx)
 	if err != nil {

@@ -22,12 +22,21 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxSpaces caps the live spaces of the server (DefaultMaxSpaces when 0).
 	MaxSpaces int
+	// MaxSpaceNames caps the spaces the server ever held, live and deleted
+	// (DefaultMaxSpaceNames when 0).
+	MaxSpaceNames int
 }
 
 // DefaultMaxSpaces caps the live spaces of a server: each holds a data key in memory
 // when in use and a row per space in every list of them; deleting a space frees its
 // place (its name stays taken).
 const DefaultMaxSpaces = 10000
+
+// DefaultMaxSpaceNames caps the spaces a server ever held: a deleted space keeps its
+// name, a row each in the list of spaces, so that it never comes to mean another tenant,
+// and creating and deleting spaces in a loop must not grow that list without end. It is
+// ten times the live spaces' cap, a few MiB of names.
+const DefaultMaxSpaceNames = 10 * DefaultMaxSpaces
 
 // Vault is the encrypted store as its callers see it: plaintext in, plaintext out, sealed
 // in the Store. It is safe for concurrent use.
@@ -40,6 +49,7 @@ type Vault struct {
 	checking  chan struct{}
 	auth      authCache
 	maxSpaces int
+	maxNames  int
 	now       func() time.Time
 	log       *slog.Logger
 }
@@ -58,7 +68,10 @@ func New(store Store, w KeyWrapper, o Options) *Vault {
 	if o.MaxSpaces <= 0 {
 		o.MaxSpaces = DefaultMaxSpaces
 	}
-	return &Vault{store: store, keys: newKeyring(w, o.KeyCache, now), sealed: newSealedCache(), auth: newAuthCache(utc), maxSpaces: o.MaxSpaces,
+	if o.MaxSpaceNames <= 0 {
+		o.MaxSpaceNames = DefaultMaxSpaceNames
+	}
+	return &Vault{store: store, keys: newKeyring(w, o.KeyCache, now), sealed: newSealedCache(), auth: newAuthCache(utc), maxSpaces: o.MaxSpaces, maxNames: o.MaxSpaceNames,
 		now: utc, log: log, checking: make(chan struct{}, 1)}
 }
 
@@ -88,16 +101,36 @@ func (v *Vault) aead(ctx context.Context, spaceID string) (cipher.AEAD, error) {
 
 // CreateSpace creates a space with a new data key from the key wrapper. Its name is a
 // slug that no space, live or deleted, has had; the event goes to the server trail.
-func (v *Vault) CreateSpace(ctx context.Context, actor Actor, name string) (Space, error) {
+func (v *Vault) CreateSpace(ctx context.Context, actor Actor, name string) (s Space, err error) {
+	// One creation at a time, across replicas too: the count of spaces it checks the
+	// cap against stays true until its own is written.
+	err = v.store.Exclusively(ctx, func(ctx context.Context) error {
+		s, err = v.createSpace(ctx, actor, name)
+		return err
+	})
+	return s, err
+}
+
+// createSpace is CreateSpace within Exclusively.
+func (v *Vault) createSpace(ctx context.Context, actor Actor, name string) (Space, error) {
 	if err := secret.ValidateSlug("space", name); err != nil {
 		return Space{}, err
 	}
-	live, err := v.store.Spaces(ctx)
+	all, err := v.store.AllSpaces(ctx)
 	if err != nil {
 		return Space{}, err
 	}
-	if len(live) >= v.maxSpaces {
-		return Space{}, fmt.Errorf("space %s: the server holds %d spaces, its most; delete one first: %w", name, len(live), ErrLimit)
+	live := 0
+	for _, s := range all {
+		if s.DeletedAt.IsZero() {
+			live++
+		}
+	}
+	if live >= v.maxSpaces {
+		return Space{}, fmt.Errorf("space %s: the server holds %d spaces, its most; delete one first: %w", name, live, ErrLimit)
+	}
+	if len(all) >= v.maxNames {
+		return Space{}, fmt.Errorf("space %s: the server has held %d spaces, deleted ones included, its most (a deleted space keeps its name so that it never means another tenant): use a live space instead: %w", name, len(all), ErrLimit)
 	}
 	s := Space{ID: uuid.NewString(), Name: name, CreatedAt: v.now()}
 	key, wrapped, err := v.keys.keyWrapper().GenerateDataKey(ctx, s.ID)

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"encoding/hex"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -16,13 +18,14 @@ import (
 func TestSpacesMadeBeforeUniqueNamesMigrate(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.Database(t)
+	token := vault.APIKeyPrefix + strings.Repeat("a", 43)
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range append(migrations[:4:4],
 		`INSERT INTO spaces VALUES ('first', '', 1), ('twin-a', 'team', 2), ('twin-b', 'team', 3)`,
-		`INSERT INTO api_keys VALUES ('k', 'first', 'admin', 'admin', 'kzl_abcd', '\x0102', NULL, NULL, 0, 1, 0, 0)`,
+		`INSERT INTO api_keys VALUES ('k', 'first', 'admin', 'admin', 'kzl_aaaa', '\x`+hex.EncodeToString(vault.HashAPIKey(token))+`', NULL, NULL, 0, 1, 0, 0)`,
 		`CREATE TABLE kazzle_schema (version INTEGER NOT NULL)`,
 		`INSERT INTO kazzle_schema VALUES (4)`,
 	) {
@@ -37,7 +40,7 @@ func TestSpacesMadeBeforeUniqueNamesMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	k, err := st.APIKeyByHash(ctx, []byte{1, 2})
+	k, err := vault.New(st, nil, vault.Options{}).Authenticate(ctx, token)
 	if err != nil || k.SpaceID != "first" || k.Role != vault.RoleAdmin {
 		t.Fatalf("the first space's admin key after the migration: %+v, %v", k, err)
 	}

@@ -191,3 +191,37 @@ func TestConcurrentUpdatesThroughTwoReplicasLoseNothing(t *testing.T) {
 	space, m := r.secret(t, "COUNTER", "v0")
 	storetest.RaceUpdates(t, []*vault.Vault{r.a, r.b}, r.actor, space.ID, m.ID, 6, 5)
 }
+
+// TestADeletedSpaceIsGoneOnTheOtherReplicaWithinKeyCacheTTL: the other replica may
+// trust a deleted space's key it verified for KeyCacheTTL, not longer, and a write it
+// lets through meanwhile leaves nothing in the deleted space.
+func TestADeletedSpaceIsGoneOnTheOtherReplicaWithinKeyCacheTTL(t *testing.T) {
+	r := newReplicas(t)
+	ctx := context.Background()
+	if _, _, _, err := r.a.Bootstrap(ctx, "default"); err != nil {
+		t.Fatal(err)
+	}
+	space, token, err := r.a.CreateSpaceWithAdmin(ctx, r.actor, "globex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.b.Authenticate(ctx, token); err != nil {
+		t.Fatalf("the other replica refuses the new space's key: %v", err)
+	}
+	if _, err := r.a.DeleteSpace(ctx, r.actor, "globex"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.a.Authenticate(ctx, token); !errors.Is(err, vault.ErrUnauthenticated) {
+		t.Fatalf("the replica that deleted the space still accepts its key: %v", err)
+	}
+	if _, err := r.b.CreateCollection(ctx, r.actor, space.ID, "app", "App"); err == nil {
+		t.Fatal("the other replica created a collection in the deleted space")
+	}
+	if cs, err := r.b.Store().Collections(ctx, space.ID); err != nil || len(cs) != 0 {
+		t.Fatalf("collections of the deleted space: %d, %v", len(cs), err)
+	}
+	r.clock.Advance(vault.KeyCacheTTL)
+	if _, err := r.b.Authenticate(ctx, token); !errors.Is(err, vault.ErrUnauthenticated) {
+		t.Fatalf("%v after the deletion the other replica still accepts the deleted space's key: %v", vault.KeyCacheTTL, err)
+	}
+}

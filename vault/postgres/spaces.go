@@ -39,6 +39,12 @@ func (s *Store) DeleteSpace(ctx context.Context, id string, at time.Time, ev vau
 func (s *Store) CreateOperatorKey(ctx context.Context, k vault.APIKey, revokeOthers bool, ev vault.AuditEvent) error {
 	return mapErr(s.tx(ctx, func(tx pgx.Tx) error {
 		if revokeOthers {
+			// The lock conflicts with itself and with every insert: an operator key
+			// made by a transaction racing this one is either revoked here or made
+			// after it, so racing rotations leave one key, not one each.
+			if _, err := tx.Exec(ctx, `LOCK TABLE operator_keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+				return err
+			}
 			rs, err := tx.Query(ctx, `UPDATE operator_keys SET revoked_at = $1 WHERE revoked_at = 0 RETURNING id`, rows.Nanos(k.CreatedAt))
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -14,7 +15,13 @@ var ErrInUse = errors.New("in use by another kazzle process")
 // process serves an SQLite vault (several server replicas share PostgreSQL instead), and
 // the store's in-memory caches rely on seeing every write. The kernel drops the lock when
 // the process dies, however it dies.
+//
+// The lock sits beside the file a symbolic link points to, so that every path naming
+// one database, a configuration's link included, finds the same lock.
 func lockFile(path string) (*os.File, error) {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)

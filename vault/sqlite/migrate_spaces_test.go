@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kazzle/kazzle/vault"
@@ -24,12 +25,17 @@ func TestSpacesMadeBeforeUniqueNamesMigrate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	token := vault.APIKeyPrefix + strings.Repeat("a", 43)
 	for _, q := range []string{
 		`INSERT INTO spaces VALUES ('first', '', 1), ('twin-a', 'team', 2), ('twin-b', 'team', 3)`,
-		`INSERT INTO api_keys VALUES ('k', 'first', 'admin', 'admin', 'kzl_abcd', x'0102', NULL, NULL, 0, 1, 0, 0)`,
+		`INSERT INTO api_keys VALUES ('k', 'first', 'admin', 'admin', 'kzl_aaaa', ?, NULL, NULL, 0, 1, 0, 0)`,
 		`PRAGMA user_version = 5`,
 	} {
-		if _, err := db.Exec(q); err != nil {
+		var args []any
+		if strings.Contains(q, "?") {
+			args = append(args, vault.HashAPIKey(token))
+		}
+		if _, err := db.Exec(q, args...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -40,7 +46,7 @@ func TestSpacesMadeBeforeUniqueNamesMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	k, err := st.APIKeyByHash(ctx, []byte{1, 2})
+	k, err := vault.New(st, nil, vault.Options{}).Authenticate(ctx, token)
 	if err != nil || k.SpaceID != "first" || k.Role != vault.RoleAdmin {
 		t.Fatalf("the first space's admin key after the migration: %+v, %v", k, err)
 	}

@@ -2,6 +2,8 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,5 +43,33 @@ func TestOneProcessServesTheDatabase(t *testing.T) {
 	}
 	if err := again.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTheDatabaseIsHeldWhateverPathNamesIt: a path through a symbolic link to the file
+// or to its folder, as a configuration may name it, finds the database in use too.
+func TestTheDatabaseIsHeldWhateverPathNamesIt(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "data", "kazzle.db")
+	first, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if err := os.Symlink(path, filepath.Join(dir, "link.db")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "data"), filepath.Join(dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []string{filepath.Join(dir, "link.db"), filepath.Join(dir, "linked", "kazzle.db"), filepath.Join(dir, "data", ".", "kazzle.db")} {
+		s, err := sqlite.Open(ctx, other)
+		if err == nil {
+			s.Close()
+		}
+		if !errors.Is(err, sqlite.ErrInUse) {
+			t.Errorf("open through %s while the database is held: err = %v, want it in use", other, err)
+		}
 	}
 }

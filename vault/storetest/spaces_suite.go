@@ -94,6 +94,30 @@ func testSpacesAreCapped(t *testing.T, f *Fixture) {
 	}
 }
 
+// testSpaceNamesAreCapped: the names of deleted spaces stay taken, so past
+// MaxSpaceNames spaces ever held a creation is refused even with room among the live
+// ones, and changes nothing.
+func testSpaceNamesAreCapped(t *testing.T, f *Fixture) {
+	ctx := context.Background()
+	v := vault.New(f.Store, f.Wrapper, vault.Options{MaxSpaceNames: 4, Now: f.Clock.Now})
+	for _, name := range []string{"b", "c", "d"} { // with acme, 4 names: at the cap
+		if _, err := v.CreateSpace(ctx, f.Actor, name); err != nil {
+			t.Fatalf("space %s, name 4 at most: %v", name, err)
+		}
+		if _, err := v.DeleteSpace(ctx, f.Actor, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := v.CreateSpace(ctx, f.Actor, "e")
+	wantErr(t, err, vault.ErrLimit, "a fifth name with one live space")
+	if !strings.Contains(err.Error(), "deleted ones included") {
+		t.Fatalf("the refusal does not say deleted spaces count: %v", err)
+	}
+	if all, err := f.Store.AllSpaces(ctx); err != nil || len(all) != 4 {
+		t.Fatalf("names after the refusal: %d, %v; want 4", len(all), err)
+	}
+}
+
 // testDeletingASpaceRemovesEverythingOfIt: a deletion takes every row of the space, its
 // keys stop working at once (cached ones too), and another space keeps all it has.
 func testDeletingASpaceRemovesEverythingOfIt(t *testing.T, f *Fixture) {

@@ -123,7 +123,11 @@ func Run(t *testing.T, open Opener) {
 		{"SpaceNamesAreSlugsNeverReused", testSpaceNamesAreSlugsNeverReused},
 		{"DeletingASpaceRemovesEverythingOfIt", testDeletingASpaceRemovesEverythingOfIt},
 		{"SpacesAreCapped", testSpacesAreCapped},
+		{"SpaceNamesAreCapped", testSpaceNamesAreCapped},
+		{"ConcurrentCreatesOfOneNameMakeOneSpace", testConcurrentCreatesOfOneNameMakeOneSpace},
+		{"TheSpaceCapHoldsUnderConcurrentCreates", testTheSpaceCapHoldsUnderConcurrentCreates},
 		{"OperatorKeysAndRecovery", testOperatorKeysAndRecovery},
+		{"RacingOperatorKeyRotationsLeaveOne", testRacingOperatorKeyRotationsLeaveOne},
 		{"DiffComparesInsideTheVault", testDiffComparesInsideTheVault},
 	}
 	for _, tc := range tests {
