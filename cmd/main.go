@@ -146,6 +146,9 @@ func apiHint(err error) string {
 	case api.CodeUnauthenticated:
 		return "check the API key (KAZZLE_API_KEY or KAZZLE_API_KEY_FILE); an admin can create a key with: kazzle keys create --name NAME --role read --collection COLLECTION"
 	case api.CodeForbidden:
+		if strings.Contains(ae.Message, "operator key") {
+			return "" // the refusal says which kind of key the request needs and how to get one
+		}
 		return "this key's role or its collection/environment limits do not allow this; ask an admin for a key that does"
 	case api.CodeConflict:
 		if strings.Contains(ae.Message, "already exists") {
