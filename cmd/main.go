@@ -152,7 +152,7 @@ func apiHint(err error) string {
 		return "this key's role or its collection/environment limits do not allow this; ask an admin for a key that does"
 	case api.CodeConflict:
 		if strings.Contains(ae.Message, "never reused") {
-			return "pick another name: a space's name stays taken after the space is deleted"
+			return "pick another name: a space's name stays taken, even once the space is deleted"
 		}
 		if strings.Contains(ae.Message, "already exists") {
 			return "it is there already: use it, or pick another name"
