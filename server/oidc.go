@@ -498,27 +498,15 @@ func (s *Server) mint(w http.ResponseWriter, r *http.Request, p *oidcProvider, n
 	return writeJSON(w, http.StatusOK, resp)
 }
 
-// spaceNamed finds the one space called name.
+// spaceNamed finds the live space called name. Names are unique and never reused, so a
+// rule naming a deleted or unknown space makes no key until the configuration changes:
+// a refusal, not a server error.
 func (s *Server) spaceNamed(ctx context.Context, name string) (vault.Space, error) {
-	spaces, err := s.v.Store().Spaces(ctx)
-	if err != nil {
-		return vault.Space{}, err
-	}
-	var found []vault.Space
-	for _, sp := range spaces {
-		if sp.Name == name {
-			found = append(found, sp)
-		}
-	}
-	if len(found) == 0 {
-		// A deleted space's name is never taken again, so such a rule makes no key
-		// until the configuration changes: a refusal, not a server error.
+	sp, err := s.v.SpaceByName(ctx, name)
+	if errors.Is(err, vault.ErrNotFound) {
 		return vault.Space{}, fmt.Errorf("space %q is not a live space (deleted, or never created): the rule makes no key until the server's configuration names a live one: %w", name, vault.ErrForbidden)
 	}
-	if len(found) != 1 {
-		return vault.Space{}, fmt.Errorf("space %q names %d spaces, not one: the rule cannot make a key", name, len(found))
-	}
-	return found[0], nil
+	return sp, err
 }
 
 // pruneExchangedKeys deletes expired exchanged keys, once a minute at most.
